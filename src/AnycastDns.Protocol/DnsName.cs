@@ -1,0 +1,437 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace AnycastDns.Protocol;
+
+/// <summary>
+/// A domain name held in uncompressed wire form (RFC 1035 §3.1) with its original case.
+/// Equality and hashing ignore ASCII case (RFC 4343); ordering is the canonical order of RFC 4034 §6.1.
+/// Instances are made at zone load; the query path works on <see cref="WireName"/> spans instead.
+/// </summary>
+public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
+{
+    /// <summary>RFC 1035 §2.3.4: 255 octets including length octets and the root.</summary>
+    public const int MaxLength = 255;
+
+    /// <summary>RFC 1035 §2.3.4.</summary>
+    public const int MaxLabelLength = 63;
+
+    public static readonly DnsName Root = new([0]);
+
+    private readonly byte[] _wire;
+    private readonly byte[] _labelOffsets;
+    private readonly int _hash;
+
+    private DnsName(byte[] wire)
+    {
+        _wire = wire;
+        _labelOffsets = WireName.LabelOffsets(wire);
+        _hash = WireName.Hash(wire);
+    }
+
+    /// <summary>Uncompressed wire form, terminated by the root label, original case.</summary>
+    public ReadOnlySpan<byte> Wire => _wire;
+
+    /// <summary>Octets in wire form, root included.</summary>
+    public int Length => _wire.Length;
+
+    /// <summary>Labels, not counting the root (so the root has 0).</summary>
+    public int LabelCount => _labelOffsets.Length;
+
+    public bool IsRoot => _wire.Length == 1;
+
+    /// <summary>True when the first label is the single octet '*' (RFC 4592 §2.1.1).</summary>
+    public bool IsWildcard => _wire.Length >= 2 && _wire[0] == 1 && _wire[1] == (byte)'*';
+
+    /// <summary>The label at <paramref name="index"/>, 0 being the leftmost.</summary>
+    public ReadOnlySpan<byte> Label(int index)
+    {
+        int at = _labelOffsets[index];
+        return _wire.AsSpan(at + 1, _wire[at]);
+    }
+
+    /// <summary>Makes a name from uncompressed wire octets, validating them.</summary>
+    public static DnsName FromWire(ReadOnlySpan<byte> wire)
+    {
+        var error = WireName.Validate(wire, out int length);
+        if (error != WireError.None || length != wire.Length)
+        {
+            throw new DnsFormatException(error == WireError.None ? WireError.TrailingData : error);
+        }
+        return new DnsName(wire.ToArray());
+    }
+
+    /// <summary>Parses presentation format (RFC 1035 §5.1): escapes \X and \DDD, relative names completed with <paramref name="origin"/>.</summary>
+    public static DnsName Parse(string text, DnsName? origin = null)
+    {
+        if (!TryParse(text, origin, out var name, out var error))
+        {
+            throw new FormatException(error);
+        }
+        return name;
+    }
+
+    public static bool TryParse(ReadOnlySpan<char> text, DnsName? origin, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DnsName? name, out string? error)
+    {
+        name = null;
+        Span<byte> buffer = stackalloc byte[MaxLength + MaxLabelLength + 2];
+        error = TryParseToWire(text, origin, buffer, out int length);
+        if (error is not null)
+        {
+            return false;
+        }
+        name = new DnsName(buffer[..length].ToArray());
+        return true;
+    }
+
+    private static string? TryParseToWire(ReadOnlySpan<char> text, DnsName? origin, Span<byte> buffer, out int length)
+    {
+        length = 0;
+        if (text.Length == 0)
+        {
+            return "empty domain name";
+        }
+        if (text is ".")
+        {
+            buffer[0] = 0;
+            length = 1;
+            return null;
+        }
+        int pos = 0;
+        int labelStart = 0;
+        buffer[0] = 0;
+        pos = 1;
+        bool absolute = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '.')
+            {
+                int labelLength = pos - labelStart - 1;
+                if (labelLength == 0)
+                {
+                    return "empty label in domain name";
+                }
+                buffer[labelStart] = (byte)labelLength;
+                if (i == text.Length - 1)
+                {
+                    absolute = true;
+                    break;
+                }
+                labelStart = pos;
+                buffer[pos++] = 0;
+                if (pos > MaxLength)
+                {
+                    return "domain name longer than 255 octets";
+                }
+                continue;
+            }
+            int value;
+            if (c == '\\')
+            {
+                if (i + 1 >= text.Length)
+                {
+                    return "dangling backslash in domain name";
+                }
+                char n = text[i + 1];
+                if (char.IsAsciiDigit(n))
+                {
+                    if (i + 3 >= text.Length)
+                    {
+                        return "\\DDD escape needs three digits";
+                    }
+                    if (!char.IsAsciiDigit(text[i + 2]) || !char.IsAsciiDigit(text[i + 3]))
+                    {
+                        return "\\DDD escape needs three digits";
+                    }
+                    value = (n - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
+                    if (value > 255)
+                    {
+                        return "\\DDD escape above 255";
+                    }
+                    i += 3;
+                }
+                else
+                {
+                    value = n;
+                    i += 1;
+                }
+            }
+            else
+            {
+                value = c;
+            }
+            if (value > 255)
+            {
+                return "non-ASCII character in domain name";
+            }
+            if (pos - labelStart - 1 >= MaxLabelLength)
+            {
+                return "label longer than 63 octets";
+            }
+            buffer[pos++] = (byte)value;
+            if (pos >= MaxLength)
+            {
+                return "domain name longer than 255 octets";
+            }
+        }
+        if (!absolute)
+        {
+            int labelLength = pos - labelStart - 1;
+            if (labelLength == 0)
+            {
+                return "empty label in domain name";
+            }
+            buffer[labelStart] = (byte)labelLength;
+            if (origin is null)
+            {
+                return "relative domain name without an origin";
+            }
+            if (pos + origin.Length > MaxLength)
+            {
+                return "domain name longer than 255 octets";
+            }
+            origin.Wire.CopyTo(buffer[pos..]);
+            length = pos + origin.Length;
+            return null;
+        }
+        buffer[pos++] = 0;
+        length = pos;
+        return length > MaxLength ? "domain name longer than 255 octets" : null;
+    }
+
+    /// <summary>The name with its first <paramref name="count"/> labels removed.</summary>
+    public DnsName RemoveLabels(int count)
+    {
+        if (count == 0) return this;
+        if (count >= LabelCount) return Root;
+        return new DnsName(_wire.AsSpan(_labelOffsets[count]).ToArray());
+    }
+
+    /// <summary>The immediate parent; the root's parent is the root.</summary>
+    public DnsName Parent() => RemoveLabels(1);
+
+    /// <summary>The name made by putting <paramref name="label"/> in front of this one.</summary>
+    public DnsName Prepend(ReadOnlySpan<byte> label)
+    {
+        if (label.Length is 0 or > MaxLabelLength || Length + label.Length + 1 > MaxLength)
+        {
+            throw new DnsFormatException(label.Length > MaxLabelLength ? WireError.LabelTooLong : WireError.NameTooLong);
+        }
+        var wire = new byte[Length + label.Length + 1];
+        wire[0] = (byte)label.Length;
+        label.CopyTo(wire.AsSpan(1));
+        _wire.CopyTo(wire.AsSpan(label.Length + 1));
+        return new DnsName(wire);
+    }
+
+    /// <summary>The wildcard name "*." + this (RFC 4592 §2.1.1).</summary>
+    public DnsName ToWildcard() => Prepend("*"u8);
+
+    /// <summary>True when this name equals <paramref name="ancestor"/> or is below it.</summary>
+    public bool IsSubdomainOf(DnsName ancestor)
+    {
+        int extra = LabelCount - ancestor.LabelCount;
+        if (extra < 0) return false;
+        int at = extra == 0 ? 0 : _labelOffsets[extra];
+        return WireName.EqualsIgnoreCase(_wire.AsSpan(at), ancestor._wire);
+    }
+
+    /// <summary>A copy with every ASCII letter lower-cased (RFC 4034 §6.2).</summary>
+    public DnsName ToLowerCase()
+    {
+        var wire = (byte[])_wire.Clone();
+        WireName.ToLowerInPlace(wire);
+        return new DnsName(wire);
+    }
+
+    public bool Equals(DnsName? other) =>
+        other is not null && (ReferenceEquals(this, other) || (_hash == other._hash && WireName.EqualsIgnoreCase(_wire, other._wire)));
+
+    public override bool Equals(object? obj) => Equals(obj as DnsName);
+
+    public override int GetHashCode() => _hash;
+
+    /// <summary>Canonical DNS name order, RFC 4034 §6.1.</summary>
+    public int CompareTo(DnsName? other)
+    {
+        if (other is null) return 1;
+        int a = LabelCount - 1, b = other.LabelCount - 1;
+        while (a >= 0 && b >= 0)
+        {
+            int c = WireName.CompareLabels(Label(a), other.Label(b));
+            if (c != 0) return c;
+            a--;
+            b--;
+        }
+        return (a < 0 ? 0 : 1) - (b < 0 ? 0 : 1);
+    }
+
+    public static bool operator ==(DnsName? left, DnsName? right) => left is null ? right is null : left.Equals(right);
+
+    public static bool operator !=(DnsName? left, DnsName? right) => !(left == right);
+
+    public static bool operator <(DnsName left, DnsName right) => left is null ? right is not null : left.CompareTo(right) < 0;
+
+    public static bool operator >(DnsName left, DnsName right) => left is not null && left.CompareTo(right) > 0;
+
+    public static bool operator <=(DnsName left, DnsName right) => left is null || left.CompareTo(right) <= 0;
+
+    public static bool operator >=(DnsName left, DnsName right) => left is null ? right is null : left.CompareTo(right) >= 0;
+
+    /// <summary>Presentation format with a trailing dot; special and non-printable octets escaped (RFC 1035 §5.1).</summary>
+    public override string ToString() => WireName.ToText(_wire);
+}
+
+/// <summary>Operations on uncompressed wire-form names held in spans: the allocation-free side of <see cref="DnsName"/>.</summary>
+public static class WireName
+{
+    /// <summary>Checks that <paramref name="wire"/> starts with a well-formed uncompressed name; returns its length.</summary>
+    public static WireError Validate(ReadOnlySpan<byte> wire, out int length)
+    {
+        int pos = 0;
+        length = 0;
+        while (true)
+        {
+            if (pos >= wire.Length) return WireError.Truncated;
+            int len = wire[pos];
+            if (len == 0)
+            {
+                length = pos + 1;
+                return length > DnsName.MaxLength ? WireError.NameTooLong : WireError.None;
+            }
+            if (len > DnsName.MaxLabelLength) return (len & 0xC0) == 0xC0 ? WireError.BadPointer : WireError.BadLabelType;
+            pos += len + 1;
+            if (pos >= DnsName.MaxLength) return WireError.NameTooLong;
+        }
+    }
+
+    internal static byte[] LabelOffsets(ReadOnlySpan<byte> wire)
+    {
+        int count = CountLabels(wire);
+        var offsets = new byte[count];
+        int pos = 0;
+        for (int i = 0; i < count; i++)
+        {
+            offsets[i] = (byte)pos;
+            pos += wire[pos] + 1;
+        }
+        return offsets;
+    }
+
+    /// <summary>Labels in a wire name, the root not counted.</summary>
+    public static int CountLabels(ReadOnlySpan<byte> wire)
+    {
+        int count = 0, pos = 0;
+        while (wire[pos] != 0)
+        {
+            pos += wire[pos] + 1;
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>Offset of the suffix that remains after skipping <paramref name="labels"/> labels.</summary>
+    public static int SkipLabels(ReadOnlySpan<byte> wire, int labels)
+    {
+        int pos = 0;
+        for (int i = 0; i < labels && wire[pos] != 0; i++)
+        {
+            pos += wire[pos] + 1;
+        }
+        return pos;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static byte ToLower(byte b) => (uint)(b - 'A') <= 'Z' - 'A' ? (byte)(b | 0x20) : b;
+
+    public static void ToLowerInPlace(Span<byte> wire)
+    {
+        for (int i = 0; i < wire.Length; i++) wire[i] = ToLower(wire[i]);
+    }
+
+    /// <summary>Case-insensitive hash of a wire name; equal for names that compare equal.</summary>
+    public static int Hash(ReadOnlySpan<byte> wire)
+    {
+        uint h = 2166136261;
+        foreach (byte b in wire)
+        {
+            h = (h ^ ToLower(b)) * 16777619;
+        }
+        return (int)(h ^ (h >> 15));
+    }
+
+    /// <summary>Whole-span ASCII case-insensitive equality (length octets compare as themselves: they are below 'A').</summary>
+    public static bool EqualsIgnoreCase(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (a.Length != b.Length) return false;
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (a[i] != b[i] && ToLower(a[i]) != ToLower(b[i])) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Compares two labels as lower-cased octet strings (RFC 4034 §6.1).</summary>
+    public static int CompareLabels(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        int n = Math.Min(a.Length, b.Length);
+        for (int i = 0; i < n; i++)
+        {
+            int c = ToLower(a[i]) - ToLower(b[i]);
+            if (c != 0) return c;
+        }
+        return a.Length - b.Length;
+    }
+
+    /// <summary>Presentation text of a wire name.</summary>
+    public static string ToText(ReadOnlySpan<byte> wire)
+    {
+        if (wire.Length <= 1) return ".";
+        var sb = new StringBuilder(wire.Length + 8);
+        int pos = 0;
+        while (wire[pos] != 0)
+        {
+            int len = wire[pos];
+            AppendLabel(sb, wire.Slice(pos + 1, len));
+            sb.Append('.');
+            pos += len + 1;
+        }
+        return sb.ToString();
+    }
+
+    internal static void AppendLabel(StringBuilder sb, ReadOnlySpan<byte> label)
+    {
+        foreach (byte b in label)
+        {
+            switch (b)
+            {
+                case (byte)'.' or (byte)'\\' or (byte)'"' or (byte)'(' or (byte)')' or (byte)';' or (byte)'@' or (byte)'$':
+                    sb.Append('\\').Append((char)b);
+                    break;
+                case < 0x21 or > 0x7E:
+                    sb.Append('\\').Append(((int)b).ToString("D3", System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    sb.Append((char)b);
+                    break;
+            }
+        }
+    }
+}
+
+/// <summary>Hashes and compares <see cref="DnsName"/>s, and lets dictionaries be probed with wire spans without allocating.</summary>
+public sealed class DnsNameComparer : IEqualityComparer<DnsName>, IAlternateEqualityComparer<ReadOnlySpan<byte>, DnsName>
+{
+    public static readonly DnsNameComparer Instance = new();
+
+    public bool Equals(DnsName? x, DnsName? y) => x is null ? y is null : x.Equals(y);
+
+    public int GetHashCode(DnsName obj) => obj.GetHashCode();
+
+    public bool Equals(ReadOnlySpan<byte> alternate, DnsName other) => WireName.EqualsIgnoreCase(alternate, other.Wire);
+
+    public int GetHashCode(ReadOnlySpan<byte> alternate) => WireName.Hash(alternate);
+
+    public DnsName Create(ReadOnlySpan<byte> alternate) => DnsName.FromWire(alternate);
+}
