@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+
+namespace AnycastDns.Protocol;
+
+/// <summary>
+/// Reads names and record headers out of a received message without allocating.
+/// Every failure is a <see cref="WireError"/>; nothing here throws on malformed input.
+/// </summary>
+public static class WireReader
+{
+    /// <summary>
+    /// Reads the (possibly compressed) name at <paramref name="offset"/> into <paramref name="destination"/> in uncompressed form
+    /// and moves <paramref name="offset"/> past the name as it sits in the message.
+    /// A pointer must point strictly before itself (RFC 1035 §4.1.4 "prior occurrence"), which also rules out loops.
+    /// </summary>
+    public static WireError ReadName(ReadOnlySpan<byte> message, ref int offset, Span<byte> destination, out int nameLength)
+    {
+        nameLength = 0;
+        int pos = offset;
+        int end = -1;
+        int written = 0;
+        while (true)
+        {
+            if ((uint)pos >= (uint)message.Length)
+            {
+                return WireError.Truncated;
+            }
+            int len = message[pos];
+            if (len == 0)
+            {
+                if (written + 1 > DnsName.MaxLength)
+                {
+                    return WireError.NameTooLong;
+                }
+                if (destination.Length <= written)
+                {
+                    return WireError.NameTooLong;
+                }
+                destination[written++] = 0;
+                offset = end < 0 ? pos + 1 : end;
+                nameLength = written;
+                return WireError.None;
+            }
+            if (len >= 0xC0)
+            {
+                if (pos + 1 >= message.Length)
+                {
+                    return WireError.Truncated;
+                }
+                int target = ((len & 0x3F) << 8) | message[pos + 1];
+                if (target >= pos || target < Header.Length)
+                {
+                    return WireError.BadPointer;
+                }
+                if (end < 0)
+                {
+                    end = pos + 2;
+                }
+                pos = target;
+                continue;
+            }
+            if (len > DnsName.MaxLabelLength)
+            {
+                return WireError.LabelTooLong;
+            }
+            if (pos + 1 + len > message.Length)
+            {
+                return WireError.Truncated;
+            }
+            if (written + len + 2 > DnsName.MaxLength || written + len + 1 >= destination.Length)
+            {
+                return WireError.NameTooLong;
+            }
+            message.Slice(pos, len + 1).CopyTo(destination[written..]);
+            written += len + 1;
+            pos += len + 1;
+        }
+    }
+
+    /// <summary>Validates and skips a name, following no more than the checks of <see cref="ReadName"/>.</summary>
+    public static WireError SkipName(ReadOnlySpan<byte> message, ref int offset)
+    {
+        Span<byte> scratch = stackalloc byte[DnsName.MaxLength + 1];
+        return ReadName(message, ref offset, scratch, out _);
+    }
+
+    /// <summary>Reads TYPE, CLASS, TTL and RDLENGTH after an owner name; checks the RDATA is present.</summary>
+    public static WireError ReadRecordHeader(ReadOnlySpan<byte> message, ref int offset, out ushort type, out ushort cls, out uint ttl, out int rdataLength)
+    {
+        type = cls = 0;
+        ttl = 0;
+        rdataLength = 0;
+        if (offset + 10 > message.Length)
+        {
+            return WireError.Truncated;
+        }
+        type = BinaryPrimitives.ReadUInt16BigEndian(message[offset..]);
+        cls = BinaryPrimitives.ReadUInt16BigEndian(message[(offset + 2)..]);
+        ttl = BinaryPrimitives.ReadUInt32BigEndian(message[(offset + 4)..]);
+        rdataLength = BinaryPrimitives.ReadUInt16BigEndian(message[(offset + 8)..]);
+        offset += 10;
+        if (offset + rdataLength > message.Length)
+        {
+            return WireError.Truncated;
+        }
+        return WireError.None;
+    }
+}
