@@ -1,0 +1,203 @@
+using AnycastDns.Protocol;
+using AnycastDns.Zones;
+
+namespace AnycastDns.Authority;
+
+/// <summary>
+/// The answer algorithm for names in a zone we serve (RFC 1034 §4.3.2, RFC 2308, RFC 4592, RFC 6672, RFC 8482):
+/// one function per case, read top to bottom.
+/// </summary>
+internal static class AuthoritativeAnswer
+{
+    /// <summary>CNAME/DNAME links followed before giving up; loops end earlier, when a node comes round again.</summary>
+    private const int MaxChain = 12;
+
+    public static void Write(ref Response response, Zone zone, scoped ReadOnlySpan<byte> qname, RecordType qtype, bool minimalAny)
+    {
+        response.Header.Set(Header.AaBit, true);
+        Span<byte> synthA = stackalloc byte[DnsName.MaxLength + 1];
+        Span<byte> synthB = stackalloc byte[DnsName.MaxLength + 1];
+        Visited visited = default;
+        scoped ReadOnlySpan<byte> current = qname;
+
+        for (int step = 0; step < MaxChain; step++)
+        {
+            var match = Lookup.Find(zone, current, qtype);
+            ZoneNode node = match.Node;
+            // RFC 1034 §5.2.2: a chain that comes back to a node it already used is a loop; stop before repeating it.
+            if ((match.Kind is MatchKind.Exact or MatchKind.Wildcard or MatchKind.Dname) && !visited.Add(node, current))
+            {
+                return;
+            }
+            switch (match.Kind)
+            {
+                case MatchKind.Referral:
+                    Referral(ref response, node);
+                    return;
+
+                case MatchKind.NxDomain:
+                    // RFC 6604 §2.1: after a CNAME chain the RCODE still describes the last name.
+                    response.Header.SetRcode((int)ResponseCode.NXDomain);
+                    NegativeAnswer(ref response, zone);
+                    return;
+
+                case MatchKind.Dname:
+                {
+                    var target = step % 2 == 0 ? synthA : synthB;
+                    if (!Dname(ref response, node, current, target, out int length))
+                    {
+                        return;
+                    }
+                    current = target[..length];
+                    if (!IsInZone(current, zone))
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            }
+
+            // Exact match or wildcard synthesis (RFC 4592 §3.3.1): the owner is the name asked for.
+            if (node.Cname is { } cname && qtype != RecordType.CNAME && qtype != RecordType.ANY)
+            {
+                if (!response.Add(Section.Answer, current, cname))
+                {
+                    return;
+                }
+                var target = RdataLayout.TargetName(RecordType.CNAME, cname.Rdata(0));
+                // RFC 1034 §3.6.2: follow the alias while it stays in this zone; stop at a loop (RFC 1034 §5.2.2).
+                if (target.IsEmpty || !IsInZone(target, zone))
+                {
+                    return;
+                }
+                current = target;
+                continue;
+            }
+
+            if (qtype == RecordType.ANY)
+            {
+                Any(ref response, zone, node, current, minimalAny);
+                return;
+            }
+            if (node.Get(qtype) is { } rrset)
+            {
+                response.Add(Section.Answer, current, rrset);
+                return;
+            }
+            // NODATA: the name exists (or an empty non-terminal does, RFC 4592 §2.2.2) without that type (RFC 2308 §2.2).
+            NegativeAnswer(ref response, zone);
+            return;
+        }
+    }
+
+    /// <summary>RFC 1034 §4.3.2 step 3b: not our data; point at the child's name servers, AA off unless we already answered.</summary>
+    private static void Referral(ref Response response, ZoneNode cut)
+    {
+        if (response.AnswerCount == 0)
+        {
+            response.Header.Set(Header.AaBit, false);
+        }
+        response.Add(Section.Authority, cut.Name.Wire, cut.Get(RecordType.NS)!);
+    }
+
+    /// <summary>RFC 2308 §3: negative answers carry the SOA with TTL = min(SOA TTL, MINIMUM).</summary>
+    private static void NegativeAnswer(ref Response response, Zone zone) =>
+        response.AddRecord(Section.Authority, zone.Origin.Wire, RecordType.SOA, (ushort)RecordClass.IN, zone.NegativeTtl, zone.Soa.Rdata(0));
+
+    /// <summary>
+    /// RFC 6672 §3.2: the DNAME goes in the answer with a CNAME synthesised from it; a result longer than 255
+    /// octets is YXDOMAIN (RFC 6672 §2.2).
+    /// </summary>
+    private static bool Dname(ref Response response, ZoneNode node, scoped ReadOnlySpan<byte> current, scoped Span<byte> target, out int length)
+    {
+        length = 0;
+        var dname = node.Dname!;
+        if (!response.Add(Section.Answer, node.Name.Wire, dname))
+        {
+            return false;
+        }
+        var newSuffix = RdataLayout.TargetName(RecordType.DNAME, dname.Rdata(0));
+        int prefixLength = current.Length - node.Name.Length;
+        length = prefixLength + newSuffix.Length;
+        if (newSuffix.IsEmpty || length > DnsName.MaxLength)
+        {
+            response.Header.SetRcode((int)ResponseCode.YXDomain);
+            return false;
+        }
+        current[..prefixLength].CopyTo(target);
+        newSuffix.CopyTo(target[prefixLength..]);
+        // RFC 6672 §3.1: the synthesised CNAME takes the DNAME's TTL.
+        return response.AddRecord(Section.Answer, current, RecordType.CNAME, (ushort)RecordClass.IN, dname.Ttl, target[..length]);
+    }
+
+    /// <summary>RFC 8482 §4.1: over UDP one RRset answers ANY; over TCP all of them.</summary>
+    private static void Any(ref Response response, Zone zone, ZoneNode node, scoped ReadOnlySpan<byte> owner, bool minimal)
+    {
+        bool any = false;
+        foreach (var rrset in node.RRsets)
+        {
+            if (rrset.Type is RecordType.RRSIG or RecordType.NSEC)
+            {
+                continue;
+            }
+            any = true;
+            if (!response.Add(Section.Answer, owner, rrset) || minimal)
+            {
+                return;
+            }
+        }
+        if (!any)
+        {
+            NegativeAnswer(ref response, zone);
+        }
+    }
+
+    private static bool IsInZone(ReadOnlySpan<byte> name, Zone zone)
+    {
+        var origin = zone.Origin.Wire;
+        return name.Length >= origin.Length
+            && WireName.EqualsIgnoreCase(name[(name.Length - origin.Length)..], origin)
+            && WireName.SkipLabels(name, WireName.CountLabels(name) - zone.Origin.LabelCount) == name.Length - origin.Length;
+    }
+
+    /// <summary>Nodes already used on this chain, with the name each answered, to stop CNAME/DNAME loops.</summary>
+    private struct Visited
+    {
+        private Nodes _nodes;
+        private Hashes _owners;
+        private int _count;
+
+        /// <summary>False when <paramref name="node"/> already answered <paramref name="owner"/> on this chain.</summary>
+        public bool Add(ZoneNode node, ReadOnlySpan<byte> owner)
+        {
+            // A wildcard may answer several different names along one chain; any other node answers only its own.
+            int hash = node.IsWildcard ? WireName.Hash(owner) : 0;
+            for (int i = 0; i < _count; i++)
+            {
+                if (ReferenceEquals(_nodes[i], node) && _owners[i] == hash)
+                {
+                    return false;
+                }
+            }
+            if (_count < MaxChain)
+            {
+                _nodes[_count] = node;
+                _owners[_count] = hash;
+                _count++;
+            }
+            return true;
+        }
+
+        [System.Runtime.CompilerServices.InlineArray(MaxChain)]
+        private struct Nodes
+        {
+            private ZoneNode _element;
+        }
+
+        [System.Runtime.CompilerServices.InlineArray(MaxChain)]
+        private struct Hashes
+        {
+            private int _element;
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Buffers.Binary;
+using AnycastDns.Protocol;
+
+namespace AnycastDns.Authority;
+
+/// <summary>What the message checks of RFC 1035 §4.1 and RFC 6891 decided about a received message.</summary>
+internal enum QueryVerdict
+{
+    /// <summary>A well-formed query to answer.</summary>
+    Answer,
+    /// <summary>Not worth a reply: too short to carry an ID, or a response (QR set).</summary>
+    Drop,
+    /// <summary>Malformed: FORMERR (with the question echoed when it could be read).</summary>
+    FormErr,
+    /// <summary>An opcode we do not implement (RFC 1035 §4.1.1).</summary>
+    NotImp,
+    /// <summary>EDNS version above 0 (RFC 6891 §6.1.3).</summary>
+    BadVers,
+}
+
+/// <summary>A parsed query: header, the one question (name in uncompressed wire form, case as sent), and the EDNS facts that shape the answer.</summary>
+internal ref struct Query
+{
+    public Header Header;
+    public ReadOnlySpan<byte> Name;
+    public RecordType Type;
+    public ushort Class;
+    public bool HasQuestion;
+    public bool HasEdns;
+    public ushort ClientPayloadSize;
+    public bool DnssecOk;
+    public bool NsidRequested;
+    public bool KeepaliveRequested;
+
+    /// <summary>Parses <paramref name="message"/>; the question name is decompressed into <paramref name="nameBuffer"/>.</summary>
+    public static QueryVerdict Parse(ReadOnlySpan<byte> message, Span<byte> nameBuffer, Transport transport, out Query query)
+    {
+        query = default;
+        if (!Header.TryRead(message, out query.Header) || query.Header.IsResponse)
+        {
+            // RFC 1035 §4.1.1: QR=1 is a response; answering one invites reflection loops.
+            return QueryVerdict.Drop;
+        }
+        if (query.Header.Opcode != Opcode.Query)
+        {
+            return QueryVerdict.NotImp;
+        }
+        if (query.Header.QuestionCount != 1)
+        {
+            return QueryVerdict.FormErr;
+        }
+        int offset = Header.Length;
+        if (WireReader.ReadName(message, ref offset, nameBuffer, out int nameLength) != WireError.None || offset + 4 > message.Length)
+        {
+            return QueryVerdict.FormErr;
+        }
+        query.Name = nameBuffer[..nameLength];
+        query.Type = (RecordType)BinaryPrimitives.ReadUInt16BigEndian(message[offset..]);
+        query.Class = BinaryPrimitives.ReadUInt16BigEndian(message[(offset + 2)..]);
+        query.HasQuestion = true;
+        offset += 4;
+
+        int records = query.Header.AnswerCount + query.Header.AuthorityCount;
+        for (int i = 0; i < records; i++)
+        {
+            if (!SkipRecord(message, ref offset, out ushort type, out _, out _, out _) || type == (ushort)RecordType.OPT)
+            {
+                return QueryVerdict.FormErr;
+            }
+        }
+        for (int i = 0; i < query.Header.AdditionalCount; i++)
+        {
+            int ownerAt = offset;
+            if (!SkipRecord(message, ref offset, out ushort type, out ushort cls, out uint ttl, out int rdataAt))
+            {
+                return QueryVerdict.FormErr;
+            }
+            if (type != (ushort)RecordType.OPT)
+            {
+                continue;
+            }
+            // RFC 6891 §6.1.1: at most one OPT, owned by the root.
+            if (query.HasEdns || message[ownerAt] != 0)
+            {
+                return QueryVerdict.FormErr;
+            }
+            query.HasEdns = true;
+            query.ClientPayloadSize = cls;
+            query.DnssecOk = (ttl & EdnsRecord.DoBit) != 0;
+            if ((byte)(ttl >> 16) != 0)
+            {
+                return QueryVerdict.BadVers;
+            }
+            if (!ReadOptions(message[rdataAt..offset], transport, ref query))
+            {
+                return QueryVerdict.FormErr;
+            }
+        }
+        return QueryVerdict.Answer;
+    }
+
+    private static bool ReadOptions(ReadOnlySpan<byte> options, Transport transport, ref Query query)
+    {
+        int pos = 0;
+        while (pos < options.Length)
+        {
+            if (pos + 4 > options.Length)
+            {
+                return false;
+            }
+            ushort code = BinaryPrimitives.ReadUInt16BigEndian(options[pos..]);
+            int length = BinaryPrimitives.ReadUInt16BigEndian(options[(pos + 2)..]);
+            pos += 4;
+            if (pos + length > options.Length)
+            {
+                return false;
+            }
+            switch (code)
+            {
+                case EdnsOptionCode.Nsid:
+                    // RFC 5001 §2.1: the request carries an empty NSID option.
+                    query.NsidRequested = length == 0;
+                    break;
+                case EdnsOptionCode.TcpKeepalive:
+                    // RFC 7828 §3.2.1: over UDP the option is ignored; a client must not send a TIMEOUT value.
+                    if (transport == Transport.Tcp)
+                    {
+                        if (length != 0)
+                        {
+                            return false;
+                        }
+                        query.KeepaliveRequested = true;
+                    }
+                    break;
+            }
+            pos += length;
+        }
+        return true;
+    }
+
+    private static bool SkipRecord(ReadOnlySpan<byte> message, ref int offset, out ushort type, out ushort cls, out uint ttl, out int rdataAt)
+    {
+        type = cls = 0;
+        ttl = 0;
+        rdataAt = 0;
+        if (WireReader.SkipName(message, ref offset) != WireError.None
+            || WireReader.ReadRecordHeader(message, ref offset, out type, out cls, out ttl, out int rdlength) != WireError.None)
+        {
+            return false;
+        }
+        rdataAt = offset;
+        offset += rdlength;
+        return true;
+    }
+}

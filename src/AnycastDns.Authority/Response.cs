@@ -1,0 +1,170 @@
+using System.Runtime.CompilerServices;
+using AnycastDns.Protocol;
+using AnycastDns.Zones;
+
+namespace AnycastDns.Authority;
+
+/// <summary>The three record sections, written strictly in this order (RFC 1035 §4.1).</summary>
+internal enum Section
+{
+    Answer,
+    Authority,
+    Additional,
+}
+
+/// <summary>
+/// A response under construction: the writer, the section counts and the flags. RRsets go in whole or not at all
+/// (RFC 2181 §9); when an answer or authority RRset does not fit, TC is set and nothing more is added.
+/// </summary>
+internal ref struct Response
+{
+    public MessageWriter Writer;
+    public Header Header;
+    public bool Truncated;
+    private int _answer;
+    private int _authority;
+    private int _additional;
+    private PendingAdditional _pending;
+    private int _pendingCount;
+
+    public Response(Span<byte> buffer)
+    {
+        Writer = new MessageWriter(buffer);
+    }
+
+    public readonly int AnswerCount => _answer;
+
+    /// <summary>Adds a zone RRset under <paramref name="owner"/> (the query's own name for exact and wildcard matches, so case is echoed).</summary>
+    public bool Add(Section section, scoped ReadOnlySpan<byte> owner, RRset rrset)
+    {
+        if (Truncated)
+        {
+            return false;
+        }
+        var mark = Writer.Mark();
+        for (int i = 0; i < rrset.Count; i++)
+        {
+            bool ok = rrset.IsCompressible
+                ? Writer.WriteRecord(owner, rrset.Type, (ushort)RecordClass.IN, rrset.Ttl, rrset.Rdata(i))
+                : Writer.WriteName(owner) && Writer.WriteBytes(rrset.Encoded(i));
+            if (!ok)
+            {
+                Writer.Reset(mark);
+                return Overflow(section);
+            }
+        }
+        Count(section, rrset.Count);
+        if (rrset.AdditionalTargets.Length > 0 && section != Section.Additional)
+        {
+            QueueAdditional(rrset);
+        }
+        return true;
+    }
+
+    /// <summary>Adds one record made up for this answer (a synthesised CNAME, a negative-answer SOA, a CHAOS TXT).</summary>
+    public bool AddRecord(Section section, scoped ReadOnlySpan<byte> owner, RecordType type, ushort cls, uint ttl, scoped ReadOnlySpan<byte> rdata)
+    {
+        if (Truncated)
+        {
+            return false;
+        }
+        if (!Writer.WriteRecord(owner, type, cls, ttl, rdata))
+        {
+            return Overflow(section);
+        }
+        Count(section, 1);
+        return true;
+    }
+
+    /// <summary>
+    /// RFC 1034 §4.3.2 step 6: addresses of the names that NS, MX and SRV answers point at. They are optional:
+    /// whatever does not fit is left out without TC (RFC 2181 §9).
+    /// </summary>
+    public void AddAdditionalAddresses()
+    {
+        PendingNodes written = default;
+        int writtenCount = 0;
+        for (int p = 0; p < _pendingCount; p++)
+        {
+            foreach (var node in _pending[p].AdditionalTargets)
+            {
+                bool seen = false;
+                for (int w = 0; w < writtenCount; w++)
+                {
+                    seen |= ReferenceEquals(written[w], node);
+                }
+                if (seen)
+                {
+                    continue;
+                }
+                if (writtenCount < PendingNodes.Capacity)
+                {
+                    written[writtenCount++] = node;
+                }
+                if (node.Get(RecordType.A) is { } a && !Add(Section.Additional, node.Name.Wire, a))
+                {
+                    return;
+                }
+                if (node.Get(RecordType.AAAA) is { } aaaa && !Add(Section.Additional, node.Name.Wire, aaaa))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes the final counts into the header.</summary>
+    public void Finish()
+    {
+        Header.Set(Header.TcBit, Truncated);
+        Header.AnswerCount = (ushort)_answer;
+        Header.AuthorityCount = (ushort)_authority;
+        Header.AdditionalCount = (ushort)_additional;
+        Header.Write(Writer.Buffer);
+    }
+
+    public void CountAdditional() => _additional++;
+
+    private bool Overflow(Section section)
+    {
+        // Optional additional data may simply be dropped; missing answer or authority data must be flagged (RFC 2181 §9).
+        if (section != Section.Additional)
+        {
+            Truncated = true;
+        }
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Count(Section section, int n)
+    {
+        switch (section)
+        {
+            case Section.Answer: _answer += n; break;
+            case Section.Authority: _authority += n; break;
+            default: _additional += n; break;
+        }
+    }
+
+    private void QueueAdditional(RRset rrset)
+    {
+        if (_pendingCount < PendingAdditional.Capacity)
+        {
+            _pending[_pendingCount++] = rrset;
+        }
+    }
+
+    [InlineArray(Capacity)]
+    private struct PendingAdditional
+    {
+        public const int Capacity = 8;
+        private RRset _element;
+    }
+
+    [InlineArray(Capacity)]
+    private struct PendingNodes
+    {
+        public const int Capacity = 16;
+        private ZoneNode _element;
+    }
+}

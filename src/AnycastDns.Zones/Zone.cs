@@ -1,0 +1,64 @@
+using System.Buffers.Binary;
+using AnycastDns.Protocol;
+
+namespace AnycastDns.Zones;
+
+/// <summary>
+/// One loaded zone: immutable after <see cref="ZoneBuilder"/> made it. Lookups take uncompressed wire names
+/// as spans and allocate nothing.
+/// </summary>
+public sealed class Zone
+{
+    private readonly Dictionary<DnsName, ZoneNode> _nodes;
+    private readonly Dictionary<DnsName, ZoneNode>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
+
+    internal Zone(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, int recordCount, string source)
+    {
+        Origin = origin;
+        _nodes = nodes;
+        _lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
+        Apex = nodes[origin];
+        Soa = Apex.Get(RecordType.SOA) ?? throw new InvalidOperationException("zone without SOA");
+        var soa = Soa.Rdata(0);
+        int fixedAt = soa.Length - 20;
+        Serial = BinaryPrimitives.ReadUInt32BigEndian(soa[fixedAt..]);
+        uint minimum = BinaryPrimitives.ReadUInt32BigEndian(soa[(fixedAt + 16)..]);
+        NegativeTtl = Math.Min(Soa.Ttl, minimum);
+        RecordCount = recordCount;
+        Source = source;
+        foreach (var node in nodes.Values)
+        {
+            HasCutsOrDnames |= node.IsDelegation || node.Dname is not null;
+        }
+    }
+
+    public DnsName Origin { get; }
+
+    public ZoneNode Apex { get; }
+
+    public RRset Soa { get; }
+
+    public uint Serial { get; }
+
+    /// <summary>TTL of the SOA in negative answers: min(SOA TTL, MINIMUM) (RFC 2308 §3, §5).</summary>
+    public uint NegativeTtl { get; }
+
+    public int RecordCount { get; }
+
+    /// <summary>The file the zone came from.</summary>
+    public string Source { get; }
+
+    /// <summary>False for the common zone without delegations or DNAMEs, so lookups can skip the walk from the apex.</summary>
+    public bool HasCutsOrDnames { get; }
+
+    public int NodeCount => _nodes.Count;
+
+    public IEnumerable<ZoneNode> Nodes => _nodes.Values;
+
+    /// <summary>The node owning exactly this name (case-insensitive), or null.</summary>
+    public ZoneNode? Find(ReadOnlySpan<byte> name) => _lookup.TryGetValue(name, out var node) ? node : null;
+
+    public ZoneNode? Find(DnsName name) => _nodes.GetValueOrDefault(name);
+
+    public override string ToString() => Origin.ToString();
+}

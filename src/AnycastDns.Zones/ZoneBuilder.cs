@@ -1,0 +1,376 @@
+using AnycastDns.Protocol;
+
+namespace AnycastDns.Zones;
+
+/// <summary>
+/// Turns parsed records into a <see cref="Zone"/>, running the checks named-checkzone and kzonecheck run.
+/// A zone with any error is not built at all: never half a zone.
+/// </summary>
+public static class ZoneBuilder
+{
+    /// <summary>Builds the zone, or returns null and adds the reasons to <paramref name="diagnostics"/>.</summary>
+    public static Zone? Build(DnsName origin, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source)
+    {
+        int errorsBefore = CountErrors(diagnostics);
+        var owners = new Dictionary<DnsName, OwnerData>(DnsNameComparer.Instance);
+        var zoneStart = new SourceLocation(source, 1, 1);
+
+        foreach (var record in records)
+        {
+            if (!record.Owner.IsSubdomainOf(origin))
+            {
+                Error(diagnostics, record.Location, $"{record.Owner} is outside the zone {origin}");
+                continue;
+            }
+            if (record.Class != RecordClass.IN)
+            {
+                Error(diagnostics, record.Location, $"class {RecordTypeNames.ToText(record.Class)} is not served; only IN zones are");
+                continue;
+            }
+            if (record.Type is RecordType.OPT or RecordType.TSIG or RecordType.TKEY or RecordType.ANY or RecordType.AXFR
+                or RecordType.IXFR or RecordType.MAILA or RecordType.MAILB)
+            {
+                Error(diagnostics, record.Location, $"{RecordTypeNames.ToText(record.Type)} is a meta-type and cannot appear in a zone (RFC 6895 §3.1)");
+                continue;
+            }
+            if (!owners.TryGetValue(record.Owner, out var owner))
+            {
+                owner = new OwnerData(record.Owner);
+                owners.Add(record.Owner, owner);
+            }
+            owner.Add(record, diagnostics);
+        }
+
+        if (!owners.TryGetValue(origin, out var apexData) || apexData.Find(RecordType.SOA) is not { } soa)
+        {
+            Error(diagnostics, zoneStart, $"no SOA record at the zone apex {origin}");
+            return null;
+        }
+        if (soa.Records.Count > 1)
+        {
+            Error(diagnostics, soa.Records[1].Location, "more than one SOA record at the apex (RFC 1035 §5.2)");
+        }
+        if (apexData.Find(RecordType.NS) is null)
+        {
+            Error(diagnostics, soa.Records[0].Location, $"no NS records at the zone apex {origin}");
+        }
+
+        // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2).
+        var nodes = new Dictionary<DnsName, ZoneNode>(owners.Count * 2, DnsNameComparer.Instance);
+        foreach (var owner in owners.Values)
+        {
+            nodes[owner.Name] = new ZoneNode(owner.Name, []);
+        }
+        foreach (var owner in owners.Values)
+        {
+            var name = owner.Name;
+            while (name.LabelCount > origin.LabelCount)
+            {
+                name = name.Parent();
+                if (nodes.ContainsKey(name))
+                {
+                    break;
+                }
+                nodes.Add(name, new ZoneNode(name, []));
+            }
+        }
+        int recordCount = 0;
+        foreach (var owner in owners.Values)
+        {
+            var rrsets = owner.ToRRsets(diagnostics);
+            nodes[owner.Name].SetRRsets(rrsets);
+            foreach (var rrset in rrsets)
+            {
+                recordCount += rrset.Count;
+            }
+        }
+        foreach (var node in nodes.Values)
+        {
+            node.IsApex = node.Name.LabelCount == origin.LabelCount;
+            if (!node.IsApex)
+            {
+                node.Parent = nodes[node.Name.Parent()];
+                if (node.IsWildcard)
+                {
+                    node.Parent.WildcardChild = node;
+                }
+            }
+            node.IsDelegation = !node.IsApex && node.Get(RecordType.NS) is not null;
+        }
+
+        CheckNodes(origin, nodes, owners, diagnostics);
+        if (CountErrors(diagnostics) > errorsBefore)
+        {
+            return null;
+        }
+        ResolveAdditionalTargets(nodes);
+        return new Zone(origin, nodes, recordCount, source);
+    }
+
+    private static void CheckNodes(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, Dictionary<DnsName, OwnerData> owners, List<ZoneDiagnostic> diagnostics)
+    {
+        foreach (var owner in owners.Values)
+        {
+            var node = nodes[owner.Name];
+            var first = owner.FirstLocation;
+
+            if (!node.IsApex && node.Get(RecordType.SOA) is not null)
+            {
+                Error(diagnostics, owner.Find(RecordType.SOA)!.Records[0].Location, $"SOA record at {owner.Name}, which is not the zone apex {origin}");
+            }
+
+            // RFC 1034 §3.6.2 and RFC 2181 §10.1: a CNAME stands alone (DNSSEC's RRSIG and NSEC may join it, RFC 4035 §2.5).
+            if (owner.Find(RecordType.CNAME) is { } cname)
+            {
+                if (cname.Records.Count > 1)
+                {
+                    Error(diagnostics, cname.Records[1].Location, $"more than one CNAME record at {owner.Name} (RFC 2181 §10.1)");
+                }
+                foreach (var other in owner.Sets)
+                {
+                    if (other.Type is not (RecordType.CNAME or RecordType.RRSIG or RecordType.NSEC))
+                    {
+                        Error(diagnostics, other.Records[0].Location, $"{owner.Name} has a CNAME and other data ({RecordTypeNames.ToText(other.Type)}) (RFC 1034 §3.6.2)");
+                        break;
+                    }
+                }
+            }
+            if (owner.Find(RecordType.DNAME) is { } dname && dname.Records.Count > 1)
+            {
+                Error(diagnostics, dname.Records[1].Location, $"more than one DNAME record at {owner.Name} (RFC 6672 §2.4)");
+            }
+
+            // Where the node sits relative to cuts and DNAMEs above it.
+            ZoneNode? cutAbove = null;
+            ZoneNode? dnameAbove = null;
+            for (var up = node.Parent; up is not null; up = up.Parent)
+            {
+                if (up.IsDelegation) cutAbove = up;
+                if (up.Dname is not null) dnameAbove = up;
+            }
+            if (cutAbove is not null)
+            {
+                node.IsOccluded = true;
+                foreach (var set in owner.Sets)
+                {
+                    if (set.Type is not (RecordType.A or RecordType.AAAA))
+                    {
+                        Error(diagnostics, set.Records[0].Location, $"{RecordTypeNames.ToText(set.Type)} record at {owner.Name} is below the delegation {cutAbove.Name}; only glue (A/AAAA) may be there");
+                        break;
+                    }
+                }
+            }
+            else if (dnameAbove is not null)
+            {
+                node.IsOccluded = true;
+                Warning(diagnostics, first, $"{owner.Name} is below the DNAME at {dnameAbove.Name} and can never be answered (RFC 6672 §2.4)");
+            }
+
+            if (node.IsDelegation)
+            {
+                foreach (var set in owner.Sets)
+                {
+                    if (set.Type is not (RecordType.NS or RecordType.DS or RecordType.A or RecordType.AAAA or RecordType.RRSIG or RecordType.NSEC))
+                    {
+                        Error(diagnostics, set.Records[0].Location, $"{RecordTypeNames.ToText(set.Type)} record at the delegation point {owner.Name}; the child zone owns that data");
+                        break;
+                    }
+                }
+            }
+            else if (owner.Find(RecordType.DS) is { } ds && !node.IsOccluded)
+            {
+                Error(diagnostics, ds.Records[0].Location, $"DS record at {owner.Name}, which is not a delegation point (RFC 4035 §2.4)");
+            }
+
+            if (owner.Find(RecordType.NS) is { } ns && cutAbove is null)
+            {
+                CheckNameServerAddresses(origin, nodes, ns, diagnostics);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Name servers inside this zone need addresses: below a cut that is glue the parent must serve
+    /// (RFC 9471 §2.1), otherwise authoritative A/AAAA records.
+    /// </summary>
+    private static void CheckNameServerAddresses(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, RRsetData ns, List<ZoneDiagnostic> diagnostics)
+    {
+        foreach (var record in ns.Records)
+        {
+            var target = RdataLayout.TargetName(RecordType.NS, record.Rdata);
+            if (target.IsEmpty)
+            {
+                continue;
+            }
+            var name = DnsName.FromWire(target);
+            if (!name.IsSubdomainOf(origin))
+            {
+                continue;
+            }
+            nodes.TryGetValue(name, out var node);
+            bool hasAddress = node is not null && (node.Get(RecordType.A) is not null || node.Get(RecordType.AAAA) is not null);
+            if (hasAddress)
+            {
+                continue;
+            }
+            bool belowCut = false;
+            for (var probe = name; probe.LabelCount > origin.LabelCount; probe = probe.Parent())
+            {
+                if (nodes.TryGetValue(probe, out var n) && n.IsDelegation && !probe.Equals(record.Owner))
+                {
+                    belowCut = true;
+                    break;
+                }
+            }
+            if (node is not null && node.Cname is not null)
+            {
+                Error(diagnostics, record.Location, $"name server {name} of {record.Owner} is a CNAME (RFC 2181 §10.3)");
+            }
+            else if (belowCut || name.IsSubdomainOf(record.Owner) && !record.Owner.Equals(origin))
+            {
+                Error(diagnostics, record.Location, $"missing glue: name server {name} of {record.Owner} has no A or AAAA record");
+            }
+            else
+            {
+                Error(diagnostics, record.Location, $"name server {name} of {record.Owner} has no A or AAAA record in the zone");
+            }
+        }
+    }
+
+    /// <summary>Resolves the in-zone address nodes for NS, MX and SRV targets (RFC 1034 §4.3.2 step 6, RFC 2782).</summary>
+    private static void ResolveAdditionalTargets(Dictionary<DnsName, ZoneNode> nodes)
+    {
+        var lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var targets = new List<ZoneNode>();
+        foreach (var node in nodes.Values)
+        {
+            foreach (var rrset in node.RRsets)
+            {
+                if (rrset.Type is not (RecordType.NS or RecordType.MX or RecordType.SRV))
+                {
+                    continue;
+                }
+                targets.Clear();
+                for (int i = 0; i < rrset.Count; i++)
+                {
+                    var target = RdataLayout.TargetName(rrset.Type, rrset.Rdata(i));
+                    if (target.IsEmpty || !lookup.TryGetValue(target, out var t))
+                    {
+                        continue;
+                    }
+                    // Glue below a cut is used only for the referral's own NS set; elsewhere it is not ours to give.
+                    if (t.IsOccluded && !(node.IsDelegation && rrset.Type == RecordType.NS))
+                    {
+                        continue;
+                    }
+                    if ((t.Get(RecordType.A) is not null || t.Get(RecordType.AAAA) is not null) && !targets.Contains(t))
+                    {
+                        targets.Add(t);
+                    }
+                }
+                rrset.AdditionalTargets = [.. targets];
+            }
+        }
+    }
+
+    private static int CountErrors(List<ZoneDiagnostic> diagnostics)
+    {
+        int n = 0;
+        foreach (var d in diagnostics)
+        {
+            if (d.Severity == Severity.Error) n++;
+        }
+        return n;
+    }
+
+    private static void Error(List<ZoneDiagnostic> diagnostics, SourceLocation at, string message) =>
+        diagnostics.Add(new ZoneDiagnostic(at, Severity.Error, message));
+
+    private static void Warning(List<ZoneDiagnostic> diagnostics, SourceLocation at, string message) =>
+        diagnostics.Add(new ZoneDiagnostic(at, Severity.Warning, message));
+
+    /// <summary>Records of one owner, gathered by type, before they become a node.</summary>
+    private sealed class OwnerData(DnsName name)
+    {
+        public DnsName Name { get; } = name;
+
+        public List<RRsetData> Sets { get; } = [];
+
+        public SourceLocation FirstLocation => Sets[0].Records[0].Location;
+
+        public RRsetData? Find(RecordType type)
+        {
+            foreach (var s in Sets)
+            {
+                if (s.Type == type) return s;
+            }
+            return null;
+        }
+
+        public void Add(ZoneRecord record, List<ZoneDiagnostic> diagnostics)
+        {
+            var set = Find(record.Type);
+            if (set is null)
+            {
+                set = new RRsetData(record.Type);
+                Sets.Add(set);
+            }
+            set.Add(record, diagnostics);
+        }
+
+        public RRset[] ToRRsets(List<ZoneDiagnostic> diagnostics)
+        {
+            var result = new RRset[Sets.Count];
+            for (int i = 0; i < Sets.Count; i++)
+            {
+                result[i] = Sets[i].ToRRset(diagnostics);
+            }
+            return result;
+        }
+    }
+
+    private sealed class RRsetData(RecordType type)
+    {
+        private readonly HashSet<byte[]> _seen = new(CanonicalRdataComparer.ForType(type));
+
+        public RecordType Type { get; } = type;
+
+        public List<ZoneRecord> Records { get; } = [];
+
+        public void Add(ZoneRecord record, List<ZoneDiagnostic> diagnostics)
+        {
+            // RFC 2181 §5: an RRset holds each RR once; duplicates are dropped like BIND and Knot do.
+            if (!_seen.Add(record.Rdata))
+            {
+                diagnostics.Add(new ZoneDiagnostic(record.Location, Severity.Warning, $"duplicate {RecordTypeNames.ToText(record.Type)} record at {record.Owner} dropped"));
+                return;
+            }
+            Records.Add(record);
+        }
+
+        public RRset ToRRset(List<ZoneDiagnostic> diagnostics)
+        {
+            uint ttl = Records[0].Ttl;
+            // RRSIGs covering different types legitimately carry different TTLs (RFC 4034 §3).
+            if (Type != RecordType.RRSIG)
+            {
+                for (int i = 1; i < Records.Count; i++)
+                {
+                    if (Records[i].Ttl != ttl)
+                    {
+                        // RFC 2181 §5.2: the TTLs of an RRset must match; use the first, as BIND does.
+                        diagnostics.Add(new ZoneDiagnostic(Records[i].Location, Severity.Warning,
+                            $"TTL {Records[i].Ttl} differs from {ttl} in the {RecordTypeNames.ToText(Type)} RRset at {Records[i].Owner}; using {ttl} (RFC 2181 §5.2)"));
+                        break;
+                    }
+                }
+            }
+            var rdata = new byte[Records.Count][];
+            for (int i = 0; i < rdata.Length; i++)
+            {
+                rdata[i] = Records[i].Rdata;
+            }
+            return new RRset(Type, ttl, rdata);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using AnycastDns.Protocol;
+
+namespace AnycastDns.Zones;
+
+/// <summary>The outcome of loading one zone file: the zone, or the errors that kept it out.</summary>
+public sealed record ZoneLoadResult(DnsName Origin, string Path, Zone? Zone, IReadOnlyList<ZoneDiagnostic> Diagnostics)
+{
+    public bool Succeeded => Zone is not null;
+}
+
+/// <summary>Zones loaded from a folder: the snapshot of those that loaded, and the result for every file.</summary>
+public sealed record ZoneFolderLoad(ZoneSet ZoneSet, IReadOnlyList<ZoneLoadResult> Results)
+{
+    public bool AllSucceeded
+    {
+        get
+        {
+            foreach (var r in Results)
+            {
+                if (!r.Succeeded) return false;
+            }
+            return true;
+        }
+    }
+}
+
+/// <summary>
+/// Reads zone files into zones. Convention: each <c>*.zone</c> file in the folder is one zone whose origin
+/// is the file name minus <c>.zone</c>; files with other endings are left for <c>$INCLUDE</c>.
+/// </summary>
+public static class ZoneLoader
+{
+    public const string Extension = ".zone";
+
+    /// <summary>The origin a zone file's name stands for: <c>example.com.zone</c> is <c>example.com.</c>.</summary>
+    public static bool TryOriginFromFileName(string path, out DnsName origin, out string? error)
+    {
+        origin = DnsName.Root;
+        var file = System.IO.Path.GetFileName(path);
+        if (!file.EndsWith(Extension, StringComparison.OrdinalIgnoreCase))
+        {
+            error = $"{path}: a zone file's name must be <origin>{Extension}";
+            return false;
+        }
+        var text = file[..^Extension.Length];
+        if (text.Length == 0 || text == "root" || text == ".")
+        {
+            origin = DnsName.Root;
+            error = null;
+            return true;
+        }
+        if (!text.EndsWith('.'))
+        {
+            text += ".";
+        }
+        if (!DnsName.TryParse(text, null, out var parsed, out error))
+        {
+            error = $"{path}: the file name does not make a domain name: {error}";
+            return false;
+        }
+        origin = parsed;
+        return true;
+    }
+
+    /// <summary>Loads one zone file, its origin taken from the file name.</summary>
+    public static ZoneLoadResult LoadFile(string path)
+    {
+        if (!TryOriginFromFileName(path, out var origin, out var error))
+        {
+            return new ZoneLoadResult(DnsName.Root, path, null, [new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error, error!)]);
+        }
+        return LoadFile(path, origin);
+    }
+
+    /// <summary>Loads one zone file with the given origin. Never throws for bad content: errors come back as diagnostics.</summary>
+    public static ZoneLoadResult LoadFile(string path, DnsName origin)
+    {
+        var diagnostics = new List<ZoneDiagnostic>();
+        ZoneFileResult parsed;
+        try
+        {
+            parsed = ZoneFileReader.ReadFile(path, origin);
+        }
+        catch (IOException e)
+        {
+            diagnostics.Add(new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error, $"cannot read: {e.Message}"));
+            return new ZoneLoadResult(origin, path, null, diagnostics);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            diagnostics.Add(new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error, $"cannot read: {e.Message}"));
+            return new ZoneLoadResult(origin, path, null, diagnostics);
+        }
+        diagnostics.AddRange(parsed.Diagnostics);
+        if (parsed.HasErrors)
+        {
+            return new ZoneLoadResult(origin, path, null, diagnostics);
+        }
+        var zone = ZoneBuilder.Build(origin, parsed.Records, diagnostics, path);
+        return new ZoneLoadResult(origin, path, zone, diagnostics);
+    }
+
+    /// <summary>
+    /// Loads every <c>*.zone</c> file in <paramref name="folder"/>, in parallel. Zones with errors are left out of the snapshot
+    /// and reported in the results. Throws <see cref="DirectoryNotFoundException"/> when the folder does not exist.
+    /// </summary>
+    public static ZoneFolderLoad LoadFolder(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"zones folder '{folder}' does not exist");
+        }
+        var files = Directory.GetFiles(folder, "*" + Extension);
+        Array.Sort(files, StringComparer.Ordinal);
+        var results = new ZoneLoadResult[files.Length];
+        Parallel.For(0, files.Length, i => results[i] = LoadFile(files[i]));
+
+        var zones = new List<Zone>();
+        var seen = new Dictionary<DnsName, string>(DnsNameComparer.Instance);
+        for (int i = 0; i < results.Length; i++)
+        {
+            var r = results[i];
+            if (seen.TryGetValue(r.Origin, out var other))
+            {
+                results[i] = r with
+                {
+                    Zone = null,
+                    Diagnostics = [.. r.Diagnostics, new ZoneDiagnostic(new SourceLocation(r.Path, 1, 1), Severity.Error, $"zone {r.Origin} is already defined by {other}")],
+                };
+                continue;
+            }
+            seen[r.Origin] = r.Path;
+            if (r.Zone is not null)
+            {
+                zones.Add(r.Zone);
+            }
+        }
+        return new ZoneFolderLoad(new ZoneSet(zones), results);
+    }
+}

@@ -1,0 +1,66 @@
+using AnycastDns.Protocol;
+
+namespace AnycastDns.Zones;
+
+/// <summary>
+/// An immutable snapshot of every zone served. It is built off the hot path and replaced as a whole,
+/// so a query sees one consistent set from start to end.
+/// </summary>
+public sealed class ZoneSet
+{
+    public static readonly ZoneSet Empty = new([]);
+
+    private readonly Dictionary<DnsName, Zone> _zones;
+    private readonly Dictionary<DnsName, Zone>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
+    private readonly int _minLabels;
+
+    public ZoneSet(IEnumerable<Zone> zones)
+    {
+        _zones = new Dictionary<DnsName, Zone>(DnsNameComparer.Instance);
+        _minLabels = int.MaxValue;
+        foreach (var zone in zones)
+        {
+            if (!_zones.TryAdd(zone.Origin, zone))
+            {
+                throw new ArgumentException($"zone {zone.Origin} given twice", nameof(zones));
+            }
+            _minLabels = Math.Min(_minLabels, zone.Origin.LabelCount);
+        }
+        _lookup = _zones.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var sorted = new List<Zone>(_zones.Values);
+        sorted.Sort((a, b) => a.Origin.CompareTo(b.Origin));
+        Zones = sorted;
+    }
+
+    /// <summary>Zones in canonical order of their origins.</summary>
+    public IReadOnlyList<Zone> Zones { get; }
+
+    public int Count => _zones.Count;
+
+    public Zone? this[DnsName origin] => _zones.GetValueOrDefault(origin);
+
+    /// <summary>The zone with the longest origin that contains <paramref name="name"/> (an uncompressed wire name), or null.</summary>
+    public Zone? FindZone(ReadOnlySpan<byte> name)
+    {
+        if (_zones.Count == 0)
+        {
+            return null;
+        }
+        int labels = WireName.CountLabels(name);
+        int offset = 0;
+        while (labels >= _minLabels)
+        {
+            if (_lookup.TryGetValue(name[offset..], out var zone))
+            {
+                return zone;
+            }
+            if (name[offset] == 0)
+            {
+                break;
+            }
+            offset += name[offset] + 1;
+            labels--;
+        }
+        return null;
+    }
+}
