@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The one test command of AnycastDns: ./scripts/test.sh [extra dotnet test arguments, e.g. --filter Knot]
+#
+# Installs, where missing, the real programs the tests run against (Debian 12 packages, as root):
+#   knot (knotd) and knot-dnssecutils (kzonecheck): the reference server and its zone checker
+#   nsd: the second reference server (with nsd-checkzone)
+#   knot-dnsutils (kdig), bind9-dnsutils (dig), ldnsutils (drill), python3-dnspython: clients nobody here wrote
+#   iproute2 (ip): network namespaces for the lab tests
+# then runs every test of the solution and exits with dotnet test's exit code.
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+
+packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils nsd ldnsutils python3-dnspython iproute2)
+# A program each package must have put in place (python3-dnspython is checked as a package only).
+declare -A program=(
+    [knot]=/usr/sbin/knotd [knot-dnssecutils]=/usr/bin/kzonecheck [knot-dnsutils]=/usr/bin/kdig
+    [bind9-dnsutils]=/usr/bin/dig [nsd]=/usr/sbin/nsd [ldnsutils]=/usr/bin/drill [iproute2]=/usr/sbin/ip
+)
+
+installed() {
+    local package=$1
+    if command -v dpkg-query >/dev/null 2>&1; then
+        [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" = "install ok installed" ] || return 1
+    fi
+    [ -z "${program[$package]:-}" ] || [ -x "${program[$package]}" ] || command -v "$(basename "${program[$package]}")" >/dev/null 2>&1
+}
+
+missing=()
+for package in "${packages[@]}"; do
+    installed "$package" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "test.sh: test tools present: ${packages[*]}"
+elif [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing missing test tools: ${missing[*]}"
+    apt_log=$(mktemp)
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
+        tail -n 30 "$apt_log" >&2
+        rm -f "$apt_log"
+        echo "test.sh: apt-get could not install: ${missing[*]}" >&2
+        exit 1
+    fi
+    rm -f "$apt_log"
+    echo "test.sh: installed: ${missing[*]}"
+else
+    echo "test.sh: missing test tools: ${missing[*]}" >&2
+    echo "test.sh: run this script as root on Debian 12, or first: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 1
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+    echo "test.sh: dotnet not found: install the .NET 10 SDK" >&2
+    exit 1
+fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# dotnet test prints one summary per test assembly; the total is added at the end.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+# A test that runs past the hang timeout has its test host killed, with every process it started.
+dotnet test AnycastDns.sln \
+    --logger "console;verbosity=minimal" \
+    --blame-hang-timeout 10min --blame-hang-dump-type none \
+    "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# "Passed!  - Failed:     0, Passed:    61, Skipped:     0, Total:    61, Duration: ..."
+awk '
+    /^(Passed|Failed)! +- Failed: / {
+        gsub(",", "")
+        for (i = 1; i <= NF; i++) {
+            if ($i == "Failed:") failed += $(i + 1)
+            if ($i == "Passed:") passed += $(i + 1)
+            if ($i == "Skipped:") skipped += $(i + 1)
+        }
+    }
+    END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }
+' "$log"
+exit "$status"

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace AnycastDns.TestSupport;
+
+/// <summary>
+/// A long-running program this test process started (a reference server), with what it printed kept
+/// for failure messages. Stopping it kills that process and its own children, by PID, and nothing else.
+/// </summary>
+internal sealed class ChildProcess : IDisposable
+{
+    /// <summary>Only the first part of a chatty log is kept; startup errors come first.</summary>
+    private const int LogLimit = 64 * 1024;
+
+    private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(10);
+
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private ChildProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Standard output and error so far, interleaved by line.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static ChildProcess Start(string path, IEnumerable<string> arguments, string workingDirectory)
+    {
+        var startInfo = new ProcessStartInfo(path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+        var child = new ChildProcess(new Process { StartInfo = startInfo });
+        child._process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        child._process.ErrorDataReceived += (_, e) => child.Append(e.Data);
+        child._process.Start();
+        child._process.StandardInput.Close();
+        child._process.BeginOutputReadLine();
+        child._process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Kills the process and its descendants and waits, bounded, until it is gone.</summary>
+    public async Task StopAsync()
+    {
+        KillTree(_process);
+        using var deadline = new CancellationTokenSource(ExitWait);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"process {_process.Id} ({_process.StartInfo.FileName}) still running {ExitWait.TotalSeconds} s after SIGKILL");
+        }
+    }
+
+    public void Dispose() => _process.Dispose();
+
+    /// <summary>SIGKILL to <paramref name="process"/> and every process below it; a process already gone is fine.</summary>
+    internal static void KillTree(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It had already exited.
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_log)
+        {
+            if (_log.Length < LogLimit)
+            {
+                _log.Append(line).Append('\n');
+            }
+        }
+    }
+}
