@@ -130,25 +130,39 @@ internal static class AuthoritativeAnswer
         return response.AddRecord(Section.Answer, current, RecordType.CNAME, (ushort)RecordClass.IN, dname.Ttl, target[..length]);
     }
 
-    /// <summary>RFC 8482 §4.1: over UDP one RRset answers ANY; over TCP all of them.</summary>
+    /// <summary>
+    /// RFC 8482 §4.1: over UDP one RRset answers ANY, the one of the lowest type (so A before others, as Knot picks);
+    /// over TCP all of them.
+    /// </summary>
     private static void Any(ref Response response, Zone zone, ZoneNode node, scoped ReadOnlySpan<byte> owner, bool minimal)
     {
-        bool any = false;
+        RRset? lowest = null;
         foreach (var rrset in node.RRsets)
         {
             if (rrset.Type is RecordType.RRSIG or RecordType.NSEC)
             {
                 continue;
             }
-            any = true;
-            if (!response.Add(Section.Answer, owner, rrset) || minimal)
+            if (minimal)
+            {
+                lowest = lowest is null || rrset.Type < lowest.Type ? rrset : lowest;
+            }
+            else if (!response.Add(Section.Answer, owner, rrset))
             {
                 return;
             }
+            else
+            {
+                lowest = rrset;
+            }
         }
-        if (!any)
+        if (lowest is null)
         {
             NegativeAnswer(ref response, zone);
+        }
+        else if (minimal)
+        {
+            response.Add(Section.Answer, owner, lowest);
         }
     }
 

@@ -39,7 +39,7 @@ internal sealed class Chaos
             response.Header.SetRcode((int)ResponseCode.Refused);
             return;
         }
-        response.Header.Set(Header.AaBit, true);
+        // AA stays off, as Knot answers: no zone holds these names; they describe the server (RFC 4892 §2).
         // TTL 0: the answer describes this server at this moment, and must not be cached for another PoP (RFC 4892 §2.2).
         response.AddRecord(Section.Answer, qname, RecordType.TXT, (ushort)RecordClass.CH, 0, text);
     }

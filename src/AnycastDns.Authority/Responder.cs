@@ -91,7 +91,8 @@ public sealed class Responder
         r.Writer.Limit = limit - OptLength(q, transport);
         switch ((RecordClass)q.Class)
         {
-            case RecordClass.IN:
+            // QCLASS * (RFC 1035 §3.2.5) matches our only data class, IN, as NSD and Knot answer it.
+            case RecordClass.IN or RecordClass.ANY:
                 AnswerInternet(ref r, q, transport);
                 break;
             case RecordClass.CH:
@@ -113,11 +114,9 @@ public sealed class Responder
             case RecordType.AXFR or RecordType.IXFR:
                 r.Header.SetRcode((int)ResponseCode.Refused);
                 return;
-            // RFC 6895 §3.1: meta-types only make sense in their own transactions.
-            case RecordType.OPT or RecordType.TSIG or RecordType.TKEY:
-                r.Header.SetRcode((int)ResponseCode.FormErr);
-                return;
-            case RecordType.MAILA or RecordType.MAILB:
+            // TYPE 0 is reserved (RFC 6895 §3.1) and names no data: NOTIMP, as Knot answers. Other meta-types (OPT,
+            // TSIG, TKEY) and MAILA/MAILB get the plain lookup, so NODATA, as NSD and Knot answer.
+            case 0:
                 r.Header.SetRcode((int)ResponseCode.NotImp);
                 return;
         }

@@ -77,8 +77,9 @@ internal ref struct Response
     }
 
     /// <summary>
-    /// RFC 1034 §4.3.2 step 6: addresses of the names that NS, MX and SRV answers point at. They are optional:
-    /// whatever does not fit is left out without TC (RFC 2181 §9).
+    /// RFC 1034 §4.3.2 step 6: addresses of the names that NS, MX and SRV answers point at; for SVCB and HTTPS also
+    /// the target's own SVCB/HTTPS RRset (RFC 9460 §4.5). They are optional: whatever does not fit is left out
+    /// without TC (RFC 2181 §9).
     /// </summary>
     public void AddAdditionalAddresses()
     {
@@ -86,7 +87,8 @@ internal ref struct Response
         int writtenCount = 0;
         for (int p = 0; p < _pendingCount; p++)
         {
-            foreach (var node in _pending[p].AdditionalTargets)
+            var pointer = _pending[p];
+            foreach (var node in pointer.AdditionalTargets)
             {
                 bool seen = false;
                 for (int w = 0; w < writtenCount; w++)
@@ -106,6 +108,11 @@ internal ref struct Response
                     return;
                 }
                 if (node.Get(RecordType.AAAA) is { } aaaa && !Add(Section.Additional, node.Name.Wire, aaaa))
+                {
+                    return;
+                }
+                if (pointer.Type is RecordType.SVCB or RecordType.HTTPS && node.Get(pointer.Type) is { } service
+                    && !Add(Section.Additional, node.Name.Wire, service))
                 {
                     return;
                 }

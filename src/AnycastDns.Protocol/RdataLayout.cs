@@ -80,6 +80,12 @@ public static class RdataLayout
     /// <summary>The first domain name embedded in the RDATA (the target of NS/CNAME/MX/SRV/...), or empty.</summary>
     public static ReadOnlySpan<byte> TargetName(RecordType type, ReadOnlySpan<byte> rdata)
     {
+        if (type is RecordType.SVCB or RecordType.HTTPS)
+        {
+            // RFC 9460 §2.2: SvcPriority, then TargetName, never compressed; it is not in Of() because canonical
+            // form and decompression leave it alone.
+            return rdata.Length > 2 && WireName.Validate(rdata[2..], out int svcLength) == WireError.None ? rdata.Slice(2, svcLength) : default;
+        }
         var layout = Of(type);
         int pos = 0;
         foreach (byte code in layout)

@@ -47,7 +47,7 @@ public sealed class RRset
     public ReadOnlySpan<byte> Encoded(int index) => _encoded[index];
 
     /// <summary>
-    /// Nodes in the same zone holding addresses for the names this RRset points at (NS, MX and SRV targets):
+    /// Nodes in the same zone holding data for the names this RRset points at (NS, MX, SRV, SVCB and HTTPS targets):
     /// resolved at load so that additional-section processing (RFC 1034 §4.3.2 step 6) does no lookup.
     /// </summary>
     public ZoneNode[] AdditionalTargets { get; internal set; } = [];

@@ -130,7 +130,11 @@ public static class ZoneBuilder
                 {
                     if (other.Type is not (RecordType.CNAME or RecordType.RRSIG or RecordType.NSEC))
                     {
-                        Error(diagnostics, other.Records[0].Location, $"{owner.Name} has a CNAME and other data ({RecordTypeNames.ToText(other.Type)}) (RFC 1034 §3.6.2)");
+                        // Point at whichever of the two came second: that is the line that broke the rule.
+                        var cnameAt = cname.Records[0].Location;
+                        var otherAt = other.Records[0].Location;
+                        var at = cnameAt.File == otherAt.File && cnameAt.Line > otherAt.Line ? cnameAt : otherAt;
+                        Error(diagnostics, at, $"{owner.Name} has a CNAME and other data ({RecordTypeNames.ToText(other.Type)}) (RFC 1034 §3.6.2)");
                         break;
                     }
                 }
@@ -237,7 +241,10 @@ public static class ZoneBuilder
         }
     }
 
-    /// <summary>Resolves the in-zone address nodes for NS, MX and SRV targets (RFC 1034 §4.3.2 step 6, RFC 2782).</summary>
+    /// <summary>
+    /// Resolves the in-zone nodes that NS, MX, SRV (RFC 1034 §4.3.2 step 6, RFC 2782) and SVCB/HTTPS (RFC 9460 §4.5)
+    /// targets name. Glue counts: like Knot and NSD we hand out an address we hold even when it sits below a cut.
+    /// </summary>
     private static void ResolveAdditionalTargets(Dictionary<DnsName, ZoneNode> nodes)
     {
         var lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
@@ -246,7 +253,7 @@ public static class ZoneBuilder
         {
             foreach (var rrset in node.RRsets)
             {
-                if (rrset.Type is not (RecordType.NS or RecordType.MX or RecordType.SRV))
+                if (rrset.Type is not (RecordType.NS or RecordType.MX or RecordType.SRV or RecordType.SVCB or RecordType.HTTPS))
                 {
                     continue;
                 }
@@ -258,12 +265,9 @@ public static class ZoneBuilder
                     {
                         continue;
                     }
-                    // Glue below a cut is used only for the referral's own NS set; elsewhere it is not ours to give.
-                    if (t.IsOccluded && !(node.IsDelegation && rrset.Type == RecordType.NS))
-                    {
-                        continue;
-                    }
-                    if ((t.Get(RecordType.A) is not null || t.Get(RecordType.AAAA) is not null) && !targets.Contains(t))
+                    bool useful = t.Get(RecordType.A) is not null || t.Get(RecordType.AAAA) is not null
+                        || (rrset.Type is RecordType.SVCB or RecordType.HTTPS && t.Get(rrset.Type) is not null);
+                    if (useful && !targets.Contains(t))
                     {
                         targets.Add(t);
                     }

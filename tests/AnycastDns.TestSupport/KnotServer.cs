@@ -55,7 +55,7 @@ public sealed class KnotServer : ReferenceServer
                 udp-workers: 1
                 tcp-workers: 1
                 background-workers: 1
-                identity: ""
+                identity: "test-pop"
                 version: ""
 
             control:

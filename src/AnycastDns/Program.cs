@@ -1,0 +1,44 @@
+using AnycastDns.Commands;
+
+namespace AnycastDns;
+
+/// <summary>The <c>anycastdns</c> executable: picks the command and hands it the rest of the arguments.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        string command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
+        var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+        if (args.Length == 1 && args[0] is "--version" or "version")
+        {
+            Console.Out.WriteLine($"anycastdns {VersionInfo.Text}");
+            return 0;
+        }
+        if (args.Length == 1 && args[0] is "--help" or "-h" or "help")
+        {
+            Console.Out.Write(Usage);
+            return 0;
+        }
+        return command switch
+        {
+            "check" => CheckCommand.Run(rest, Console.Out, Console.Error),
+            _ => Unknown(command),
+        };
+    }
+
+    internal const string Usage = """
+        usage: anycastdns [command] [options]
+
+        commands:
+          serve            answer queries for the zones (the default)
+          check <path>     check a zones folder or one zone file; exit 1 on any error
+          --version        print the version
+
+        """;
+
+    private static int Unknown(string command)
+    {
+        Console.Error.WriteLine($"anycastdns: unknown command '{command}' (try --help)");
+        return 2;
+    }
+}

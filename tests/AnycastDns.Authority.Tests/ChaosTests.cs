@@ -1,0 +1,60 @@
+using System.Text;
+using AnycastDns.Authority;
+using AnycastDns.Protocol;
+
+namespace AnycastDns.Authority.Tests;
+
+public class ChaosTests
+{
+    private readonly Engine _engine = new(new ResponderOptions { PopId = "ams1", VersionString = "AnycastDns 1.2" });
+
+    private static string Txt(ResourceRecord rr) => Encoding.UTF8.GetString(rr.Data.AsSpan(1, rr.Data[0]));
+
+    [Theory]
+    [InlineData("id.server.", "ams1")]
+    [InlineData("HOSTNAME.bind.", "ams1")]
+    [InlineData("version.server.", "AnycastDns 1.2")]
+    [InlineData("version.bind.", "AnycastDns 1.2")]
+    public void Identity_names_answer_in_class_chaos(string name, string expected)
+    {
+        var r = _engine.Ask(name, RecordType.TXT, RecordClass.CH);
+        Assert.Equal(ResponseCode.NoError, r.ResponseCode);
+        var rr = Assert.Single(r.Answers);
+        Assert.Equal(RecordClass.CH, rr.Class);
+        Assert.Equal(name, rr.Name.ToString());
+        Assert.Equal(expected, Txt(rr));
+    }
+
+    [Fact]
+    public void Other_chaos_names_and_types_are_refused()
+    {
+        Assert.Equal(ResponseCode.Refused, _engine.Ask("authors.bind.", RecordType.TXT, RecordClass.CH).ResponseCode);
+        Assert.Equal(ResponseCode.Refused, _engine.Ask("id.server.", RecordType.A, RecordClass.CH).ResponseCode);
+        Assert.Equal(ResponseCode.Refused, _engine.Ask("id.server.", RecordType.TXT, RecordClass.HS).ResponseCode);
+    }
+
+    [Fact]
+    public void Empty_version_string_refuses_version_queries()
+    {
+        var engine = new Engine(new ResponderOptions { PopId = "x", VersionString = "" });
+        Assert.Equal(ResponseCode.Refused, engine.Ask("version.bind.", RecordType.TXT, RecordClass.CH).ResponseCode);
+        Assert.Equal(ResponseCode.NoError, engine.Ask("id.server.", RecordType.TXT, RecordClass.CH).ResponseCode);
+    }
+
+    [Fact]
+    public void Nsid_is_returned_only_when_requested_with_an_empty_option()
+    {
+        var edns = new EdnsRecord();
+        edns.Options.Add(new EdnsOption(EdnsOptionCode.Nsid, []));
+        var r = _engine.Ask("id.server.", RecordType.TXT, RecordClass.CH, edns);
+        var nsid = Assert.Single(r.Edns!.Options);
+        Assert.Equal(EdnsOptionCode.Nsid, nsid.Code);
+        Assert.Equal("ams1", Encoding.UTF8.GetString(nsid.Data));
+
+        Assert.Empty(_engine.Ask("id.server.", RecordType.TXT, RecordClass.CH, new EdnsRecord()).Edns!.Options);
+        // Also on REFUSED answers for names we do not serve: NSID describes the server, not the answer.
+        var refused = _engine.Ask("www.example.org.", RecordType.A, RecordClass.IN, edns);
+        Assert.Equal(ResponseCode.Refused, refused.ResponseCode);
+        Assert.Single(refused.Edns!.Options);
+    }
+}
