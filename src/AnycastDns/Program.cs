@@ -21,6 +21,8 @@ public static class Program
         }
         return command switch
         {
+            "serve" when rest.Contains("--help") || rest.Contains("-h") => Help(ServeArguments.Help),
+            "serve" => ServeCommand.Run(rest),
             "check" => CheckCommand.Run(rest, Console.Out, Console.Error),
             _ => Unknown(command),
         };
@@ -35,6 +37,12 @@ public static class Program
           --version        print the version
 
         """;
+
+    private static int Help(string text)
+    {
+        Console.Out.Write(text);
+        return 0;
+    }
 
     private static int Unknown(string command)
     {

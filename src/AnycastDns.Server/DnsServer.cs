@@ -1,0 +1,152 @@
+using System.Net.Sockets;
+using AnycastDns.Authority;
+using AnycastDns.Server.Listeners;
+using AnycastDns.Zones;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AnycastDns.Server;
+
+/// <summary>
+/// The server: the zone snapshot, the responder and one UDP and one TCP front per listen address.
+/// <see cref="Prepare"/> loads and binds (so that a bad setting ends the program before it claims to run);
+/// the host then starts and stops it as a hosted service.
+/// </summary>
+public sealed class DnsServer : IHostedService, IDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly ILogger<DnsServer> _logger;
+    private readonly List<UdpFront> _udp = [];
+    private readonly List<TcpFront> _tcp = [];
+    private Responder? _responder;
+
+    public DnsServer(ServerOptions options, ILogger<DnsServer> logger)
+    {
+        _options = options;
+        _logger = logger;
+    }
+
+    public ZoneSetHolder Zones { get; } = new(ZoneSet.Empty);
+
+    /// <summary>The addresses as bound, ports filled in.</summary>
+    public IReadOnlyList<ListenAddress> Addresses => [.. _udp.Select(u => u.Address)];
+
+    /// <summary>Loads the zones and binds every listen address; throws <see cref="ConfigurationException"/> with one line when it cannot.</summary>
+    public void Prepare()
+    {
+        if (_responder is not null)
+        {
+            return;
+        }
+        Zones.Current = LoadZones();
+        _responder = new Responder(Zones, _options.ToResponderOptions());
+        var limits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
+        try
+        {
+            foreach (var address in _options.Listen)
+            {
+                var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _logger));
+                _udp.Add(udp);
+                // TCP takes the port UDP got, so that asking for port 0 gives one port for both.
+                _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _logger)));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Prepare();
+        foreach (var front in _udp)
+        {
+            front.Start();
+        }
+        foreach (var front in _tcp)
+        {
+            front.Start();
+        }
+        _logger.LogInformation("answering as {PopId} on {Addresses} (udp and tcp, {Loops} udp receive threads per address)",
+            _options.PopId, string.Join(", ", Addresses), _options.UdpReceiveLoops);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var front in _udp)
+        {
+            front.Stop();
+        }
+        await Task.WhenAll(_tcp.Select(t => t.StopAsync())).WaitAsync(cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("stopped answering");
+    }
+
+    public void Dispose()
+    {
+        foreach (var front in _udp)
+        {
+            front.Dispose();
+        }
+        foreach (var front in _tcp)
+        {
+            front.Dispose();
+        }
+        _udp.Clear();
+        _tcp.Clear();
+    }
+
+    private ZoneSet LoadZones()
+    {
+        if (!Directory.Exists(_options.Zones))
+        {
+            throw new ConfigurationException($"zones folder '{_options.Zones}' does not exist");
+        }
+        var load = ZoneLoader.LoadFolder(_options.Zones);
+        foreach (var result in load.Results)
+        {
+            foreach (var diagnostic in result.Diagnostics)
+            {
+                if (diagnostic.Severity == Severity.Error)
+                {
+                    _logger.LogError("{Diagnostic}", diagnostic.ToString());
+                }
+                else
+                {
+                    _logger.LogWarning("{Diagnostic}", diagnostic.ToString());
+                }
+            }
+            if (result.Zone is { } zone)
+            {
+                _logger.LogInformation("zone {Origin} serial {Serial}: {Records} records from {Path}", zone.Origin, zone.Serial, zone.RecordCount, result.Path);
+            }
+            else
+            {
+                _logger.LogError("zone {Origin} not loaded: {Path} has errors", result.Origin, result.Path);
+            }
+        }
+        if (load.ZoneSet.Count == 0)
+        {
+            _logger.LogWarning("no zone loaded from {Folder}: every query will be REFUSED", _options.Zones);
+        }
+        return load.ZoneSet;
+    }
+
+    private static T Bind<T>(ListenAddress address, string transport, Func<T> bind)
+    {
+        try
+        {
+            return bind();
+        }
+        catch (SocketException e)
+        {
+            throw new ConfigurationException($"cannot listen on {address}/{transport}: {e.Message}", e);
+        }
+        catch (PlatformNotSupportedException e)
+        {
+            throw new ConfigurationException($"cannot listen on {address}/{transport}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using AnycastDns.Authority;
+using AnycastDns.Protocol;
+
+namespace AnycastDns.Server.Listeners;
+
+/// <summary>
+/// One DNS-over-TCP connection (RFC 1035 §4.2.2, RFC 7766): 2-octet length framing, any number of queries, pipelined
+/// queries answered in one write as far as they arrived together. The connection closes when idle for the timeout
+/// with no complete query (a half-written frame does not keep it open), after the query limit, on a frame that
+/// cannot be a DNS message, or when the server stops.
+/// </summary>
+internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimits limits)
+{
+    /// <summary>A length prefix and the largest message it can announce.</summary>
+    private const int MaxFrame = 2 + ushort.MaxValue;
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        byte[] input = ArrayPool<byte>.Shared.Rent(2 * MaxFrame);
+        byte[] output = ArrayPool<byte>.Shared.Rent(2 * MaxFrame);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        idle.CancelAfter(limits.IdleTimeout);
+        socket.NoDelay = true;
+        int filled = 0;
+        int answered = 0;
+        try
+        {
+            while (true)
+            {
+                int read = await socket.ReceiveAsync(input.AsMemory(filled), SocketFlags.None, idle.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return; // the client closed its side
+                }
+                filled += read;
+
+                // Answer every complete frame now in the buffer, into one write.
+                int consumed = 0;
+                int pending = 0;
+                bool close = false;
+                while (filled - consumed >= 2)
+                {
+                    int length = BinaryPrimitives.ReadUInt16BigEndian(input.AsSpan(consumed));
+                    if (length < Header.Length)
+                    {
+                        close = true; // no DNS message is this short: the stream cannot be trusted any further
+                        break;
+                    }
+                    if (filled - consumed - 2 < length)
+                    {
+                        break;
+                    }
+                    if (output.Length - pending < MaxFrame)
+                    {
+                        await SendAsync(output, pending, idle.Token).ConfigureAwait(false);
+                        pending = 0;
+                    }
+                    int written = responder.Respond(input.AsSpan(consumed + 2, length), output.AsSpan(pending + 2, ushort.MaxValue), Transport.Tcp);
+                    consumed += 2 + length;
+                    if (written > 0)
+                    {
+                        BinaryPrimitives.WriteUInt16BigEndian(output.AsSpan(pending), (ushort)written);
+                        pending += 2 + written;
+                        answered++;
+                    }
+                    // RFC 7766 §6.2.3: the idle time counts from the last complete query.
+                    idle.CancelAfter(limits.IdleTimeout);
+                    if (limits.MaxQueriesPerConnection > 0 && answered >= limits.MaxQueriesPerConnection)
+                    {
+                        close = true;
+                        break;
+                    }
+                }
+                if (pending > 0)
+                {
+                    await SendAsync(output, pending, idle.Token).ConfigureAwait(false);
+                }
+                if (close)
+                {
+                    return;
+                }
+                // Keep the partial frame at the front; the buffer always has room for the rest of one frame.
+                input.AsSpan(consumed, filled - consumed).CopyTo(input);
+                filled -= consumed;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Idle for too long, or the server is stopping.
+        }
+        catch (SocketException)
+        {
+            // Reset by the client.
+        }
+        finally
+        {
+            Close();
+            ArrayPool<byte>.Shared.Return(input);
+            ArrayPool<byte>.Shared.Return(output);
+        }
+    }
+
+    private async ValueTask SendAsync(byte[] buffer, int count, CancellationToken cancel)
+    {
+        int sent = 0;
+        while (sent < count)
+        {
+            sent += await socket.SendAsync(buffer.AsMemory(sent, count - sent), SocketFlags.None, cancel).ConfigureAwait(false);
+        }
+    }
+
+    private void Close()
+    {
+        try
+        {
+            // Our side first (RFC 7766 §6.2.4 lets the server close); the client sees a clean FIN, not a reset.
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        socket.Dispose();
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using AnycastDns.Authority;
+using Microsoft.Extensions.Logging;
+
+namespace AnycastDns.Server.Listeners;
+
+/// <summary>
+/// Answers DNS over TCP on one address (RFC 7766): accepts connections and hands each to a <see cref="TcpConnection"/>.
+/// The limit on open connections is shared by every address (<see cref="TcpLimits"/>).
+/// </summary>
+public sealed class TcpFront : IDisposable
+{
+    private readonly Socket _listener;
+    private readonly Responder _responder;
+    private readonly TcpLimits _limits;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<TcpConnection, Task> _connections = new();
+    private Task _acceptLoop = Task.CompletedTask;
+
+    private TcpFront(ListenAddress address, Socket listener, Responder responder, TcpLimits limits, ILogger logger)
+    {
+        Address = address;
+        _listener = listener;
+        _responder = responder;
+        _limits = limits;
+        _logger = logger;
+    }
+
+    public ListenAddress Address { get; }
+
+    public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var socket = SocketSetup.Create(address, SocketType.Stream, ProtocolType.Tcp, freeBind);
+        try
+        {
+            // Restarting must not wait for old connections in TIME_WAIT to clear the port.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(address.EndPoint);
+            socket.Listen(1024);
+            return new TcpFront(new ListenAddress((IPEndPoint)socket.LocalEndPoint!), socket, responder, limits, logger);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Start() => _acceptLoop = AcceptLoopAsync(_stop.Token);
+
+    /// <summary>Stops accepting and closes every connection of this address; returns when they have ended.</summary>
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(TcpConnection connection, CancellationToken stop)
+    {
+        // Yield first, so that the accept loop goes on at once and the dictionary entry exists before removal.
+        await Task.Yield();
+        try
+        {
+            await connection.RunAsync(stop).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "tcp {Address}: connection failed", Address);
+        }
+        finally
+        {
+            _limits.Close();
+            _connections.TryRemove(connection, out _);
+        }
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(stop).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Out of descriptors or a connection reset before accept: keep serving the others.
+                _logger.LogWarning("tcp {Address}: accept failed: {Error}", Address, e.Message);
+                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+            if (!_limits.TryOpen())
+            {
+                // Over the limit: close at once rather than let the client wait (RFC 7766 §6.2.2 lets servers shed load).
+                client.Dispose();
+                continue;
+            }
+            var connection = new TcpConnection(client, _responder, _limits);
+            _connections[connection] = RunAsync(connection, stop);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Sockets;
+using AnycastDns.Authority;
+using Microsoft.Extensions.Logging;
+
+namespace AnycastDns.Server.Listeners;
+
+/// <summary>
+/// Answers UDP on one address: N sockets bound to it with SO_REUSEPORT, each read by its own thread with blocking
+/// receives. The receive → answer → send path allocates nothing: buffers are pinned once per thread and the
+/// client's address lives in a reused <see cref="SocketAddress"/>.
+/// </summary>
+public sealed class UdpFront : IDisposable
+{
+    /// <summary>The largest datagram we read; a query longer than this is not a query (RFC 6891 §6.2.3 caps payloads at 65535).</summary>
+    private const int ReceiveBufferSize = ushort.MaxValue;
+
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
+
+    private readonly Socket[] _sockets;
+    private readonly Thread[] _threads;
+    private readonly Responder _responder;
+    private readonly ILogger _logger;
+    private volatile bool _stopping;
+
+    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, ILogger logger)
+    {
+        Address = address;
+        _sockets = sockets;
+        _responder = responder;
+        _logger = logger;
+        _threads = new Thread[sockets.Length];
+    }
+
+    /// <summary>The address as bound (its port filled in when 0 was asked for).</summary>
+    public ListenAddress Address { get; }
+
+    /// <summary>Binds <paramref name="loops"/> sockets to <paramref name="address"/>; throws <see cref="SocketException"/> when it cannot.</summary>
+    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var sockets = new List<Socket>(loops);
+        try
+        {
+            var endPoint = address.EndPoint;
+            for (int i = 0; i < loops; i++)
+            {
+                var socket = SocketSetup.Create(address, SocketType.Dgram, ProtocolType.Udp, freeBind);
+                sockets.Add(socket);
+                if (loops > 1)
+                {
+                    SocketSetup.ReusePort(socket);
+                }
+                if (receiveBufferBytes > 0)
+                {
+                    socket.ReceiveBufferSize = receiveBufferBytes;
+                }
+                // A receive wakes at least this often, so that a stop is seen even where closing does not interrupt it.
+                socket.ReceiveTimeout = 1000;
+                socket.Bind(endPoint);
+                // With port 0 the first socket picks the port and the others join it.
+                endPoint = (IPEndPoint)socket.LocalEndPoint!;
+            }
+            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, logger);
+        }
+        catch
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+            throw;
+        }
+    }
+
+    public void Start()
+    {
+        for (int i = 0; i < _sockets.Length; i++)
+        {
+            var socket = _sockets[i];
+            _threads[i] = new Thread(() => ReceiveLoop(socket))
+            {
+                IsBackground = true,
+                Name = $"udp {Address} #{i}",
+            };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>Stops receiving and closes the sockets; returns when every receive thread has ended (or after a bound wait).</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+        foreach (var thread in _threads)
+        {
+            thread?.Join(StopWait);
+        }
+    }
+
+    public void Dispose() => Stop();
+
+    private void ReceiveLoop(Socket socket)
+    {
+        byte[] query = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
+        byte[] response = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
+        var client = new SocketAddress(socket.AddressFamily);
+        while (!_stopping)
+        {
+            int received;
+            try
+            {
+                received = socket.ReceiveFrom(query, SocketFlags.None, client);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionReset or SocketError.MessageSize)
+            {
+                // A wake-up to check for stop, an ICMP error from an earlier send, or a datagram larger than any query.
+                continue;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                if (!_stopping)
+                {
+                    _logger.LogError("udp {Address}: receive failed: {Error}", Address, e.Message);
+                }
+                return;
+            }
+
+            int length;
+            try
+            {
+                length = _responder.Respond(query.AsSpan(0, received), response, Transport.Udp);
+            }
+            catch (Exception e)
+            {
+                // A bug must cost one query, never the listener.
+                _logger.LogError(e, "udp {Address}: answering a query failed", Address);
+                continue;
+            }
+            if (length == 0)
+            {
+                continue;
+            }
+            try
+            {
+                socket.SendTo(response.AsSpan(0, length), SocketFlags.None, client);
+            }
+            catch (SocketException)
+            {
+                // The client's problem (unreachable, no buffer space): one lost reply, which UDP clients retry.
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using AnycastDns.Authority;
+using Microsoft.Extensions.Configuration;
+
+namespace AnycastDns.Server;
+
+/// <summary>
+/// Everything <c>anycastdns serve</c> is configured with. Each property is a configuration key (appsettings.json,
+/// environment variables prefixed <c>ANYCASTDNS_</c>, command line); <see cref="FromConfiguration"/> reads and checks
+/// them and names the key of any bad value.
+/// </summary>
+public sealed class ServerOptions
+{
+    public static readonly string[] DefaultListen = ["127.0.0.1:5300", "[::1]:5300"];
+
+    /// <summary>Key <c>Zones</c>: the folder of <c>*.zone</c> files.</summary>
+    public string Zones { get; init; } = "zones";
+
+    /// <summary>Key <c>Listen</c> (a list): the addresses to answer on.</summary>
+    public IReadOnlyList<ListenAddress> Listen { get; init; } = [.. DefaultListen.Select(ListenAddress.Parse)];
+
+    /// <summary>Key <c>PopId</c>: the PoP identity for id.server, hostname.bind and NSID.</summary>
+    public string PopId { get; init; } = Environment.MachineName;
+
+    /// <summary>Key <c>VersionString</c>: the answer to version.server and version.bind; empty refuses them.</summary>
+    public string VersionString { get; init; } = string.Empty;
+
+    /// <summary>Key <c>Udp:ReceiveLoops</c>: receive threads (and SO_REUSEPORT sockets) per address; 0 means one per core.</summary>
+    public int UdpReceiveLoops { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Key <c>Udp:ReceiveBufferBytes</c>: SO_RCVBUF of each UDP socket; 0 keeps the kernel default.</summary>
+    public int UdpReceiveBufferBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Key <c>Udp:MaxPayload</c>: the largest UDP response (RFC 6891 §6.2.5), 512-4096.</summary>
+    public ushort MaxUdpPayload { get; init; } = ResponderOptions.DefaultMaxUdpPayload;
+
+    /// <summary>Key <c>FreeBind</c>: bind addresses not (yet) configured on the host (IP_FREEBIND), for the anycast address.</summary>
+    public bool FreeBind { get; init; }
+
+    /// <summary>Key <c>Tcp:IdleTimeoutSeconds</c>: a connection without a complete query for this long is closed (RFC 7766 §6.2.3).</summary>
+    public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Key <c>Tcp:MaxConnections</c>: open connections over all addresses; more are closed at once.</summary>
+    public int TcpMaxConnections { get; init; } = 1000;
+
+    /// <summary>Key <c>Tcp:MaxQueriesPerConnection</c>: after this many answers a connection is closed; 0 means no limit.</summary>
+    public int TcpMaxQueriesPerConnection { get; init; } = 10_000;
+
+    public ResponderOptions ToResponderOptions() => new()
+    {
+        PopId = PopId,
+        VersionString = VersionString,
+        MaxUdpPayload = MaxUdpPayload,
+        TcpIdleTimeout = TcpIdleTimeout,
+    };
+
+    /// <summary>Reads the options; throws <see cref="ConfigurationException"/> naming the key of a bad value.</summary>
+    public static ServerOptions FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var defaults = new ServerOptions();
+        var listen = configuration.GetSection("Listen").GetChildren()
+            .OrderBy(c => int.TryParse(c.Key, CultureInfo.InvariantCulture, out int i) ? i : int.MaxValue)
+            .Select(c => c.Value ?? string.Empty).Where(v => v.Trim().Length > 0).ToList();
+        // A single value (an environment variable ANYCASTDNS_LISTEN) may list several addresses, separated by commas.
+        if (listen.Count == 0 && configuration["Listen"] is { Length: > 0 } single)
+        {
+            listen = [.. single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        }
+        var addresses = listen.Count == 0 ? defaults.Listen : [.. listen.Select(ListenAddress.Parse)];
+        var duplicate = addresses.GroupBy(a => a.EndPoint).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ConfigurationException($"listen address {duplicate.Key} is given twice");
+        }
+
+        string popId = configuration["PopId"] is { Length: > 0 } p ? p : defaults.PopId;
+        if (System.Text.Encoding.UTF8.GetByteCount(popId) > 255)
+        {
+            throw new ConfigurationException("PopId: longer than 255 octets, which one TXT string cannot hold");
+        }
+        int loops = Int(configuration, "Udp:ReceiveLoops", 0, 256, 0);
+        return new ServerOptions
+        {
+            Zones = configuration["Zones"] is { Length: > 0 } z ? z : defaults.Zones,
+            Listen = addresses,
+            PopId = popId,
+            VersionString = configuration["VersionString"] ?? defaults.VersionString,
+            UdpReceiveLoops = loops == 0 ? Environment.ProcessorCount : loops,
+            UdpReceiveBufferBytes = Int(configuration, "Udp:ReceiveBufferBytes", 0, 1 << 30, defaults.UdpReceiveBufferBytes),
+            MaxUdpPayload = (ushort)Int(configuration, "Udp:MaxPayload", 512, 4096, defaults.MaxUdpPayload),
+            FreeBind = Bool(configuration, "FreeBind", defaults.FreeBind),
+            TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),
+            TcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections),
+            TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),
+        };
+    }
+
+    private static int Int(IConfiguration configuration, string key, int min, int max, int fallback)
+    {
+        string? text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+        {
+            throw new ConfigurationException($"{key}: '{text}' is not a whole number from {min} to {max}");
+        }
+        return value;
+    }
+
+    private static double Double(IConfiguration configuration, string key, double min, double max, double fallback)
+    {
+        string? text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < min || value > max)
+        {
+            throw new ConfigurationException($"{key}: '{text}' is not a number from {min} to {max}");
+        }
+        return value;
+    }
+
+    private static bool Bool(IConfiguration configuration, string key, bool fallback)
+    {
+        string? text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+        return text.Trim().ToLowerInvariant() switch
+        {
+            "true" or "yes" or "1" or "on" => true,
+            "false" or "no" or "0" or "off" => false,
+            _ => throw new ConfigurationException($"{key}: '{text}' is not true or false"),
+        };
+    }
+}

@@ -1,0 +1,75 @@
+namespace AnycastDns.Commands;
+
+/// <summary>
+/// The options of <c>anycastdns serve</c>, each the command-line spelling of a configuration key. The command line is
+/// the last configuration source, so it wins over appsettings.json and <c>ANYCASTDNS_*</c> environment variables.
+/// </summary>
+internal static class ServeArguments
+{
+    /// <summary>Option → configuration key; options marked repeatable become <c>Key:0</c>, <c>Key:1</c>, ...</summary>
+    private static readonly (string Option, string Key, bool Repeatable, bool Flag, string Help)[] Options =
+    [
+        ("--zones", "Zones", false, false, "<folder>       zone files, one <origin>.zone each (default: zones)"),
+        ("--listen", "Listen", true, false, "<ip:port>     an address to answer on, repeatable; [v6]:port for IPv6 (default: 127.0.0.1:5300 and [::1]:5300)"),
+        ("--pop-id", "PopId", false, false, "<text>        the PoP identity for id.server, hostname.bind and NSID (default: the host name)"),
+        ("--version-string", "VersionString", false, false, "<text> the answer to version.server/version.bind (default: empty, REFUSED)"),
+        ("--udp-receive-loops", "Udp:ReceiveLoops", false, false, "<n>  UDP receive threads per address (default: one per core)"),
+        ("--udp-receive-buffer", "Udp:ReceiveBufferBytes", false, false, "<bytes> SO_RCVBUF per UDP socket (default: 4194304)"),
+        ("--max-udp-payload", "Udp:MaxPayload", false, false, "<bytes> largest UDP response, 512-4096 (default: 1232)"),
+        ("--freebind", "FreeBind", false, true, "              bind addresses the host does not have yet (IP_FREEBIND)"),
+        ("--tcp-idle-timeout", "Tcp:IdleTimeoutSeconds", false, false, "<seconds> close idle TCP connections (default: 10)"),
+        ("--tcp-max-connections", "Tcp:MaxConnections", false, false, "<n> open TCP connections at most (default: 1000)"),
+        ("--tcp-max-queries", "Tcp:MaxQueriesPerConnection", false, false, "<n> answers per TCP connection, 0 for no limit (default: 10000)"),
+        ("--config", "Config", false, false, "<file.json>      a JSON configuration file (default: appsettings.json if present)"),
+    ];
+
+    public static string Help =>
+        "usage: anycastdns [serve] [options]\n\noptions (each also a configuration key):\n"
+        + string.Concat(Options.Select(o => $"  {o.Option} {o.Help}   [{o.Key}]\n"));
+
+    /// <summary>Turns the arguments into configuration pairs; throws <see cref="ArgumentException"/> with one line for a bad argument.</summary>
+    public static Dictionary<string, string?> Parse(IReadOnlyList<string> args)
+    {
+        var pairs = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            string? value = null;
+            int equals = arg.IndexOf('=', StringComparison.Ordinal);
+            if (arg.StartsWith("--", StringComparison.Ordinal) && equals > 0)
+            {
+                value = arg[(equals + 1)..];
+                arg = arg[..equals];
+            }
+            var option = Options.FirstOrDefault(o => o.Option == arg);
+            if (option.Option is null)
+            {
+                throw new ArgumentException($"unknown option '{args[i]}' (try --help)");
+            }
+            if (option.Flag)
+            {
+                value ??= "true";
+            }
+            else if (value is null)
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"option {option.Option} needs a value");
+                }
+                value = args[++i];
+            }
+            if (option.Repeatable)
+            {
+                int n = counts.GetValueOrDefault(option.Key);
+                counts[option.Key] = n + 1;
+                pairs[$"{option.Key}:{n}"] = value;
+            }
+            else
+            {
+                pairs[option.Key] = value;
+            }
+        }
+        return pairs;
+    }
+}

@@ -1,0 +1,85 @@
+using AnycastDns.Server;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AnycastDns.Commands;
+
+/// <summary>
+/// <c>anycastdns serve</c>: the server on the generic host. Configuration, lowest to highest precedence:
+/// appsettings.json (beside the binary, then in the working folder, or the file given by --config),
+/// <c>ANYCASTDNS_*</c> environment variables (<c>ANYCASTDNS_POPID</c>, <c>ANYCASTDNS_LISTEN__0</c>, ...), the command line.
+/// SIGTERM and Ctrl-C stop it gracefully with exit code 0.
+/// </summary>
+internal static class ServeCommand
+{
+    public const string EnvironmentPrefix = "ANYCASTDNS_";
+
+    public static int Run(string[] args)
+    {
+        Dictionary<string, string?> commandLine;
+        try
+        {
+            commandLine = ServeArguments.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"anycastdns: {e.Message}");
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+        var configuration = builder.Configuration;
+        string? file = commandLine.GetValueOrDefault("Config") ?? Environment.GetEnvironmentVariable(EnvironmentPrefix + "CONFIG");
+        try
+        {
+            configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
+            configuration.AddJsonFile(Path.GetFullPath(file ?? "appsettings.json"), optional: file is null);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
+        {
+            Console.Error.WriteLine($"anycastdns: configuration file {file ?? "appsettings.json"}: {e.Message}");
+            return 1;
+        }
+        configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        configuration.AddInMemoryCollection(commandLine);
+
+        ServerOptions options;
+        try
+        {
+            options = ServerOptions.FromConfiguration(configuration);
+        }
+        catch (ConfigurationException e)
+        {
+            Console.Error.WriteLine($"anycastdns: {e.Message}");
+            return 1;
+        }
+
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Services.AddAnycastDns(options);
+
+        using var host = builder.Build();
+        try
+        {
+            host.Services.GetRequiredService<DnsServer>().Prepare();
+        }
+        catch (ConfigurationException e)
+        {
+            Console.Error.WriteLine($"anycastdns: {e.Message}");
+            return 1;
+        }
+        host.Run();
+        return 0;
+    }
+}
