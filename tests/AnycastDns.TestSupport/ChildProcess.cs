@@ -7,7 +7,7 @@ namespace AnycastDns.TestSupport;
 /// A long-running program this test process started (a reference server), with what it printed kept
 /// for failure messages. Stopping it kills that process and its own children, by PID, and nothing else.
 /// </summary>
-internal sealed class ChildProcess : IDisposable
+internal sealed partial class ChildProcess : IDisposable
 {
     /// <summary>Only the first part of a chatty log is kept; startup errors come first.</summary>
     private const int LogLimit = 64 * 1024;
@@ -76,6 +76,30 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Sends a signal (e.g. SIGTERM, 15) to this process only.</summary>
+    public void Signal(int signal)
+    {
+        if (!_process.HasExited && NativeMethods.Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Waits, bounded, for the process to end; true when it did.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose() => _process.Dispose();
 
     /// <summary>SIGKILL to <paramref name="process"/> and every process below it; a process already gone is fine.</summary>
@@ -104,5 +128,11 @@ internal sealed class ChildProcess : IDisposable
                 _log.Append(line).Append('\n');
             }
         }
+    }
+
+    private static partial class NativeMethods
+    {
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+        internal static partial int Kill(int pid, int signal);
     }
 }
