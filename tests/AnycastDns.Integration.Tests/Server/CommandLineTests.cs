@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Sockets;
+using AnycastDns.TestSupport;
+
+namespace AnycastDns.Integration.Tests.Server;
+
+/// <summary>
+/// The executable's commands as an operator runs them: bad settings end with one clear line and a non-zero exit code,
+/// never a stack trace; <c>check</c> reports zones like named-checkzone.
+/// </summary>
+public sealed class CommandLineTests
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
+
+    private static Task<ToolResult> Run(params string[] arguments) =>
+        ExternalTool.RunAsync("dotnet", ["exec", AnycastDnsServer.DllPath, .. arguments], RunTimeout);
+
+    private static void AssertOneLineError(ToolResult result, string expected)
+    {
+        Assert.NotEqual(0, result.ExitCode);
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{result.StandardError}");
+        Assert.StartsWith("anycastdns: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_zones_folder_is_one_line()
+    {
+        AssertOneLineError(await Run("serve", "--zones", "/nonexistent/zones", "--listen", "127.0.0.1:0"), "zones folder '/nonexistent/zones' does not exist");
+    }
+
+    [Theory]
+    [InlineData("1.2.3:53", "'1.2.3' is not an IP address")]
+    [InlineData("127.0.0.1", "expected ip:port")]
+    [InlineData("127.0.0.1:70000", "is not a port number")]
+    [InlineData("::1:53", "[ipv6]:port")]
+    [InlineData("0.0.0.0:53", "wildcard")]
+    public async Task An_unparsable_listen_address_is_one_line(string address, string expected)
+    {
+        AssertOneLineError(await Run("serve", "--zones", RepositoryPaths.TestZones, "--listen", address), expected);
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_one_line()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        var result = await Run("serve", "--zones", RepositoryPaths.TestZones, "--listen", $"127.0.0.1:{port}");
+        AssertOneLineError(result, $"cannot listen on 127.0.0.1:{port}/udp");
+    }
+
+    [Fact]
+    public async Task Unknown_options_and_bad_values_are_one_line()
+    {
+        AssertOneLineError(await Run("serve", "--bogus"), "unknown option '--bogus'");
+        AssertOneLineError(await Run("serve", "--tcp-idle-timeout", "soon", "--zones", RepositoryPaths.TestZones), "Tcp:IdleTimeoutSeconds: 'soon'");
+        AssertOneLineError(await Run("frobnicate"), "unknown command 'frobnicate'");
+    }
+
+    [Fact]
+    public async Task Version_prints_the_version()
+    {
+        var result = await Run("--version");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"^anycastdns \d+\.\d+\.\d+", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Check_prints_origin_serial_and_count_for_good_zones()
+    {
+        var result = await Run("check", RepositoryPaths.ExampleZones);
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Matches(@"example\.com\.\tserial 2024010101\t\d+ records\tOK", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Check_prints_every_error_with_file_line_and_column_and_exits_1()
+    {
+        var result = await Run("check", RepositoryPaths.BadZones);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"syntax-error\.test\.zone:9:26: error: MX record: expected a preference", result.StandardError);
+        Assert.Matches(@"cname-and-other\.test\.zone:\d+:1: error: .*CNAME and other data", result.StandardError);
+        Assert.Contains("missing-soa.test.\tFAILED", result.StandardOutput, StringComparison.Ordinal);
+        var single = await Run("check", Path.Combine(RepositoryPaths.BadZones, "out-of-zone.test.zone"));
+        Assert.Equal(1, single.ExitCode);
+        Assert.Contains("is outside the zone out-of-zone.test.", single.StandardError, StringComparison.Ordinal);
+    }
+}
