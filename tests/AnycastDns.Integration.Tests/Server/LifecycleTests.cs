@@ -52,4 +52,19 @@ public sealed class LifecycleTests
         using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         udp.Bind(server.EndPoint);
     }
+
+    [Fact]
+    public async Task Freebind_binds_an_address_the_host_does_not_have_yet()
+    {
+        // 198.18.0.53 (RFC 2544 benchmarking space) is on no interface here: only IP_FREEBIND lets us bind it, as an
+        // anycast address is bound before it is configured. Nothing is sent to it.
+        await using var server = await AnycastDnsServer.StartAsync(RepositoryPaths.TestZones, ["--freebind"], addresses: ["127.0.0.1", "198.18.0.53"]);
+        var result = await Kdig.QueryAsync(server.EndPoint, ["www.example.test", "A"]);
+        Assert.Contains("192.0.2.80", result.Output, StringComparison.Ordinal);
+
+        var without = await ExternalTool.RunAsync("dotnet",
+            ["exec", AnycastDnsServer.DllPath, "serve", "--zones", RepositoryPaths.TestZones, "--listen", "198.18.0.53:5300"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, without.ExitCode);
+        Assert.Contains("cannot listen on 198.18.0.53:5300/udp", without.StandardError, StringComparison.Ordinal);
+    }
 }
