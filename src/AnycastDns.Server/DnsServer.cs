@@ -15,18 +15,21 @@ namespace AnycastDns.Server;
 public sealed class DnsServer : IHostedService, IDisposable
 {
     private readonly ServerOptions _options;
-    private readonly ILogger<DnsServer> _logger;
+    private readonly ILogger _logger;
     private readonly List<UdpFront> _udp = [];
     private readonly List<TcpFront> _tcp = [];
     private Responder? _responder;
 
-    public DnsServer(ServerOptions options, ILogger<DnsServer> logger)
+    public DnsServer(ServerOptions options, ILoggerFactory loggers)
     {
         _options = options;
-        _logger = logger;
+        _logger = loggers.CreateLogger<DnsServer>();
+        Reloader = new ZoneReloader(options, Zones, loggers.CreateLogger<ZoneReloader>());
     }
 
     public ZoneSetHolder Zones { get; } = new(ZoneSet.Empty);
+
+    public ZoneReloader Reloader { get; }
 
     /// <summary>The addresses as bound, ports filled in.</summary>
     public IReadOnlyList<ListenAddress> Addresses => [.. _udp.Select(u => u.Address)];
@@ -38,7 +41,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         {
             return;
         }
-        Zones.Current = LoadZones();
+        Reloader.LoadInitial();
         _responder = new Responder(Zones, _options.ToResponderOptions());
         var limits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
@@ -69,6 +72,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         {
             front.Start();
         }
+        Reloader.Start();
         _logger.LogInformation("answering as {PopId} on {Addresses} (udp and tcp, {Loops} udp receive threads per address)",
             _options.PopId, string.Join(", ", Addresses), _options.UdpReceiveLoops);
         return Task.CompletedTask;
@@ -86,6 +90,7 @@ public sealed class DnsServer : IHostedService, IDisposable
 
     public void Dispose()
     {
+        Reloader.Dispose();
         foreach (var front in _udp)
         {
             front.Dispose();
@@ -96,42 +101,6 @@ public sealed class DnsServer : IHostedService, IDisposable
         }
         _udp.Clear();
         _tcp.Clear();
-    }
-
-    private ZoneSet LoadZones()
-    {
-        if (!Directory.Exists(_options.Zones))
-        {
-            throw new ConfigurationException($"zones folder '{_options.Zones}' does not exist");
-        }
-        var load = ZoneLoader.LoadFolder(_options.Zones);
-        foreach (var result in load.Results)
-        {
-            foreach (var diagnostic in result.Diagnostics)
-            {
-                if (diagnostic.Severity == Severity.Error)
-                {
-                    _logger.LogError("{Diagnostic}", diagnostic.ToString());
-                }
-                else
-                {
-                    _logger.LogWarning("{Diagnostic}", diagnostic.ToString());
-                }
-            }
-            if (result.Zone is { } zone)
-            {
-                _logger.LogInformation("zone {Origin} serial {Serial}: {Records} records from {Path}", zone.Origin, zone.Serial, zone.RecordCount, result.Path);
-            }
-            else
-            {
-                _logger.LogError("zone {Origin} not loaded: {Path} has errors", result.Origin, result.Path);
-            }
-        }
-        if (load.ZoneSet.Count == 0)
-        {
-            _logger.LogWarning("no zone loaded from {Folder}: every query will be REFUSED", _options.Zones);
-        }
-        return load.ZoneSet;
     }
 
     private static T Bind<T>(ListenAddress address, string transport, Func<T> bind)

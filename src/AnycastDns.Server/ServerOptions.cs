@@ -46,6 +46,13 @@ public sealed class ServerOptions
     /// <summary>Key <c>Tcp:MaxQueriesPerConnection</c>: after this many answers a connection is closed; 0 means no limit.</summary>
     public int TcpMaxQueriesPerConnection { get; init; } = 10_000;
 
+    /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder change (SIGHUP always reloads).</summary>
+    public bool WatchZones { get; init; } = true;
+
+    /// <summary>Key <c>Reload:DebounceMilliseconds</c>: the quiet time after the last change before reloading, so a
+    /// checkout that writes many files causes one reload.</summary>
+    public TimeSpan ReloadDebounce { get; init; } = TimeSpan.FromMilliseconds(500);
+
     public ResponderOptions ToResponderOptions() => new()
     {
         PopId = PopId,
@@ -92,6 +99,8 @@ public sealed class ServerOptions
             FreeBind = Bool(configuration, "FreeBind", defaults.FreeBind),
             TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),
             TcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections),
+            WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),
+            ReloadDebounce = TimeSpan.FromMilliseconds(Int(configuration, "Reload:DebounceMilliseconds", 0, 60_000, (int)defaults.ReloadDebounce.TotalMilliseconds)),
             TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),
         };
     }

@@ -6,6 +6,9 @@ namespace AnycastDns.Zones;
 public sealed record ZoneLoadResult(DnsName Origin, string Path, Zone? Zone, IReadOnlyList<ZoneDiagnostic> Diagnostics)
 {
     public bool Succeeded => Zone is not null;
+
+    /// <summary>The files read for this zone (the zone file and its $INCLUDEs), full paths; empty when none could be read.</summary>
+    public IReadOnlyList<string> Sources { get; init; } = [];
 }
 
 /// <summary>Zones loaded from a folder: the snapshot of those that loaded, and the result for every file.</summary>
@@ -94,10 +97,10 @@ public static class ZoneLoader
         diagnostics.AddRange(parsed.Diagnostics);
         if (parsed.HasErrors)
         {
-            return new ZoneLoadResult(origin, path, null, diagnostics);
+            return new ZoneLoadResult(origin, path, null, diagnostics) { Sources = parsed.Sources };
         }
         var zone = ZoneBuilder.Build(origin, parsed.Records, diagnostics, path);
-        return new ZoneLoadResult(origin, path, zone, diagnostics);
+        return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
     }
 
     /// <summary>

@@ -58,6 +58,7 @@ internal sealed class ZoneFileParser
     {
         if (fullPath is not null)
         {
+            _result.Sources.Add(fullPath);
             _includeStack.Add(fullPath);
         }
         ReadSource(text, displayName, origin);
@@ -489,6 +490,8 @@ internal sealed class ZoneFileParser
         {
             return;
         }
+        // Recorded even when it cannot be read, so that creating the file later counts as a change of the zone.
+        _result.Sources.Add(full);
         string? text = TryReadOctets(full, out string? error);
         if (text is null)
         {

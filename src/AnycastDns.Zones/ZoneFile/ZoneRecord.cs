@@ -34,6 +34,9 @@ public sealed class ZoneFileResult
 
     public List<ZoneDiagnostic> Diagnostics { get; } = new();
 
+    /// <summary>Full paths of the files read: the zone file, then every $INCLUDE in the order met.</summary>
+    public List<string> Sources { get; } = new();
+
     public bool HasErrors => _errors > 0;
 
     internal void Add(ZoneDiagnostic diagnostic)

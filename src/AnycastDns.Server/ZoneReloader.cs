@@ -1,0 +1,162 @@
+using System.Runtime.InteropServices;
+using AnycastDns.Authority;
+using AnycastDns.Zones;
+using Microsoft.Extensions.Logging;
+
+namespace AnycastDns.Server;
+
+/// <summary>
+/// Keeps the served snapshot in step with the zones folder: a change in the folder (after a quiet moment), SIGHUP or
+/// <see cref="ReloadAsync"/> re-reads what changed, off the hot path, and swaps the whole snapshot at once. Queries
+/// in flight finish on the snapshot they started with; a zone that fails to load keeps its previous version.
+/// </summary>
+public sealed class ZoneReloader : IDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly ZoneSetHolder _zones;
+    private readonly ILogger<ZoneReloader> _logger;
+    private readonly SemaphoreSlim _one = new(1, 1);
+    private readonly Timer _debounce;
+    private FileSystemWatcher? _watcher;
+    private PosixSignalRegistration? _sighup;
+    private ZoneCatalog? _catalog;
+
+    public ZoneReloader(ServerOptions options, ZoneSetHolder zones, ILogger<ZoneReloader> logger)
+    {
+        _options = options;
+        _zones = zones;
+        _logger = logger;
+        _debounce = new Timer(_ => _ = ReloadAsync("the zones folder changed"));
+    }
+
+    /// <summary>The catalog behind the served snapshot: per file, the zone served and the latest load's errors.</summary>
+    public ZoneCatalog Catalog => Volatile.Read(ref _catalog) ?? throw new InvalidOperationException("zones not loaded yet");
+
+    /// <summary>Reloads so far (successful or not); for tests and health reporting.</summary>
+    public int Reloads { get; private set; }
+
+    /// <summary>The first load; throws <see cref="ConfigurationException"/> when the folder does not exist.</summary>
+    public void LoadInitial()
+    {
+        if (!Directory.Exists(_options.Zones))
+        {
+            throw new ConfigurationException($"zones folder '{_options.Zones}' does not exist");
+        }
+        var catalog = ZoneCatalog.Empty(_options.Zones).Reload(out var changes);
+        Publish(catalog, changes);
+        if (catalog.ZoneSet.Count == 0)
+        {
+            _logger.LogWarning("no zone loaded from {Folder}: every query will be REFUSED", _options.Zones);
+        }
+    }
+
+    /// <summary>Starts watching the folder and listening for SIGHUP.</summary>
+    public void Start()
+    {
+        if (_options.WatchZones)
+        {
+            _watcher = new FileSystemWatcher(Path.GetFullPath(_options.Zones))
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName,
+            };
+            FileSystemEventHandler changed = (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
+            _watcher.Changed += changed;
+            _watcher.Created += changed;
+            _watcher.Deleted += changed;
+            _watcher.Renamed += (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
+            _watcher.Error += (_, e) =>
+            {
+                // The kernel's event queue overflowed: something changed, we do not know what; look at everything.
+                _logger.LogWarning("watching {Folder}: {Error}; reloading", _options.Zones, e.GetException().Message);
+                _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
+            };
+            _watcher.EnableRaisingEvents = true;
+        }
+        if (!OperatingSystem.IsWindows())
+        {
+            _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true; // SIGHUP means reload here, not terminate
+                _ = ReloadAsync("SIGHUP");
+            });
+        }
+    }
+
+    /// <summary>Re-reads the folder and swaps in the result; one reload at a time. Never throws: problems are logged.</summary>
+    public async Task<IReadOnlyList<ZoneChange>> ReloadAsync(string reason)
+    {
+        await _one.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _logger.LogInformation("reloading zones: {Reason}", reason);
+            var (next, changes) = await Task.Run(() =>
+            {
+                var catalog = Catalog.Reload(out var list);
+                return (catalog, list);
+            }).ConfigureAwait(false);
+            Publish(next, changes);
+            return changes;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The folder itself went away or became unreadable: keep serving what we have.
+            _logger.LogError("reloading zones from {Folder} failed: {Error}; still serving the previous zones", _options.Zones, e.Message);
+            return [];
+        }
+        finally
+        {
+            Reloads++;
+            _one.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _sighup?.Dispose();
+        _debounce.Dispose();
+        _one.Dispose();
+    }
+
+    private void Publish(ZoneCatalog catalog, IReadOnlyList<ZoneChange> changes)
+    {
+        // One reference write: every query after this sees all of the new snapshot, none sees part of it.
+        _zones.Current = catalog.ZoneSet;
+        Volatile.Write(ref _catalog, catalog);
+        foreach (var change in changes)
+        {
+            Log(change);
+        }
+    }
+
+    private void Log(ZoneChange change)
+    {
+        foreach (var message in change.Messages)
+        {
+            if (message.Contains(": error: ", StringComparison.Ordinal) || change.Kind == ZoneChangeKind.Failed)
+            {
+                _logger.LogError("{Message}", message);
+            }
+            else
+            {
+                _logger.LogWarning("{Message}", message);
+            }
+        }
+        switch (change.Kind)
+        {
+            case ZoneChangeKind.Added:
+                _logger.LogInformation("zone {Origin} serial {Serial}: {Records} records from {Path}", change.Origin, change.After!.Serial, change.After.RecordCount, change.Path);
+                break;
+            case ZoneChangeKind.Updated:
+                _logger.LogInformation("zone {Origin} serial {Before} -> {Serial}: {Records} records from {Path}", change.Origin, change.Before!.Serial, change.After!.Serial, change.After.RecordCount, change.Path);
+                break;
+            case ZoneChangeKind.Removed:
+                _logger.LogWarning("zone {Origin} removed with {Path}", change.Origin, change.Path);
+                break;
+            case ZoneChangeKind.Unchanged:
+                _logger.LogDebug("zone {Origin} unchanged in {Path}", change.Origin, change.Path);
+                break;
+        }
+    }
+}
