@@ -156,6 +156,19 @@ public class ZoneFileErrorTests
     }
 
     [Fact]
+    public void The_first_line_of_a_file_cannot_start_with_a_blank()
+    {
+        var result = Read("  A 192.0.2.1\nwww A 192.0.2.2\n");
+
+        Assert.Equal(
+            [
+                $"{FileName}:1:3: error: no owner name: a line that starts with a blank repeats the previous owner, and there is none yet (RFC 1035 §5.1)",
+                $"{FileName}:2:1: error: no TTL: give the record a TTL or put a $TTL line before it (RFC 2308 §4)",
+            ],
+            Printed(result));
+    }
+
+    [Fact]
     public void A_generate_that_fails_part_way_reports_the_value_that_failed()
     {
         var result = Read("$TTL 60\n$GENERATE 250-260 h$ A 10.0.0.$\n");

@@ -277,7 +277,7 @@ public class ZoneFileReaderTests
     /// <summary>
     /// One record of each type, as a zone file spells it, and its uncompressed wire RDATA. The expected octets were
     /// checked against an independent reader, ldns-read-zone -u (RFC 3597 output); the integration test
-    /// ZoneFileReferenceTests repeats that comparison on every run.
+    /// ZoneFileReaderReferenceTests repeats that comparison on every run.
     /// </summary>
     public static TheoryData<string, string, string> RecordsOfEachType() => new()
     {
