@@ -18,6 +18,9 @@ internal sealed class ZoneFileParser
     private readonly string _includeDisplayRoot;
     private readonly List<string> _includeStack = new();
 
+    // The include folder with its symbolic links followed, found at the first $INCLUDE.
+    private string? _realIncludeRoot;
+
     // TTL defaults span included files, as in BIND: $TTL (RFC 2308 §4) and the last explicit TTL (RFC 1035 §5.1).
     private uint? _defaultTtl;
     private uint? _lastTtl;
@@ -188,6 +191,9 @@ internal sealed class ZoneFileParser
         var text = t[0];
         if (text is "@")
         {
+            // RFC 1035 §5.1: "@" is the origin, and the owner of the records after it. The remembered text no longer
+            // names the last owner: forget it, or an "x" after "x ...", "@ ..." would be read as the origin.
+            file.LastOwnerLength = -1;
             owner = file.Origin;
             return true;
         }
@@ -447,7 +453,7 @@ internal sealed class ZoneFileParser
 
     /// <summary>
     /// <c>$INCLUDE &lt;file&gt; [&lt;origin&gt;]</c> (RFC 1035 §5.1). The path is relative to the zone file's folder and
-    /// must stay inside it; the included text starts with the given origin (else the current one), and the parent's
+    /// must stay inside it, symbolic links followed; the included text starts with the given origin (else the current one), and the parent's
     /// origin and owner are as before once it ends.
     /// </summary>
     private void Include(FileState file)
@@ -469,9 +475,22 @@ internal sealed class ZoneFileParser
             return;
         }
         string full = Path.GetFullPath(Path.Combine(_includeRoot, relative));
-        if (!full.StartsWith(_includeRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!IsInside(_includeRoot, full))
         {
             Error(file, 1, $"$INCLUDE path '{relative}' leads outside the zone file's folder");
+            return;
+        }
+        // A symbolic link in the folder may point anywhere: judge the path by where its links really lead.
+        string? realRoot = _realIncludeRoot ??= FollowLinks(_includeRoot);
+        string? real = FollowLinks(full);
+        if (realRoot is null || real is null)
+        {
+            Error(file, 1, $"cannot read $INCLUDE file '{relative}': its symbolic links go round in a loop");
+            return;
+        }
+        if (!IsInside(realRoot, real))
+        {
+            Error(file, 1, $"$INCLUDE path '{relative}' leads outside the zone file's folder through a symbolic link (to '{real}')");
             return;
         }
         if (_includeStack.Contains(full))
@@ -501,6 +520,68 @@ internal sealed class ZoneFileParser
         _includeStack.Add(full);
         ReadSource(text, Path.Join(_includeDisplayRoot, Path.GetRelativePath(_includeRoot, full)), origin);
         _includeStack.RemoveAt(_includeStack.Count - 1);
+    }
+
+    /// <summary>True when <paramref name="path"/> lies strictly inside <paramref name="folder"/> (both full paths).</summary>
+    private static bool IsInside(string folder, string path)
+    {
+        string relative = Path.GetRelativePath(folder, path);
+        return relative is not ("." or "..") && !Path.IsPathRooted(relative)
+            && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The full path <paramref name="fullPath"/> with every symbolic link in it followed, as realpath(3) does; null when
+    /// the links go round in a loop. Parts that do not exist are kept as written: reading them fails later, with its
+    /// own message.
+    /// </summary>
+    private static string? FollowLinks(string fullPath)
+    {
+        const int maxLinks = 40; // Linux's own limit before ELOOP.
+        string current = Path.GetPathRoot(fullPath) ?? string.Empty;
+        var pending = new Stack<string>();
+        PushParts(pending, fullPath[current.Length..]);
+        int links = 0;
+        while (pending.TryPop(out string? part))
+        {
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? current;
+                continue;
+            }
+            string next = Path.Join(current, part);
+            string? target = new FileInfo(next).LinkTarget;
+            if (target is null)
+            {
+                current = next;
+                continue;
+            }
+            if (++links > maxLinks)
+            {
+                return null;
+            }
+            // A relative target is resolved from the link's folder, which is where we are.
+            if (Path.IsPathRooted(target))
+            {
+                current = Path.GetPathRoot(target) ?? current;
+                target = target[current.Length..];
+            }
+            PushParts(pending, target);
+        }
+        return current;
+    }
+
+    /// <summary>Pushes the parts of a relative path so that the first is popped first; "." and empty parts mean nothing.</summary>
+    private static void PushParts(Stack<string> pending, string relativePath)
+    {
+        string[] parts = relativePath.Split([Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries);
+        for (int i = parts.Length - 1; i >= 0; i--)
+        {
+            if (parts[i] != ".")
+            {
+                pending.Push(parts[i]);
+            }
+        }
     }
 
     /// <summary>A token's text with \X and \DDD escapes decoded (for file names).</summary>
