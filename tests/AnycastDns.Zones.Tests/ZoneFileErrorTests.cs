@@ -80,7 +80,7 @@ public class ZoneFileErrorTests
         { "a A \\# 3 c0000201", "2:8: error: A record: \\# announces 3 octets but 4 follow" },
         { "a A \\# 5 c0000201", "2:8: error: A record: \\# announces 5 octets but 4 follow" },
         { "a TYPE65280 \\# 0 00", "2:16: error: TYPE65280 record: \\# announces 0 octets but 1 follow" },
-        { "a TYPE65280 \\# 2 abc", "2:18: error: TYPE65280 record: the RDATA in hexadecimal has an odd number of hex digits" },
+        { "a TYPE65280 \\# 2 abc", "2:18: error: TYPE65280 record: the RDATA has an odd number of hex digits" },
         { "a TYPE65280 \\# 70000 00", "2:16: error: TYPE65280 record: expected the RDATA length in octets (0-65535) after \\#, got '70000'" },
         { "a TYPE65280 \\#", "2:15: error: TYPE65280 record: expected the RDATA length in octets (0-65535) after \\#, but the record ends here" },
         { "a A \\# 0", "2:5: error: A record: the \\# octets are not well-formed A RDATA" },

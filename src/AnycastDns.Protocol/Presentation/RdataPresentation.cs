@@ -73,7 +73,7 @@ public static class RdataPresentation
     {
         int marker = r.Index++;
         uint length = r.Number("the RDATA length in octets (0-65535) after \\#", ushort.MaxValue);
-        int got = r.HexToEnd("the RDATA in hexadecimal", 0);
+        int got = r.HexToEnd("the RDATA", 0);
         if (got != length)
         {
             throw r.Fail(marker + 1, $"\\# announces {length} octets but {got} follow");
