@@ -233,7 +233,8 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     {
         int extra = LabelCount - ancestor.LabelCount;
         if (extra < 0) return false;
-        int at = extra == 0 ? 0 : _labelOffsets[extra];
+        // Skipping every label (the ancestor is the root) leaves the root octet, which no label offset points at.
+        int at = extra == 0 ? 0 : extra == LabelCount ? _wire.Length - 1 : _labelOffsets[extra];
         return WireName.EqualsIgnoreCase(_wire.AsSpan(at), ancestor._wire);
     }
 

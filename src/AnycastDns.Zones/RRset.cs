@@ -11,19 +11,22 @@ public sealed class RRset
 {
     private readonly byte[][] _rdata;
     private readonly byte[][] _encoded;
+    private readonly uint[]? _ttls;
 
-    internal RRset(RecordType type, uint ttl, byte[][] rdata)
+    /// <param name="ttls">Per-record TTLs where they differ (RRSIGs over different types, RFC 4034 §3), else null.</param>
+    internal RRset(RecordType type, uint ttl, byte[][] rdata, uint[]? ttls = null)
     {
         Type = type;
         Ttl = ttl;
         _rdata = rdata;
+        _ttls = ttls;
         _encoded = new byte[rdata.Length][];
         for (int i = 0; i < rdata.Length; i++)
         {
             var e = new byte[10 + rdata[i].Length];
             BinaryPrimitives.WriteUInt16BigEndian(e, (ushort)type);
             BinaryPrimitives.WriteUInt16BigEndian(e.AsSpan(2), (ushort)RecordClass.IN);
-            BinaryPrimitives.WriteUInt32BigEndian(e.AsSpan(4), ttl);
+            BinaryPrimitives.WriteUInt32BigEndian(e.AsSpan(4), ttls is null ? ttl : ttls[i]);
             BinaryPrimitives.WriteUInt16BigEndian(e.AsSpan(8), (ushort)rdata[i].Length);
             rdata[i].CopyTo(e, 10);
             _encoded[i] = e;
@@ -33,7 +36,14 @@ public sealed class RRset
 
     public RecordType Type { get; }
 
+    /// <summary>The RRset's TTL (RFC 2181 §5.2); for RRSIGs, the TTL of the first record (see <see cref="RecordTtl"/>).</summary>
     public uint Ttl { get; }
+
+    /// <summary>
+    /// The TTL of record <paramref name="index"/> as the zone gave it. It equals <see cref="Ttl"/> except among RRSIGs,
+    /// whose records each take the TTL of the RRset they cover (RFC 4034 §3).
+    /// </summary>
+    public uint RecordTtl(int index) => _ttls is null ? Ttl : _ttls[index];
 
     public int Count => _rdata.Length;
 

@@ -53,6 +53,21 @@ public sealed class Zone
 
     public int NodeCount => _nodes.Count;
 
+    /// <summary>
+    /// The zone's identity: its RFC 8976 digest, scheme SIMPLE with SHA-384 (§3.3.1), computed once at load over every
+    /// record except the apex ZONEMD RRset and its signatures. Two loads of the same data, however written, agree.
+    /// </summary>
+    public ReadOnlyMemory<byte> Digest { get; private set; }
+
+    /// <summary><see cref="Digest"/> in lower-case hexadecimal, as a ZONEMD record would show it.</summary>
+    public string DigestHex { get; private set; } = "";
+
+    internal void SetDigest(byte[] sha384)
+    {
+        Digest = sha384;
+        DigestHex = Convert.ToHexStringLower(sha384);
+    }
+
     public IEnumerable<ZoneNode> Nodes => _nodes.Values;
 
     /// <summary>The node owning exactly this name (case-insensitive), or null.</summary>

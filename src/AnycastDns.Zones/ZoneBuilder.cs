@@ -3,8 +3,9 @@ using AnycastDns.Protocol;
 namespace AnycastDns.Zones;
 
 /// <summary>
-/// Turns parsed records into a <see cref="Zone"/>, running the checks named-checkzone and kzonecheck run.
-/// A zone with any error is not built at all: never half a zone.
+/// Turns parsed records into a <see cref="Zone"/>, running the checks named-checkzone and kzonecheck run, and
+/// verifying the zone's ZONEMD records when it has any (RFC 8976 §4). A zone with any error is not built at all:
+/// never half a zone.
 /// </summary>
 public static class ZoneBuilder
 {
@@ -104,7 +105,15 @@ public static class ZoneBuilder
             return null;
         }
         ResolveAdditionalTargets(nodes);
-        return new Zone(origin, nodes, recordCount, source);
+        var zone = new Zone(origin, nodes, recordCount, source);
+        // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it.
+        var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
+        if (!ZonemdVerification.Verify(zone, zonemds, diagnostics, out var digest))
+        {
+            return null;
+        }
+        zone.SetDigest(digest);
+        return zone;
     }
 
     private static void CheckNodes(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, Dictionary<DnsName, OwnerData> owners, List<ZoneDiagnostic> diagnostics)
@@ -370,11 +379,25 @@ public static class ZoneBuilder
                 }
             }
             var rdata = new byte[Records.Count][];
+            uint[]? ttls = null;
             for (int i = 0; i < rdata.Length; i++)
             {
                 rdata[i] = Records[i].Rdata;
+                if (Type == RecordType.RRSIG && Records[i].Ttl != ttl)
+                {
+                    ttls ??= new uint[rdata.Length];
+                }
             }
-            return new RRset(Type, ttl, rdata);
+            if (ttls is not null)
+            {
+                // Each RRSIG keeps its own TTL: it is the TTL of the RRset it covers (RFC 4034 §3), and the zone
+                // digest hashes records with the TTL the zone gave them (RFC 8976 §3.3.1).
+                for (int i = 0; i < ttls.Length; i++)
+                {
+                    ttls[i] = Records[i].Ttl;
+                }
+            }
+            return new RRset(Type, ttl, rdata, ttls);
         }
     }
 }

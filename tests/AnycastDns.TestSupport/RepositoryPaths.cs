@@ -20,6 +20,12 @@ public static class RepositoryPaths
     /// <summary>tests/zones-bad: zone files that each break one rule, for loader and checker tests.</summary>
     public static string BadZones => Path.Combine(Root, "tests", "zones-bad");
 
+    /// <summary>
+    /// tests/zones-zonemd: RFC 8976 Appendix A zones with their ZONEMD records, named <c>&lt;label&gt;.&lt;origin&gt;.txt</c>
+    /// (not <c>*.zone</c>, so folder loads leave them alone).
+    /// </summary>
+    public static string ZonemdZones => Path.Combine(Root, "tests", "zones-zonemd");
+
     /// <summary>zones: the example zones the README serves.</summary>
     public static string ExampleZones => Path.Combine(Root, "zones");
 
