@@ -5,7 +5,10 @@ namespace AnycastDns.Authority;
 
 /// <summary>
 /// The CHAOS-class names that identify a server (RFC 4892 §2): id.server and hostname.bind name the PoP,
-/// version.server and version.bind the software. Anything else in class CH is REFUSED, as NSD and Knot do.
+/// version.server and version.bind the software. Ours besides: <c>zones.server</c> lists every zone served and
+/// <c>&lt;origin&gt;.zones.server</c> names one, each as a TXT of three strings — origin, SOA serial, ZONEMD SHA-384
+/// digest (RFC 8976) — so that any PoP can show which data it serves. Anything else in class CH is REFUSED, as NSD
+/// and Knot do.
 /// </summary>
 internal sealed class Chaos
 {
@@ -13,6 +16,10 @@ internal sealed class Chaos
     private static readonly byte[] HostnameBind = DnsName.Parse("hostname.bind.").Wire.ToArray();
     private static readonly byte[] VersionServer = DnsName.Parse("version.server.").Wire.ToArray();
     private static readonly byte[] VersionBind = DnsName.Parse("version.bind.").Wire.ToArray();
+    private static readonly byte[] ZonesServer = DnsName.Parse("zones.server.").Wire.ToArray();
+
+    /// <summary>The identity TXT of each zone, made once per loaded zone; reloaded zones are new keys, old ones are collected.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Zones.Zone, byte[]> _zoneTexts = new();
 
     private readonly byte[] _identity;
     private readonly byte[]? _version;
@@ -23,8 +30,14 @@ internal sealed class Chaos
         _version = string.IsNullOrEmpty(version) ? null : ToTxtRdata(version);
     }
 
-    public void Write(ref Response response, scoped ReadOnlySpan<byte> qname, RecordType qtype)
+    public void Write(ref Response response, scoped ReadOnlySpan<byte> qname, RecordType qtype, Zones.ZoneSet zones)
     {
+        int labels = WireName.CountLabels(qname);
+        if (labels >= 2 && WireName.EqualsIgnoreCase(qname[WireName.SkipLabels(qname, labels - 2)..], ZonesServer))
+        {
+            ZoneIdentity(ref response, qname, qtype, zones);
+            return;
+        }
         byte[]? text = null;
         if (WireName.EqualsIgnoreCase(qname, IdServer) || WireName.EqualsIgnoreCase(qname, HostnameBind))
         {
@@ -43,6 +56,50 @@ internal sealed class Chaos
         // TTL 0: the answer describes this server at this moment, and must not be cached for another PoP (RFC 4892 §2.2).
         response.AddRecord(Section.Answer, qname, RecordType.TXT, (ushort)RecordClass.CH, 0, text);
     }
+
+    private void ZoneIdentity(ref Response response, scoped ReadOnlySpan<byte> qname, RecordType qtype, Zones.ZoneSet zones)
+    {
+        if (qtype is not (RecordType.TXT or RecordType.ANY))
+        {
+            response.Header.SetRcode((int)ResponseCode.Refused);
+            return;
+        }
+        if (qname.Length == ZonesServer.Length)
+        {
+            // zones.server: one TXT per zone, in canonical order; a long list needs TCP, as any large answer does.
+            foreach (var zone in zones.Zones)
+            {
+                if (!response.AddRecord(Section.Answer, qname, RecordType.TXT, (ushort)RecordClass.CH, 0, TextOf(zone)))
+                {
+                    return;
+                }
+            }
+            return;
+        }
+        // <origin>.zones.server: the origin is the name minus the last two labels, plus the root.
+        Span<byte> origin = stackalloc byte[DnsName.MaxLength + 1];
+        int prefix = qname.Length - ZonesServer.Length;
+        qname[..prefix].CopyTo(origin);
+        origin[prefix] = 0;
+        var found = zones.FindZone(origin[..(prefix + 1)]);
+        if (found is null || found.Origin.Length != prefix + 1)
+        {
+            response.Header.SetRcode((int)ResponseCode.Refused);
+            return;
+        }
+        response.AddRecord(Section.Answer, qname, RecordType.TXT, (ushort)RecordClass.CH, 0, TextOf(found));
+    }
+
+    private byte[] TextOf(Zones.Zone zone) => _zoneTexts.GetValue(zone, static z =>
+    {
+        string[] strings = [z.Origin.ToString(), z.Serial.ToString(System.Globalization.CultureInfo.InvariantCulture), z.DigestHex];
+        var rdata = new List<byte>();
+        foreach (var s in strings)
+        {
+            rdata.AddRange(ToTxtRdata(s));
+        }
+        return [.. rdata];
+    });
 
     /// <summary>TXT RDATA: the text as UTF-8 in character-strings of at most 255 octets (RFC 1035 §3.3.14).</summary>
     internal static byte[] ToTxtRdata(string text)

@@ -96,7 +96,7 @@ public sealed class Responder
                 AnswerInternet(ref r, q, transport);
                 break;
             case RecordClass.CH:
-                _chaos.Write(ref r, q.Name, q.Type);
+                _chaos.Write(ref r, q.Name, q.Type, _zones.Current);
                 break;
             default:
                 r.Header.SetRcode((int)ResponseCode.Refused);

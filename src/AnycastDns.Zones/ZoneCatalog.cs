@@ -196,7 +196,8 @@ public sealed record ZoneChange(ZoneChangeKind Kind, DnsName Origin, string Path
         {
             return new ZoneChange(ZoneChangeKind.Added, state.Origin, state.Path, null, zone, messages);
         }
-        if (before.Serial == zone.Serial && before.RecordCount == zone.RecordCount && ZoneContent.Equal(before, zone))
+        // The ZONEMD digest (RFC 8976) covers every record, so equal digests mean equal content.
+        if (before.Serial == zone.Serial && before.Digest.Span.SequenceEqual(zone.Digest.Span))
         {
             return new ZoneChange(ZoneChangeKind.Unchanged, state.Origin, state.Path, before, zone, messages);
         }

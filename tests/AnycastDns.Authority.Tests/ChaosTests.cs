@@ -57,4 +57,35 @@ public class ChaosTests
         Assert.Equal(ResponseCode.Refused, refused.ResponseCode);
         Assert.Single(refused.Edns!.Options);
     }
+
+    private static List<string> Strings(ResourceRecord rr)
+    {
+        var strings = new List<string>();
+        for (int at = 0; at < rr.Data.Length; at += 1 + rr.Data[at])
+        {
+            strings.Add(Encoding.UTF8.GetString(rr.Data.AsSpan(at + 1, rr.Data[at])));
+        }
+        return strings;
+    }
+
+    [Fact]
+    public void Zone_identity_names_give_origin_serial_and_zonemd_digest()
+    {
+        var a = Engine.BuildZone("a.test.", "$TTL 60\n@ SOA ns h 11 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n");
+        var b = Engine.BuildZone("b.test.", "$TTL 60\n@ SOA ns h 22 1 1 1 1\n@ NS ns\nns A 192.0.2.2\n");
+        var engine = new Engine(new ResponderOptions { PopId = "ams1" }, ("a.test.", "$TTL 60\n@ SOA ns h 11 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n"),
+            ("b.test.", "$TTL 60\n@ SOA ns h 22 1 1 1 1\n@ NS ns\nns A 192.0.2.2\n"));
+
+        var one = engine.Ask("B.TEST.zones.server.", RecordType.TXT, RecordClass.CH);
+        Assert.Equal(ResponseCode.NoError, one.ResponseCode);
+        Assert.Equal(["b.test.", "22", b.DigestHex], Strings(Assert.Single(one.Answers)));
+        Assert.Equal(96, b.DigestHex.Length); // SHA-384
+
+        var all = engine.Ask("zones.server.", RecordType.TXT, RecordClass.CH, transport: Transport.Tcp);
+        Assert.Equal([["a.test.", "11", a.DigestHex], ["b.test.", "22", b.DigestHex]], all.Answers.Select(Strings).ToList());
+
+        Assert.Equal(ResponseCode.Refused, engine.Ask("c.test.zones.server.", RecordType.TXT, RecordClass.CH).ResponseCode);
+        Assert.Equal(ResponseCode.Refused, engine.Ask("x.a.test.zones.server.", RecordType.TXT, RecordClass.CH).ResponseCode);
+        Assert.Equal(ResponseCode.Refused, engine.Ask("a.test.zones.server.", RecordType.A, RecordClass.CH).ResponseCode);
+    }
 }
