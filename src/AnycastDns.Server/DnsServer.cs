@@ -19,6 +19,8 @@ public sealed class DnsServer : IHostedService, IDisposable
     private readonly List<UdpFront> _udp = [];
     private readonly List<TcpFront> _tcp = [];
     private Responder? _responder;
+    private volatile bool _started;
+    private volatile bool _stopping;
 
     public DnsServer(ServerOptions options, ILoggerFactory loggers)
     {
@@ -30,6 +32,15 @@ public sealed class DnsServer : IHostedService, IDisposable
     public ZoneSetHolder Zones { get; } = new(ZoneSet.Empty);
 
     public ZoneReloader Reloader { get; }
+
+    /// <summary>True while every listener is up and at least one zone is served.</summary>
+    public bool IsReady => NotReadyReason is null;
+
+    /// <summary>Why the server is not ready, or null when it is.</summary>
+    public string? NotReadyReason => !_started ? "not started"
+        : _stopping ? "stopping"
+        : Zones.Current.Count == 0 ? "no zone loaded"
+        : null;
 
     /// <summary>The addresses as bound, ports filled in.</summary>
     public IReadOnlyList<ListenAddress> Addresses => [.. _udp.Select(u => u.Address)];
@@ -73,6 +84,7 @@ public sealed class DnsServer : IHostedService, IDisposable
             front.Start();
         }
         Reloader.Start();
+        _started = true;
         _logger.LogInformation("answering as {PopId} on {Addresses} (udp and tcp, {Loops} udp receive threads per address)",
             _options.PopId, string.Join(", ", Addresses), _options.UdpReceiveLoops);
         return Task.CompletedTask;
@@ -80,6 +92,7 @@ public sealed class DnsServer : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping = true;
         foreach (var front in _udp)
         {
             front.Stop();

@@ -10,16 +10,17 @@ namespace AnycastDns.Server;
 /// </summary>
 public sealed record ListenAddress(IPEndPoint EndPoint)
 {
-    public static ListenAddress Parse(string text)
+    public static ListenAddress Parse(string text, bool allowWildcard = false)
     {
-        if (!TryParse(text, out var address, out var error))
+        if (!TryParse(text, out var address, out var error, allowWildcard))
         {
             throw new ConfigurationException(error);
         }
         return address;
     }
 
-    public static bool TryParse(string? text, out ListenAddress address, out string error)
+    /// <param name="allowWildcard">True for the HTTP endpoint, where answering from any address is harmless.</param>
+    public static bool TryParse(string? text, out ListenAddress address, out string error, bool allowWildcard = false)
     {
         address = null!;
         text = text?.Trim();
@@ -62,7 +63,7 @@ public sealed record ListenAddress(IPEndPoint EndPoint)
             error = $"listen address '{text}': '{port}' is not a port number (0-65535)";
             return false;
         }
-        if (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
+        if (!allowWildcard && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
         {
             error = $"listen address '{text}': a wildcard address would answer from whichever address the kernel picks; name each address";
             return false;

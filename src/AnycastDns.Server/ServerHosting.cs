@@ -10,6 +10,7 @@ public static class ServerHosting
         services.AddSingleton(options);
         services.AddSingleton<DnsServer>();
         services.AddHostedService(provider => provider.GetRequiredService<DnsServer>());
+        services.AddHostedService<Http.StatusEndpoint>();
         return services;
     }
 }

@@ -17,7 +17,7 @@ public sealed class ServerOptions
     public string Zones { get; init; } = "zones";
 
     /// <summary>Key <c>Listen</c> (a list): the addresses to answer on.</summary>
-    public IReadOnlyList<ListenAddress> Listen { get; init; } = [.. DefaultListen.Select(ListenAddress.Parse)];
+    public IReadOnlyList<ListenAddress> Listen { get; init; } = [.. DefaultListen.Select(a => ListenAddress.Parse(a))];
 
     /// <summary>Key <c>PopId</c>: the PoP identity for id.server, hostname.bind and NSID.</summary>
     public string PopId { get; init; } = Environment.MachineName;
@@ -45,6 +45,10 @@ public sealed class ServerOptions
 
     /// <summary>Key <c>Tcp:MaxQueriesPerConnection</c>: after this many answers a connection is closed; 0 means no limit.</summary>
     public int TcpMaxQueriesPerConnection { get; init; } = 10_000;
+
+    /// <summary>Key <c>Http</c>: the address of the status endpoint (/healthz, /readyz, /zones, POST /reload); none when null.
+    /// Bind it to a management address: it can trigger reloads.</summary>
+    public ListenAddress? Http { get; init; }
 
     /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder change (SIGHUP always reloads).</summary>
     public bool WatchZones { get; init; } = true;
@@ -74,7 +78,7 @@ public sealed class ServerOptions
         {
             listen = [.. single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
         }
-        var addresses = listen.Count == 0 ? defaults.Listen : [.. listen.Select(ListenAddress.Parse)];
+        var addresses = listen.Count == 0 ? defaults.Listen : [.. listen.Select(a => ListenAddress.Parse(a))];
         var duplicate = addresses.GroupBy(a => a.EndPoint).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
@@ -97,6 +101,7 @@ public sealed class ServerOptions
             UdpReceiveBufferBytes = Int(configuration, "Udp:ReceiveBufferBytes", 0, 1 << 30, defaults.UdpReceiveBufferBytes),
             MaxUdpPayload = (ushort)Int(configuration, "Udp:MaxPayload", 512, 4096, defaults.MaxUdpPayload),
             FreeBind = Bool(configuration, "FreeBind", defaults.FreeBind),
+            Http = configuration["Http"] is { Length: > 0 } http ? ListenAddress.Parse(http, allowWildcard: true) : null,
             TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),
             TcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections),
             WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),

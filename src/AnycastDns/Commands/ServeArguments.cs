@@ -20,6 +20,7 @@ internal static class ServeArguments
         ("--tcp-idle-timeout", "Tcp:IdleTimeoutSeconds", false, false, "<seconds> close idle TCP connections (default: 10)"),
         ("--tcp-max-connections", "Tcp:MaxConnections", false, false, "<n> open TCP connections at most (default: 1000)"),
         ("--tcp-max-queries", "Tcp:MaxQueriesPerConnection", false, false, "<n> answers per TCP connection, 0 for no limit (default: 10000)"),
+        ("--http", "Http", false, false, "<ip:port>       status endpoint: /healthz, /readyz, /zones, POST /reload (default: none)"),
         ("--no-watch", "Reload:Watch", false, true, "            do not reload when the zones folder changes (SIGHUP still reloads)"),
         ("--config", "Config", false, false, "<file.json>      a JSON configuration file (default: appsettings.json if present)"),
     ];
