@@ -11,7 +11,8 @@ public static class WireReader
     /// <summary>
     /// Reads the (possibly compressed) name at <paramref name="offset"/> into <paramref name="destination"/> in uncompressed form
     /// and moves <paramref name="offset"/> past the name as it sits in the message.
-    /// A pointer must point strictly before itself (RFC 1035 §4.1.4 "prior occurrence"), which also rules out loops.
+    /// A pointer must point strictly before the start of the labels it ends (RFC 1035 §4.1.4 "prior occurrence"); as
+    /// each jump then lands lower than the last, a pointer loop cannot form, whatever the name length.
     /// </summary>
     public static WireError ReadName(ReadOnlySpan<byte> message, ref int offset, Span<byte> destination, out int nameLength)
     {
@@ -19,6 +20,7 @@ public static class WireReader
         int pos = offset;
         int end = -1;
         int written = 0;
+        int segmentStart = offset;
         while (true)
         {
             if ((uint)pos >= (uint)message.Length)
@@ -48,10 +50,11 @@ public static class WireReader
                     return WireError.Truncated;
                 }
                 int target = ((len & 0x3F) << 8) | message[pos + 1];
-                if (target >= pos || target < Header.Length)
+                if (target >= segmentStart || target < Header.Length)
                 {
                     return WireError.BadPointer;
                 }
+                segmentStart = target;
                 if (end < 0)
                 {
                     end = pos + 2;

@@ -88,6 +88,7 @@ public class WireCodecTests
         { "forward pointer", [.. new byte[12], 0xC0, 14, 0], WireError.BadPointer },
         { "pointer into the header", [.. new byte[12], 0xC0, 2], WireError.BadPointer },
         { "loop through two pointers", [.. new byte[12], 1, (byte)'a', 0xC0, 16, 0xC0, 12], WireError.BadPointer },
+        { "label then a pointer back to it", [.. new byte[12], 1, (byte)'a', 0xC0, 12], WireError.BadPointer },
         { "label length 64", [.. new byte[12], 64, .. new byte[64], 0], WireError.LabelTooLong },
         { "reserved label type 0b10", [.. new byte[12], 0x80, 0], WireError.LabelTooLong },
         { "label runs past the end", [.. new byte[12], 5, (byte)'a', (byte)'b'], WireError.Truncated },

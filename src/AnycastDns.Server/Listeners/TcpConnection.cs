@@ -10,7 +10,8 @@ namespace AnycastDns.Server.Listeners;
 /// One DNS-over-TCP connection (RFC 1035 §4.2.2, RFC 7766): 2-octet length framing, any number of queries, pipelined
 /// queries answered in one write as far as they arrived together. The connection closes when idle for the timeout
 /// with no complete query (a half-written frame does not keep it open), after the query limit, on a frame that
-/// cannot be a DNS message, or when the server stops.
+/// cannot be a DNS query (shorter than a header, or a response), when the client does not read its answers within
+/// the timeout, or when the server stops.
 /// </summary>
 internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimits limits)
 {
@@ -21,7 +22,10 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
     {
         byte[] input = ArrayPool<byte>.Shared.Rent(2 * MaxFrame);
         byte[] output = ArrayPool<byte>.Shared.Rent(2 * MaxFrame);
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        // Two clocks: one for the wait for a query (restarted only by complete queries), one for each write, so that a
+        // query read just as the idle time runs out is still answered.
+        var idle = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        using var send = CancellationTokenSource.CreateLinkedTokenSource(stop);
         idle.CancelAfter(limits.IdleTimeout);
         socket.NoDelay = true;
         int filled = 0;
@@ -55,18 +59,26 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                     }
                     if (output.Length - pending < MaxFrame)
                     {
-                        await SendAsync(output, pending, idle.Token).ConfigureAwait(false);
+                        await SendAsync(output, pending, send).ConfigureAwait(false);
                         pending = 0;
                     }
                     int written = responder.Respond(input.AsSpan(consumed + 2, length), output.AsSpan(pending + 2, ushort.MaxValue), Transport.Tcp);
                     consumed += 2 + length;
-                    if (written > 0)
+                    if (written == 0)
                     {
-                        BinaryPrimitives.WriteUInt16BigEndian(output.AsSpan(pending), (ushort)written);
-                        pending += 2 + written;
-                        answered++;
+                        close = true; // a response, not a query: this peer is not a DNS client
+                        break;
                     }
-                    // RFC 7766 §6.2.3: the idle time counts from the last complete query.
+                    BinaryPrimitives.WriteUInt16BigEndian(output.AsSpan(pending), (ushort)written);
+                    pending += 2 + written;
+                    answered++;
+                    // RFC 7766 §6.2.3: the idle time counts from the last complete query; a clock that already ran out
+                    // while this query was read is replaced.
+                    if (!idle.TryReset())
+                    {
+                        idle.Dispose();
+                        idle = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    }
                     idle.CancelAfter(limits.IdleTimeout);
                     if (limits.MaxQueriesPerConnection > 0 && answered >= limits.MaxQueriesPerConnection)
                     {
@@ -76,7 +88,7 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                 }
                 if (pending > 0)
                 {
-                    await SendAsync(output, pending, idle.Token).ConfigureAwait(false);
+                    await SendAsync(output, pending, send).ConfigureAwait(false);
                 }
                 if (close)
                 {
@@ -97,19 +109,27 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
         }
         finally
         {
+            idle.Dispose();
             Close();
             ArrayPool<byte>.Shared.Return(input);
             ArrayPool<byte>.Shared.Return(output);
         }
     }
 
-    private async ValueTask SendAsync(byte[] buffer, int count, CancellationToken cancel)
+    /// <summary>Writes the answers; a client that does not take them within the idle timeout is cut off.</summary>
+    private async ValueTask SendAsync(byte[] buffer, int count, CancellationTokenSource clock)
     {
+        if (!clock.TryReset())
+        {
+            throw new OperationCanceledException(); // only the server's stop cancels it for good
+        }
+        clock.CancelAfter(limits.IdleTimeout);
         int sent = 0;
         while (sent < count)
         {
-            sent += await socket.SendAsync(buffer.AsMemory(sent, count - sent), SocketFlags.None, cancel).ConfigureAwait(false);
+            sent += await socket.SendAsync(buffer.AsMemory(sent, count - sent), SocketFlags.None, clock.Token).ConfigureAwait(false);
         }
+        clock.CancelAfter(Timeout.InfiniteTimeSpan);
     }
 
     private void Close()

@@ -90,9 +90,22 @@ public sealed class UdpFront : IDisposable
     /// <summary>Stops receiving and closes the sockets; returns when every receive thread has ended (or after a bound wait).</summary>
     public void Stop()
     {
+        if (_stopping)
+        {
+            return; // stopped already (StopAsync, then Dispose)
+        }
         _stopping = true;
         foreach (var socket in _sockets)
         {
+            try
+            {
+                // Wakes a thread blocked in recvfrom at once on Linux, even on an unconnected UDP socket (which reports
+                // ENOTCONN but still shuts the receive side); the receive timeout is the fallback elsewhere.
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+            }
             socket.Dispose();
         }
         foreach (var thread in _threads)
