@@ -24,6 +24,8 @@ public static class Program
             "serve" when rest.Contains("--help") || rest.Contains("-h") => Help(ServeArguments.Help),
             "serve" => ServeCommand.Run(rest),
             "check" => CheckCommand.Run(rest, Console.Out, Console.Error),
+            "fleet-check" => FleetCheckCommand.Run(rest, Console.Out, Console.Error),
+            "reload" => ReloadCommand.Run(rest, Console.Out, Console.Error),
             _ => Unknown(command),
         };
     }
@@ -34,6 +36,8 @@ public static class Program
         commands:
           serve            answer queries for the zones (the default)
           check <path>     check a zones folder or one zone file; exit 1 on any error
+          reload [--http a]  make a running server re-read its zones now (through its --http endpoint)
+          fleet-check <pop>...  compare identity, zone serials and ZONEMD digests across PoPs; exit 1 if any differs
           --version        print the version
 
         """;

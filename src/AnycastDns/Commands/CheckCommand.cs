@@ -3,20 +3,25 @@ using AnycastDns.Zones;
 namespace AnycastDns.Commands;
 
 /// <summary>
-/// <c>anycastdns check &lt;zones-folder | zone-file&gt;</c>: loads zones exactly as the server would and prints, like
-/// named-checkzone, each zone's origin, serial and record count, or every problem as <c>file:line:column</c>.
-/// Exit code 0 when every zone loads, 1 when any has an error, 2 for a usage error.
+/// <c>anycastdns check [--zonemd | --zonemd-write] &lt;zones-folder | zone-file&gt;</c>: loads zones exactly as the server
+/// would and prints, like named-checkzone, each zone's origin, serial and record count, or every problem as
+/// <c>file:line:column</c>. <c>--zonemd</c> also prints each zone's ZONEMD record (RFC 8976, SIMPLE, SHA-384);
+/// <c>--zonemd-write</c> puts it into the zone file. Exit code 0 when every zone loads, 1 when any has an error, 2 for a
+/// usage error.
 /// </summary>
 internal static class CheckCommand
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        if (args.Length != 1 || args[0].StartsWith('-'))
+        bool print = args.Contains("--zonemd");
+        bool write = args.Contains("--zonemd-write");
+        var paths = args.Where(a => a is not ("--zonemd" or "--zonemd-write")).ToList();
+        if (paths.Count != 1 || paths[0].StartsWith('-'))
         {
-            error.WriteLine("usage: anycastdns check <zones-folder | zone-file>");
+            error.WriteLine("usage: anycastdns check [--zonemd | --zonemd-write] <zones-folder | zone-file>");
             return 2;
         }
-        string path = args[0];
+        string path = paths[0];
         IReadOnlyList<ZoneLoadResult> results;
         if (Directory.Exists(path))
         {
@@ -40,6 +45,25 @@ internal static class CheckCommand
         bool failed = false;
         foreach (var result in results)
         {
+            if (write)
+            {
+                // A stale ZONEMD fails the load, so the writer works from the file, not from the result.
+                try
+                {
+                    output.WriteLine($"{result.Path}: wrote {ZonemdWriter.Write(result.Path, result.Origin)}");
+                    continue;
+                }
+                catch (InvalidOperationException e)
+                {
+                    foreach (var diagnostic in result.Diagnostics.Where(d => d.Severity == Severity.Error && !d.Message.StartsWith("ZONEMD", StringComparison.Ordinal)))
+                    {
+                        error.WriteLine(diagnostic.ToString());
+                    }
+                    error.WriteLine(e.Message);
+                    failed = true;
+                    continue;
+                }
+            }
             foreach (var diagnostic in result.Diagnostics)
             {
                 error.WriteLine(diagnostic.ToString());
@@ -47,6 +71,10 @@ internal static class CheckCommand
             if (result.Zone is { } zone)
             {
                 output.WriteLine($"{zone.Origin}\tserial {zone.Serial}\t{zone.RecordCount} records\tOK");
+                if (print)
+                {
+                    output.WriteLine($"{zone.Origin} {zone.Soa.Ttl} IN ZONEMD {ZoneDigest.CreateZonemd(zone, ZonemdHashAlgorithm.Sha384)}");
+                }
             }
             else
             {
