@@ -63,7 +63,9 @@ public sealed class AnycastDnsServer : IAsyncDisposable
             args.AddRange(extra);
             var process = ChildProcess.Start("dotnet", args, workingDirectory ?? RepositoryPaths.Root);
             var server = new AnycastDnsServer(process, port);
-            if (await server.WaitForLogAsync("answering as", StartTimeout).ConfigureAwait(false))
+            // With --http the status endpoint starts just after the DNS listeners.
+            if (await server.WaitForLogAsync("answering as", StartTimeout).ConfigureAwait(false)
+                && (!extra.Contains("--http") || await server.WaitForLogAsync("status endpoint on", StartTimeout).ConfigureAwait(false)))
             {
                 return server;
             }
