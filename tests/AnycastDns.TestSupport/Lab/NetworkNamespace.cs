@@ -1,0 +1,105 @@
+using System.Runtime.InteropServices;
+
+namespace AnycastDns.TestSupport.Lab;
+
+/// <summary>
+/// A Linux network namespace this test made (<c>ip netns add</c>), with its loopback up; disposing deletes it by
+/// name, which also removes its interfaces. Names carry a random suffix so that parallel runs never meet.
+/// </summary>
+public sealed partial class NetworkNamespace : IAsyncDisposable
+{
+    public const string IpPath = "/usr/sbin/ip";
+
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
+
+    private int _deleted;
+
+    private NetworkNamespace(string name) => Name = name;
+
+    /// <summary>The namespace's name, e.g. <c>adns-pop-1a2b3c4d</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Throws a one-line explanation unless this process is root with <c>ip</c> (iproute2) installed: the lab
+    /// makes namespaces and interfaces, which needs CAP_SYS_ADMIN and CAP_NET_ADMIN.
+    /// </summary>
+    public static void RequireRoot()
+    {
+        ExternalTool.RequireInstalled(IpPath, "iproute2");
+        uint uid = NativeMethods.GetEffectiveUserId();
+        if (uid != 0)
+        {
+            throw new InvalidOperationException(
+                $"the lab tests make network namespaces and need root (running as uid {uid}): run them as root, as CI does (./scripts/test.sh)");
+        }
+    }
+
+    /// <summary>Makes namespace <c>adns-&lt;role&gt;-&lt;8 random hex digits&gt;</c> and brings its loopback up.</summary>
+    public static async Task<NetworkNamespace> CreateAsync(string role, CancellationToken cancellationToken)
+    {
+        RequireRoot();
+        string name = $"adns-{role}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
+        await IpAsync(cancellationToken, "netns", "add", name).ConfigureAwait(false);
+        var created = new NetworkNamespace(name);
+        try
+        {
+            await IpAsync(cancellationToken, "-n", name, "link", "set", "lo", "up").ConfigureAwait(false);
+        }
+        catch
+        {
+            await created.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return created;
+    }
+
+    /// <summary>
+    /// Links this namespace to <paramref name="peer"/> with a veth pair made inside them (nothing appears in the
+    /// host's namespace): <paramref name="interfaceName"/> on both sides, <paramref name="address"/> here and
+    /// <paramref name="peerAddress"/> there (both <c>address/length</c> inside 198.18.0.0/15), both ends up.
+    /// </summary>
+    public async Task LinkAsync(NetworkNamespace peer, string interfaceName, string address, string peerAddress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        LabAddress.RequireInRange(address);
+        LabAddress.RequireInRange(peerAddress);
+        await IpAsync(cancellationToken, "-n", Name, "link", "add", interfaceName, "type", "veth", "peer", "name", interfaceName, "netns", peer.Name).ConfigureAwait(false);
+        await IpAsync(cancellationToken, "-n", Name, "address", "add", address, "dev", interfaceName).ConfigureAwait(false);
+        await IpAsync(cancellationToken, "-n", peer.Name, "address", "add", peerAddress, "dev", interfaceName).ConfigureAwait(false);
+        await IpAsync(cancellationToken, "-n", Name, "link", "set", interfaceName, "up").ConfigureAwait(false);
+        await IpAsync(cancellationToken, "-n", peer.Name, "link", "set", interfaceName, "up").ConfigureAwait(false);
+    }
+
+    /// <summary>The arguments that run <paramref name="program"/> inside this namespace: <c>ip netns exec NAME program ...</c>.</summary>
+    public IReadOnlyList<string> ExecArguments(string program, IEnumerable<string> arguments) =>
+        ["netns", "exec", Name, program, .. arguments];
+
+    /// <summary>Deletes the namespace by name (its interfaces go with it); a namespace already gone is fine.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _deleted, 1) != 0)
+        {
+            return;
+        }
+        var result = await ExternalTool.RunAsync(IpPath, ["netns", "delete", Name], CommandTimeout).ConfigureAwait(false);
+        if (result.ExitCode != 0 && File.Exists(Path.Combine("/run/netns", Name)))
+        {
+            throw new InvalidOperationException($"ip netns delete {Name}: exit {result.ExitCode}: {result.Output.Trim()}");
+        }
+    }
+
+    private static async Task IpAsync(CancellationToken cancellationToken, params string[] arguments)
+    {
+        var result = await ExternalTool.RunAsync(IpPath, arguments, CommandTimeout, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ip {string.Join(' ', arguments)}: exit {result.ExitCode}: {result.Output.Trim()}");
+        }
+    }
+
+    private static partial class NativeMethods
+    {
+        [LibraryImport("libc", EntryPoint = "geteuid")]
+        internal static partial uint GetEffectiveUserId();
+    }
+}
