@@ -33,12 +33,31 @@ public sealed class DnsServer : IHostedService, IDisposable
 
     public ZoneReloader Reloader { get; }
 
+    /// <summary>Queries received on <paramref name="address"/> (UDP and TCP) since start.</summary>
+    public long QueriesOn(System.Net.IPAddress address)
+    {
+        long sum = 0;
+        foreach (var front in _udp)
+        {
+            sum += front.Address.EndPoint.Address.Equals(address) ? front.Queries : 0;
+        }
+        foreach (var front in _tcp)
+        {
+            sum += front.Address.EndPoint.Address.Equals(address) ? front.Queries : 0;
+        }
+        return sum;
+    }
+
+    /// <summary>The first listener that stopped on its own, or null while all run.</summary>
+    public string? ListenerFailure => _udp.Select(u => u.Failure).Concat(_tcp.Select(t => t.Failure)).FirstOrDefault(f => f is not null);
+
     /// <summary>True while every listener is up and at least one zone is served.</summary>
     public bool IsReady => NotReadyReason is null;
 
     /// <summary>Why the server is not ready, or null when it is.</summary>
     public string? NotReadyReason => !_started ? "not started"
         : _stopping ? "stopping"
+        : ListenerFailure is { } failure ? failure
         : Zones.Current.Count == 0 ? "no zone loaded"
         : null;
 

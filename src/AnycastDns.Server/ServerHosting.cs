@@ -1,4 +1,6 @@
+using AnycastDns.Server.Anycast;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace AnycastDns.Server;
 
@@ -9,8 +11,25 @@ public static class ServerHosting
     {
         services.AddSingleton(options);
         services.AddSingleton<DnsServer>();
+        IAnnouncement announcement;
+        try
+        {
+            announcement = options.BirdSocket is { } socket
+                ? new BirdAnnouncement(new BirdAnnouncementOptions { SocketPath = socket, Protocol = options.BirdProtocol })
+                : new NoAnnouncement();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException($"Anycast:BirdProtocol: {e.Message.Split(" (Parameter", 2)[0]}", e);
+        }
+        services.AddSingleton(announcement);
+        services.AddSingleton<AnycastLifecycle>();
+        // Started in this order and stopped in reverse: on SIGTERM the lifecycle withdraws and drains while the
+        // listeners still answer, then the status endpoint and last the listeners stop.
         services.AddHostedService(provider => provider.GetRequiredService<DnsServer>());
         services.AddHostedService<Http.StatusEndpoint>();
+        services.AddHostedService(provider => provider.GetRequiredService<AnycastLifecycle>());
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Drain + TimeSpan.FromSeconds(15));
         return services;
     }
 }

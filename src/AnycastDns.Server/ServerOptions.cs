@@ -50,6 +50,23 @@ public sealed class ServerOptions
     /// Bind it to a management address: it can trigger reloads.</summary>
     public ListenAddress? Http { get; init; }
 
+    /// <summary>Key <c>Anycast:BirdSocket</c>: BIRD 2's control socket; when set, the server drives its own announcement.</summary>
+    public string? BirdSocket { get; init; }
+
+    /// <summary>Key <c>Anycast:BirdProtocol</c>: the BIRD <c>static</c> protocol holding the anycast prefix (configured <c>disabled yes</c>).</summary>
+    public string BirdProtocol { get; init; } = "anycast";
+
+    /// <summary>Key <c>Anycast:Addresses</c> (a list): which listen addresses are anycast; their queries decide when a drain may end early.
+    /// Empty: every listen address counts.</summary>
+    public IReadOnlyList<System.Net.IPAddress> AnycastAddresses { get; init; } = [];
+
+    /// <summary>Key <c>Anycast:DrainSeconds</c>: on SIGTERM, how long to keep answering after the withdrawal. Default 30 with
+    /// a BGP speaker to withdraw from, 0 without.</summary>
+    public TimeSpan Drain { get; init; }
+
+    /// <summary>Key <c>Anycast:MaintenanceFile</c>: while this file exists the server withdraws but keeps answering.</summary>
+    public string? MaintenanceFile { get; init; }
+
     /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder change (SIGHUP always reloads).</summary>
     public bool WatchZones { get; init; } = true;
 
@@ -101,6 +118,11 @@ public sealed class ServerOptions
             UdpReceiveBufferBytes = Int(configuration, "Udp:ReceiveBufferBytes", 0, 1 << 30, defaults.UdpReceiveBufferBytes),
             MaxUdpPayload = (ushort)Int(configuration, "Udp:MaxPayload", 512, 4096, defaults.MaxUdpPayload),
             FreeBind = Bool(configuration, "FreeBind", defaults.FreeBind),
+            BirdSocket = configuration["Anycast:BirdSocket"] is { Length: > 0 } bird ? bird : null,
+            BirdProtocol = configuration["Anycast:BirdProtocol"] is { Length: > 0 } protocol ? protocol : defaults.BirdProtocol,
+            AnycastAddresses = AnycastList(configuration, addresses),
+            Drain = TimeSpan.FromSeconds(Double(configuration, "Anycast:DrainSeconds", 0, 3600, configuration["Anycast:BirdSocket"] is { Length: > 0 } ? 30 : 0)),
+            MaintenanceFile = configuration["Anycast:MaintenanceFile"] is { Length: > 0 } maintenance ? maintenance : null,
             Http = configuration["Http"] is { Length: > 0 } http ? ListenAddress.Parse(http, allowWildcard: true) : null,
             TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),
             TcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections),
@@ -108,6 +130,30 @@ public sealed class ServerOptions
             ReloadDebounce = TimeSpan.FromMilliseconds(Int(configuration, "Reload:DebounceMilliseconds", 0, 60_000, (int)defaults.ReloadDebounce.TotalMilliseconds)),
             TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),
         };
+    }
+
+    private static List<System.Net.IPAddress> AnycastList(IConfiguration configuration, IReadOnlyList<ListenAddress> listen)
+    {
+        var section = configuration.GetSection("Anycast:Addresses");
+        var texts = section.GetChildren().Select(c => c.Value ?? "").ToList();
+        if (texts.Count == 0 && section.Value is { Length: > 0 } single)
+        {
+            texts = [.. single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        }
+        var list = new List<System.Net.IPAddress>();
+        foreach (var text in texts.Where(t => t.Length > 0))
+        {
+            if (!System.Net.IPAddress.TryParse(text.Trim('[', ']'), out var ip))
+            {
+                throw new ConfigurationException($"Anycast:Addresses: '{text}' is not an IP address");
+            }
+            if (!listen.Any(l => l.EndPoint.Address.Equals(ip)))
+            {
+                throw new ConfigurationException($"Anycast:Addresses: {ip} is not one of the listen addresses");
+            }
+            list.Add(ip);
+        }
+        return list;
     }
 
     private static int Int(IConfiguration configuration, string key, int min, int max, int fallback)

@@ -26,6 +26,9 @@ public static class Program
             "check" => CheckCommand.Run(rest, Console.Out, Console.Error),
             "fleet-check" => FleetCheckCommand.Run(rest, Console.Out, Console.Error),
             "reload" => ReloadCommand.Run(rest, Console.Out, Console.Error),
+            "drain" => MaintenanceCommand.Run(on: true, rest, Console.Out, Console.Error),
+            "undrain" => MaintenanceCommand.Run(on: false, rest, Console.Out, Console.Error),
+            "watchdog" => WatchdogCommand.Run(rest, Console.Error),
             _ => Unknown(command),
         };
     }
@@ -37,6 +40,9 @@ public static class Program
           serve            answer queries for the zones (the default)
           check <path>     check a zones folder or one zone file; exit 1 on any error
           reload [--http a]  make a running server re-read its zones now (through its --http endpoint)
+          drain [--http a]   maintenance on: withdraw the anycast route, keep answering
+          undrain [--http a] maintenance off: announce again once the self-check passes
+          watchdog ...     beside BIRD: withdraw when the local server stops answering (--help for options)
           fleet-check <pop>...  compare identity, zone serials and ZONEMD digests across PoPs; exit 1 if any differs
           --version        print the version
 

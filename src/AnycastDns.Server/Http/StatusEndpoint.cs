@@ -10,10 +10,12 @@ namespace AnycastDns.Server.Http;
 
 /// <summary>
 /// A small HTTP endpoint for orchestration and operators, on its own address (<c>--http</c>):
-/// <c>/healthz</c> (the process lives), <c>/readyz</c> (it answers queries), <c>/zones</c> (per zone: serial, ZONEMD
-/// digest, records, load time, errors, as JSON) and <c>POST /reload</c>. Kestrel runs it apart from the DNS path.
+/// <c>/healthz</c> (the process lives), <c>/readyz</c> (it answers and is announced), <c>/state</c> (the anycast state
+/// machine, JSON), <c>/zones</c> (per zone: serial, ZONEMD digest, records, load time, errors, JSON),
+/// <c>POST /reload</c>, <c>POST /drain</c> and <c>POST /undrain</c> (maintenance on and off). Kestrel runs it apart
+/// from the DNS path.
 /// </summary>
-public sealed class StatusEndpoint(ServerOptions options, DnsServer server, ILogger<StatusEndpoint> logger) : IHostedService, IAsyncDisposable
+public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anycast.AnycastLifecycle lifecycle, ILogger<StatusEndpoint> logger) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -28,9 +30,26 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, ILog
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(address.EndPoint));
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", () => server.IsReady
-            ? Results.Text("ready\n")
-            : Results.Text($"not ready: {server.NotReadyReason}\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/readyz", () =>
+        {
+            var state = lifecycle.Current;
+            return state.State == Anycast.ServingState.Announced && server.IsReady
+                ? Results.Text("ready: announced\n")
+                : Results.Text($"not ready: {state.State.ToString().ToLowerInvariant()}: {server.NotReadyReason ?? state.Reason}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapGet("/state", () => Json(WriteState));
+        app.MapPost("/drain", () =>
+        {
+            lifecycle.SetMaintenance(true);
+            return Results.Text("maintenance on: withdrawing, still answering\n");
+        });
+        app.MapPost("/undrain", () =>
+        {
+            lifecycle.SetMaintenance(false);
+            return Results.Text(options.MaintenanceFile is { } file && File.Exists(file)
+                ? $"maintenance off, but {file} exists: still withdrawn\n"
+                : "maintenance off: announcing again once the self-check passes\n");
+        });
         app.MapGet("/zones", () => Json(w => WriteZones(w, server.Reloader.Catalog)));
         app.MapPost("/reload", async () =>
         {
@@ -74,6 +93,44 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, ILog
             write(writer);
         }
         return Results.Bytes(stream.ToArray(), "application/json");
+    }
+
+    private void WriteState(Utf8JsonWriter w)
+    {
+        var current = lifecycle.Current;
+        w.WriteStartObject();
+        w.WriteString("pop", options.PopId);
+        w.WriteString("state", current.State.ToString().ToLowerInvariant());
+        w.WriteString("since", current.At);
+        w.WriteString("reason", current.Reason);
+        w.WriteBoolean("maintenance", lifecycle.Maintenance);
+        w.WriteString("speaker", lifecycle.Speaker);
+        w.WriteBoolean("speakerReachable", lifecycle.SpeakerError is null);
+        if (lifecycle.SpeakerError is { } error)
+        {
+            w.WriteString("speakerError", error);
+        }
+        if (lifecycle.Problem is { } problem)
+        {
+            w.WriteString("problem", problem);
+        }
+        w.WriteStartObject("queries");
+        foreach (var address in server.Addresses.Select(a => a.EndPoint.Address).Distinct())
+        {
+            w.WriteNumber(address.ToString(), server.QueriesOn(address));
+        }
+        w.WriteEndObject();
+        w.WriteStartArray("transitions");
+        foreach (var t in lifecycle.Transitions)
+        {
+            w.WriteStartObject();
+            w.WriteString("state", t.State.ToString().ToLowerInvariant());
+            w.WriteString("at", t.At);
+            w.WriteString("reason", t.Reason);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     private void WriteZones(Utf8JsonWriter w, ZoneCatalog catalog)

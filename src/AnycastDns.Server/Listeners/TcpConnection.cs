@@ -13,7 +13,7 @@ namespace AnycastDns.Server.Listeners;
 /// cannot be a DNS query (shorter than a header, or a response), when the client does not read its answers within
 /// the timeout, or when the server stops.
 /// </summary>
-internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimits limits)
+internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimits limits, TcpFront front)
 {
     /// <summary>A length prefix and the largest message it can announce.</summary>
     private const int MaxFrame = 2 + ushort.MaxValue;
@@ -44,6 +44,7 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                 // Answer every complete frame now in the buffer, into one write.
                 int consumed = 0;
                 int pending = 0;
+                int answeredNow = 0;
                 bool close = false;
                 while (filled - consumed >= 2)
                 {
@@ -72,6 +73,7 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                     BinaryPrimitives.WriteUInt16BigEndian(output.AsSpan(pending), (ushort)written);
                     pending += 2 + written;
                     answered++;
+                    answeredNow++;
                     // RFC 7766 §6.2.3: the idle time counts from the last complete query; a clock that already ran out
                     // while this query was read is replaced.
                     if (!idle.TryReset())
@@ -90,6 +92,7 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                 {
                     await SendAsync(output, pending, send).ConfigureAwait(false);
                 }
+                front.CountQueries(answeredNow);
                 if (close)
                 {
                     return;

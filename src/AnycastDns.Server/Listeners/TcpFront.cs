@@ -19,6 +19,8 @@ public sealed class TcpFront : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<TcpConnection, Task> _connections = new();
     private Task _acceptLoop = Task.CompletedTask;
+    private long _queries;
+    private volatile string? _failure;
 
     private TcpFront(ListenAddress address, Socket listener, Responder responder, TcpLimits limits, ILogger logger)
     {
@@ -30,6 +32,14 @@ public sealed class TcpFront : IDisposable
     }
 
     public ListenAddress Address { get; }
+
+    /// <summary>Queries answered over connections to this address so far.</summary>
+    public long Queries => Interlocked.Read(ref _queries);
+
+    /// <summary>Why accepting stopped while the front was not stopping, or null while it runs.</summary>
+    public string? Failure => _failure;
+
+    internal void CountQueries(int n) => Interlocked.Add(ref _queries, n);
 
     public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, ILogger logger)
     {
@@ -98,6 +108,10 @@ public sealed class TcpFront : IDisposable
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || stop.IsCancellationRequested)
             {
+                if (!stop.IsCancellationRequested)
+                {
+                    _failure = $"tcp {Address}: the listening socket closed: {e.Message}";
+                }
                 return;
             }
             catch (SocketException e)
@@ -113,7 +127,7 @@ public sealed class TcpFront : IDisposable
                 client.Dispose();
                 continue;
             }
-            var connection = new TcpConnection(client, _responder, _limits);
+            var connection = new TcpConnection(client, _responder, _limits, this);
             _connections[connection] = RunAsync(connection, stop);
         }
     }

@@ -21,7 +21,12 @@ public sealed class UdpFront : IDisposable
     private readonly Thread[] _threads;
     private readonly Responder _responder;
     private readonly ILogger _logger;
+    private readonly long[] _queries;
     private volatile bool _stopping;
+    private volatile string? _failure;
+
+    /// <summary>Counters are a cache line apart, so each receive thread writes its own line and none contend.</summary>
+    private const int CounterStride = 16;
 
     private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, ILogger logger)
     {
@@ -30,7 +35,25 @@ public sealed class UdpFront : IDisposable
         _responder = responder;
         _logger = logger;
         _threads = new Thread[sockets.Length];
+        _queries = new long[sockets.Length * CounterStride];
     }
+
+    /// <summary>Datagrams received on this address so far (answered or not).</summary>
+    public long Queries
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < _sockets.Length; i++)
+            {
+                sum += Volatile.Read(ref _queries[i * CounterStride]);
+            }
+            return sum;
+        }
+    }
+
+    /// <summary>Why a receive thread ended while the front was not stopping, or null while all run.</summary>
+    public string? Failure => _failure;
 
     /// <summary>The address as bound (its port filled in when 0 was asked for).</summary>
     public ListenAddress Address { get; }
@@ -78,7 +101,8 @@ public sealed class UdpFront : IDisposable
         for (int i = 0; i < _sockets.Length; i++)
         {
             var socket = _sockets[i];
-            _threads[i] = new Thread(() => ReceiveLoop(socket))
+            int counter = i * CounterStride;
+            _threads[i] = new Thread(() => ReceiveLoop(socket, counter))
             {
                 IsBackground = true,
                 Name = $"udp {Address} #{i}",
@@ -116,7 +140,7 @@ public sealed class UdpFront : IDisposable
 
     public void Dispose() => Stop();
 
-    private void ReceiveLoop(Socket socket)
+    private void ReceiveLoop(Socket socket, int counter)
     {
         byte[] query = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
         byte[] response = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
@@ -137,10 +161,13 @@ public sealed class UdpFront : IDisposable
             {
                 if (!_stopping)
                 {
+                    _failure = $"udp {Address}: receive failed: {e.Message}";
                     _logger.LogError("udp {Address}: receive failed: {Error}", Address, e.Message);
                 }
                 return;
             }
+            // One writer per slot: a plain increment, published by the next volatile read's fence on the reader side.
+            _queries[counter]++;
 
             int length;
             try

@@ -12,36 +12,21 @@ internal static class ReloadCommand
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        string? address = Environment.GetEnvironmentVariable(ServeCommand.EnvironmentPrefix + "HTTP");
-        if (args is ["--http", var given])
+        if (StatusEndpointClient.Address("reload", args, error) is not { } address)
         {
-            address = given;
-        }
-        else if (args.Length > 0)
-        {
-            error.WriteLine("usage: anycastdns reload [--http <ip:port>]   (default: $ANYCASTDNS_HTTP)");
             return 2;
         }
-        if (string.IsNullOrEmpty(address))
+        if (StatusEndpointClient.Post("reload", address, "/reload", error) is not { Success: true } reply)
         {
-            error.WriteLine("anycastdns reload: no status endpoint: give --http <ip:port> (the server's --http) or set ANYCASTDNS_HTTP");
-            return 2;
+            return 1;
         }
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         try
         {
-            using var response = http.PostAsync(new Uri($"http://{address}/reload"), content: null).GetAwaiter().GetResult();
-            string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-            if (!response.IsSuccessStatusCode)
-            {
-                error.WriteLine($"anycastdns reload: {address} answered {(int)response.StatusCode} {response.ReasonPhrase}");
-                return 1;
-            }
-            return Report(body, output, error);
+            return Report(reply.Body, output, error);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException or JsonException)
+        catch (JsonException e)
         {
-            error.WriteLine($"anycastdns reload: {address}: {e.Message}");
+            error.WriteLine($"anycastdns reload: {address}: unexpected answer: {e.Message}");
             return 1;
         }
     }

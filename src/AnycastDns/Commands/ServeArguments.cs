@@ -21,6 +21,11 @@ internal static class ServeArguments
         ("--tcp-max-connections", "Tcp:MaxConnections", false, false, "<n> open TCP connections at most (default: 1000)"),
         ("--tcp-max-queries", "Tcp:MaxQueriesPerConnection", false, false, "<n> answers per TCP connection, 0 for no limit (default: 10000)"),
         ("--http", "Http", false, false, "<ip:port>       status endpoint: /healthz, /readyz, /zones, POST /reload (default: none)"),
+        ("--bird-socket", "Anycast:BirdSocket", false, false, "<path>   BIRD 2 control socket: announce only while ready, withdraw before stopping (default: none)"),
+        ("--bird-protocol", "Anycast:BirdProtocol", false, false, "<name> the BIRD static protocol holding the anycast prefix (default: anycast)"),
+        ("--anycast-address", "Anycast:Addresses", true, false, "<ip> a listen address that is anycast, repeatable (default: all count for the drain)"),
+        ("--drain-seconds", "Anycast:DrainSeconds", false, false, "<s>   on SIGTERM keep answering this long after withdrawing (default: 30 with --bird-socket, else 0)"),
+        ("--maintenance-file", "Anycast:MaintenanceFile", false, false, "<path> withdraw while this file exists, still answering"),
         ("--no-watch", "Reload:Watch", false, true, "            do not reload when the zones folder changes (SIGHUP still reloads)"),
         ("--config", "Config", false, false, "<file.json>      a JSON configuration file (default: appsettings.json if present)"),
     ];

@@ -67,7 +67,15 @@ internal static class ServeCommand
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
-        builder.Services.AddAnycastDns(options);
+        try
+        {
+            builder.Services.AddAnycastDns(options);
+        }
+        catch (ConfigurationException e)
+        {
+            Console.Error.WriteLine($"anycastdns: {e.Message}");
+            return 1;
+        }
 
         using var host = builder.Build();
         try

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using AnycastDns.Protocol;
+using AnycastDns.Server.Probing;
+using AnycastDns.Zones;
+
+namespace AnycastDns.Server.Anycast;
+
+/// <summary>
+/// The server asks itself, from outside, over every listen address and both transports: CH TXT id.server must name
+/// this PoP, and the SOA of each zone must come back authoritative with the serial loaded. RFC 4786 §4.3: a node
+/// must answer correctly before it attracts traffic.
+/// </summary>
+public sealed class SelfCheck(ServerOptions options)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Runs the check; null when everything answered correctly, else the first problem, in one line.</summary>
+    /// <param name="maxZones">How many zones to ask for (all at start; a few on the periodic checks).</param>
+    public async Task<string?> RunAsync(IReadOnlyList<ListenAddress> addresses, ZoneSet zones, int maxZones, CancellationToken cancel)
+    {
+        var local = LocalAddresses();
+        foreach (var address in addresses)
+        {
+            // An address the host does not have (bound with IP_FREEBIND) would be asked somewhere else entirely; and
+            // announcing it would draw traffic to nothing.
+            if (!IPAddress.IsLoopback(address.EndPoint.Address) && !local.Contains(address.EndPoint.Address))
+            {
+                return $"{address.EndPoint.Address} is not configured on any interface of this host";
+            }
+            foreach (bool tcp in new[] { false, true })
+            {
+                string transport = tcp ? "tcp" : "udp";
+                try
+                {
+                    var id = await DnsProbe.QueryAsync(address.EndPoint, Query("id.server.", RecordType.TXT, RecordClass.CH), tcp, Timeout, cancel).ConfigureAwait(false);
+                    if (id.Answers.Count != 1 || string.Concat(DnsProbe.TxtStrings(id.Answers[0].Data)) != options.PopId)
+                    {
+                        return $"{address}/{transport}: id.server did not name {options.PopId} ({id.ResponseCode})";
+                    }
+                    int asked = 0;
+                    foreach (var zone in zones.Zones)
+                    {
+                        if (asked++ >= maxZones)
+                        {
+                            break;
+                        }
+                        var soa = await DnsProbe.QueryAsync(address.EndPoint, Query(zone.Origin.ToString(), RecordType.SOA, RecordClass.IN), tcp, Timeout, cancel).ConfigureAwait(false);
+                        if (soa.ResponseCode != ResponseCode.NoError || !soa.AuthoritativeAnswer || soa.Answers.Count != 1
+                            || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(soa.Answers[0].Data.AsSpan(soa.Answers[0].Data.Length - 20)) != zone.Serial)
+                        {
+                            return $"{address}/{transport}: SOA of {zone.Origin} did not come back authoritative with serial {zone.Serial} ({soa.ResponseCode})";
+                        }
+                    }
+                }
+                catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or DnsFormatException)
+                {
+                    return $"{address}/{transport}: {e.Message}";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static DnsMessage Query(string name, RecordType type, RecordClass cls) =>
+        DnsMessage.CreateQuery(DnsName.Parse(name), type, cls, (ushort)Random.Shared.Next(1, ushort.MaxValue));
+
+    private static HashSet<IPAddress> LocalAddresses()
+    {
+        var set = new HashSet<IPAddress>();
+        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
+            {
+                var ip = unicast.Address;
+                set.Add(ip.IsIPv6LinkLocal ? new IPAddress(ip.GetAddressBytes()) : ip);
+            }
+        }
+        return set;
+    }
+}

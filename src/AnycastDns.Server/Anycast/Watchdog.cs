@@ -1,0 +1,118 @@
+using System.Net;
+using AnycastDns.Protocol;
+using AnycastDns.Server.Probing;
+using Microsoft.Extensions.Logging;
+
+namespace AnycastDns.Server.Anycast;
+
+/// <summary>What the watchdog probes and how quickly it gives up on the server.</summary>
+public sealed record WatchdogOptions(IPEndPoint Target, TimeSpan Interval, TimeSpan Timeout, int FailAfter, int RecoverAfter);
+
+/// <summary>
+/// Fail closed: a server that died or hung cannot withdraw its own route, so the watchdog, running beside the BGP
+/// speaker, asks it <c>CH TXT id.server</c> every interval and withdraws after <see cref="WatchdogOptions.FailAfter"/>
+/// failures in a row (SIGKILL shows at once as a refused port; a hang after the timeouts). While tripped it keeps the
+/// route withdrawn. It never announces: once the server answers <see cref="WatchdogOptions.RecoverAfter"/> times in
+/// a row the watchdog steps back, and the server, which re-asserts its own wanted state every second after its
+/// self-check, announces again. So a drained or unhealthy server is never announced by the watchdog.
+/// </summary>
+public sealed class Watchdog(WatchdogOptions options, IAnnouncement announcement, ILogger logger)
+{
+    private static readonly DnsName IdServer = DnsName.Parse("id.server.");
+
+    public bool Tripped { get; private set; }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        logger.LogInformation("watchdog: probing {Target} every {Interval} ms (timeout {Timeout} ms); withdrawing {Speaker} after {FailAfter} failures",
+            options.Target, options.Interval.TotalMilliseconds, options.Timeout.TotalMilliseconds, announcement.Name, options.FailAfter);
+        int failures = 0;
+        int successes = 0;
+        string? lastError = null;
+        while (!stop.IsCancellationRequested)
+        {
+            var started = DateTimeOffset.UtcNow;
+            string? problem = await ProbeAsync(stop).ConfigureAwait(false);
+            if (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            if (problem is null)
+            {
+                successes++;
+                failures = 0;
+            }
+            else
+            {
+                failures++;
+                successes = 0;
+            }
+            if (!Tripped && failures >= options.FailAfter)
+            {
+                Tripped = true;
+                logger.LogError("watchdog: {Target} failed {Failures} probes in a row ({Problem}); withdrawing", options.Target, failures, problem);
+            }
+            else if (Tripped && successes >= options.RecoverAfter)
+            {
+                Tripped = false;
+                logger.LogInformation("watchdog: {Target} answers again; the server announces itself once its self-check passes", options.Target);
+            }
+            if (Tripped)
+            {
+                lastError = await WithdrawAsync(lastError, stop).ConfigureAwait(false);
+            }
+            var rest = options.Interval - (DateTimeOffset.UtcNow - started);
+            if (rest > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(rest, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task<string?> ProbeAsync(CancellationToken stop)
+    {
+        try
+        {
+            var query = DnsMessage.CreateQuery(IdServer, RecordType.TXT, RecordClass.CH, (ushort)Random.Shared.Next(1, ushort.MaxValue));
+            var reply = await DnsProbe.QueryAsync(options.Target, query, tcp: false, options.Timeout, stop).ConfigureAwait(false);
+            return reply.ResponseCode == ResponseCode.NoError && reply.Answers.Count == 1 ? null : $"id.server answered {reply.ResponseCode}";
+        }
+        catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or DnsFormatException)
+        {
+            return e.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Asserts the withdrawal; logs a speaker error once per distinct message and returns it.</summary>
+    private async Task<string?> WithdrawAsync(string? lastError, CancellationToken stop)
+    {
+        try
+        {
+            await announcement.WithdrawAsync(stop).ConfigureAwait(false);
+            return null;
+        }
+        catch (AnnouncementException e)
+        {
+            if (e.Message != lastError)
+            {
+                logger.LogError("watchdog: cannot withdraw: {Error}; retrying every probe", e.Message);
+            }
+            return e.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            return lastError;
+        }
+    }
+}
