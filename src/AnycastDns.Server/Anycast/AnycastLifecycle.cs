@@ -132,13 +132,24 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
         var backoff = TimeSpan.FromMilliseconds(250);
         while (!stop.IsCancellationRequested)
         {
-            var (state, reason) = await EvaluateAsync(stop).ConfigureAwait(false);
-            if (stop.IsCancellationRequested)
+            bool ok;
+            try
             {
-                return;
+                var (state, reason) = await EvaluateAsync(stop).ConfigureAwait(false);
+                Move(state, reason);
+                ok = await AssertAsync(state == ServingState.Announced, stop).ConfigureAwait(false);
             }
-            Move(state, reason);
-            bool ok = await AssertAsync(state == ServingState.Announced, stop).ConfigureAwait(false);
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return; // stopping in the middle of a self-check
+            }
+            catch (Exception e)
+            {
+                // A bug here must not leave the route announced with nobody watching: withdraw and keep going.
+                _logger.LogError(e, "anycast: the state loop failed; withdrawing");
+                Move(ServingState.Unhealthy, $"internal error: {e.Message}");
+                ok = await AssertAsync(announce: false, stop).ConfigureAwait(false);
+            }
             var wait = ok ? Reconcile : backoff;
             backoff = ok ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             try

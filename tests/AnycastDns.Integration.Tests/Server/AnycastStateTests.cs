@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Net;
+using AnycastDns.Protocol;
+using AnycastDns.TestSupport;
+
+namespace AnycastDns.Integration.Tests.Server;
+
+/// <summary>
+/// The anycast state machine as /readyz and /state show it, without a BGP speaker (the lab tests drive real BIRD):
+/// ready only after the self-check, never with no zone, withdrawn in maintenance, and a drain that keeps answering.
+/// </summary>
+public sealed class AnycastStateTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("anycastdns-state-").FullName;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> Get(int port, string path)
+    {
+        using var response = await _http.GetAsync(new Uri($"http://127.0.0.1:{port}{path}"));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Polls /readyz until it gives <paramref name="status"/>; bounded by 50 polls of 200 ms.</summary>
+    private async Task<string> WaitForReady(int port, HttpStatusCode status)
+    {
+        string last = "";
+        for (int i = 0; i < 50; i++)
+        {
+            var (code, body) = await Get(port, "/readyz");
+            if (code == status)
+            {
+                return body;
+            }
+            last = $"{(int)code} {body}";
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"/readyz never gave {(int)status}; last: {last}");
+    }
+
+    [Fact]
+    public async Task With_no_zone_loaded_the_server_answers_but_is_never_ready()
+    {
+        File.WriteAllText(Path.Combine(_folder, "broken.test.zone"), "$TTL 60\n@ SOA ns h 1 1 1 1 1\nwww CNAME a\nwww A 192.0.2.1\n");
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var server = await AnycastDnsServer.StartAsync(_folder, ["--http", $"127.0.0.1:{http}"], ["127.0.0.1"]);
+        for (int i = 0; i < 3; i++)
+        {
+            var (status, body) = await Get(http, "/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Contains("no zone loaded", body, StringComparison.Ordinal);
+            await Task.Delay(500);
+        }
+        Assert.DoesNotContain("-> Announced", server.Log, StringComparison.Ordinal);
+        var (_, state) = await Get(http, "/state");
+        Assert.Contains("\"problem\": \"no zone loaded\"", state, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Maintenance_by_file_and_by_command_withdraws_while_answering()
+    {
+        File.Copy(Path.Combine(RepositoryPaths.ExampleZones, "example.com.zone"), Path.Combine(_folder, "example.com.zone"));
+        string flag = Path.Combine(_folder, "maintenance");
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var server = await AnycastDnsServer.StartAsync(_folder, ["--http", $"127.0.0.1:{http}", "--maintenance-file", flag], ["127.0.0.1"]);
+        Assert.StartsWith("ready: announced", await WaitForReady(http, HttpStatusCode.OK), StringComparison.Ordinal);
+
+        File.WriteAllText(flag, "");
+        Assert.Contains("maintenance file", await WaitForReady(http, HttpStatusCode.ServiceUnavailable), StringComparison.Ordinal);
+        var answer = await Kdig.QueryAsync(server.EndPoint, ["www.example.com", "A", "+short"]);
+        Assert.Equal("192.0.2.10", answer.StandardOutput.Trim());
+        File.Delete(flag);
+        await WaitForReady(http, HttpStatusCode.OK);
+
+        var drain = await ExternalTool.RunAsync("dotnet", ["exec", AnycastDnsServer.DllPath, "drain", "--http", $"127.0.0.1:{http}"], TimeSpan.FromSeconds(60));
+        Assert.True(drain.ExitCode == 0, drain.Output);
+        Assert.Contains("maintenance requested", await WaitForReady(http, HttpStatusCode.ServiceUnavailable), StringComparison.Ordinal);
+        var undrain = await ExternalTool.RunAsync("dotnet", ["exec", AnycastDnsServer.DllPath, "undrain", "--http", $"127.0.0.1:{http}"], TimeSpan.FromSeconds(60));
+        Assert.True(undrain.ExitCode == 0, undrain.Output);
+        await WaitForReady(http, HttpStatusCode.OK);
+        Assert.Contains("Maintenance -> Announced", server.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_sigterm_the_server_withdraws_then_answers_through_the_drain_and_exits_0()
+    {
+        File.Copy(Path.Combine(RepositoryPaths.ExampleZones, "example.com.zone"), Path.Combine(_folder, "example.com.zone"));
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        var server = await AnycastDnsServer.StartAsync(_folder, ["--http", $"127.0.0.1:{http}", "--drain-seconds", "4"], ["127.0.0.1"]);
+        await using (server)
+        {
+            await WaitForReady(http, HttpStatusCode.OK);
+            var query = DnsMessage.CreateQuery(DnsName.Parse("www.example.com."), RecordType.A, id: 9).Encode();
+            var clock = Stopwatch.StartNew();
+            server.Signal(AnycastDnsServer.SigTerm);
+            Assert.True(await server.WaitForLogAsync("-> Draining", TimeSpan.FromSeconds(5)), server.Log);
+            // Queries keep the drain going (they arrive on the address that counts); every one is answered.
+            int answered = 0;
+            for (int i = 0; i < 100 && clock.Elapsed < TimeSpan.FromSeconds(3); i++)
+            {
+                var reply = DnsMessage.Parse(await DnsWire.QueryUdpAsync(server.EndPoint, query, 2000));
+                Assert.Equal(ResponseCode.NoError, reply.ResponseCode);
+                answered++;
+                await Task.Delay(50);
+            }
+            Assert.True(answered > 10);
+            Assert.False(server.HasExited, "the server stopped answering before the drain ended");
+            int exit = await server.TerminateAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, exit);
+            // Withdrawn first, listeners closed last.
+            int draining = server.Log.IndexOf("-> Draining", StringComparison.Ordinal);
+            int stopped = server.Log.IndexOf("stopped answering", StringComparison.Ordinal);
+            Assert.True(draining >= 0 && stopped > draining, server.Log);
+        }
+    }
+}
