@@ -17,7 +17,11 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
     private static readonly TimeSpan PeriodicSelfCheck = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan DrainQuiet = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
-    /// <summary>Consecutive good checks before announcing again after being unhealthy (no flapping on a blip).</summary>
+    /// <summary>
+    /// Consecutive good checks (a second apart) before announcing, at start and after being unhealthy: no flapping on
+    /// a blip, and time for a watchdog that tripped while the server was down (5 good probes, 200 ms apart) to step back
+    /// before we announce, so the route does not go up, down and up again at every start.
+    /// </summary>
     private const int RecoverAfter = 3;
     private const int PeriodicZones = 3;
     private const int History = 32;
@@ -180,16 +184,16 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             _goodChecks = 0;
             return (Current.State == ServingState.Starting && !_checkedOnce ? ServingState.Starting : ServingState.Unhealthy, problem);
         }
-        bool wasUnhealthy = Current.State == ServingState.Unhealthy;
+        var was = Current.State;
         _goodChecks = Math.Min(_goodChecks + 1, RecoverAfter);
         _checkedOnce = true;
         if (Maintenance)
         {
             return (ServingState.Maintenance, MaintenanceFilePresent ? $"maintenance file {_options.MaintenanceFile} exists" : "maintenance requested");
         }
-        if (wasUnhealthy && _goodChecks < RecoverAfter)
+        if (was is ServingState.Unhealthy or ServingState.Starting && _goodChecks < RecoverAfter)
         {
-            return (ServingState.Unhealthy, $"recovering: {_goodChecks} of {RecoverAfter} good checks");
+            return (was, $"recovering: {_goodChecks} of {RecoverAfter} good checks");
         }
         return (ServingState.Announced, "self-check passed on every address");
     }
@@ -282,7 +286,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
     {
         lock (_gate)
         {
-            if (_current.State == state && (state != ServingState.Unhealthy || _current.Reason == reason || reason.StartsWith("recovering", StringComparison.Ordinal)))
+            if (_current.State == state && (state is not ServingState.Unhealthy || _current.Reason == reason || reason.StartsWith("recovering", StringComparison.Ordinal)))
             {
                 return;
             }
