@@ -110,7 +110,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
         Move(ServingState.Draining, "stopping");
         await AssertAsync(announce: false, cancellationToken).ConfigureAwait(false);
         await DrainAsync(cancellationToken).ConfigureAwait(false);
-        Move(ServingState.Stopped, "drain over; closing the listeners");
+        Move(ServingState.Withdrawn, "drain over; closing the listeners");
     }
 
     public void Dispose()

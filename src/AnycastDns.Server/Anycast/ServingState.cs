@@ -13,8 +13,8 @@ public enum ServingState
     Maintenance,
     /// <summary>Withdrawn because a listener failed, no zone is loaded or the self-check failed.</summary>
     Unhealthy,
-    /// <summary>Stopped answering.</summary>
-    Stopped,
+    /// <summary>The drain is over: withdrawn, and the listeners are closing.</summary>
+    Withdrawn,
 }
 
 /// <summary>One change of <see cref="ServingState"/>, with when and why.</summary>
