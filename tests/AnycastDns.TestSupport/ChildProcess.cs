@@ -37,7 +37,8 @@ internal sealed partial class ChildProcess : IDisposable
         }
     }
 
-    public static ChildProcess Start(string path, IEnumerable<string> arguments, string workingDirectory)
+    /// <summary>Starts <paramref name="path"/>; with <paramref name="standardOutput"/>, each line it prints goes there rather than to <see cref="Log"/>.</summary>
+    public static ChildProcess Start(string path, IEnumerable<string> arguments, string workingDirectory, Action<string>? standardOutput = null)
     {
         var startInfo = new ProcessStartInfo(path)
         {
@@ -52,7 +53,17 @@ internal sealed partial class ChildProcess : IDisposable
             startInfo.ArgumentList.Add(argument);
         }
         var child = new ChildProcess(new Process { StartInfo = startInfo });
-        child._process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        child._process.OutputDataReceived += (_, e) =>
+        {
+            if (standardOutput is null)
+            {
+                child.Append(e.Data);
+            }
+            else if (e.Data is not null)
+            {
+                standardOutput(e.Data);
+            }
+        };
         child._process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         child._process.Start();
         child._process.StandardInput.Close();

@@ -11,10 +11,12 @@ public sealed record WatchdogOptions(IPEndPoint Target, TimeSpan Interval, TimeS
 /// <summary>
 /// Fail closed: a server that died or hung cannot withdraw its own route, so the watchdog, running beside the BGP
 /// speaker, asks it <c>CH TXT id.server</c> every interval and withdraws after <see cref="WatchdogOptions.FailAfter"/>
-/// failures in a row (SIGKILL shows at once as a refused port; a hang after the timeouts). While tripped it keeps the
-/// route withdrawn. It never announces: once the server answers <see cref="WatchdogOptions.RecoverAfter"/> times in
-/// a row the watchdog steps back, and the server, which re-asserts its own wanted state every second after its
-/// self-check, announces again. So a drained or unhealthy server is never announced by the watchdog.
+/// failures in a row (SIGKILL shows at once as a refused port; a hang after the timeouts). While tripped, every failed
+/// probe withdraws again. It never announces, and it never withdraws after a probe that was answered: a restarted
+/// server announces itself as soon as its own self-check passes (RFC 4786 §4.3), and a watchdog still withdrawing
+/// until <see cref="WatchdogOptions.RecoverAfter"/> answers in a row would take that route away again for up to a
+/// second, a flap on every restart. After that many answers the watchdog steps back (and says so). So a drained or
+/// unhealthy server is never announced by the watchdog, and a healthy one is never withdrawn by it.
 /// </summary>
 public sealed class Watchdog(WatchdogOptions options, IAnnouncement announcement, ILogger logger)
 {
@@ -57,7 +59,7 @@ public sealed class Watchdog(WatchdogOptions options, IAnnouncement announcement
                 Tripped = false;
                 logger.LogInformation("watchdog: {Target} answers again; the server announces itself once its self-check passes", options.Target);
             }
-            if (Tripped)
+            if (Tripped && problem is not null)
             {
                 lastError = await WithdrawAsync(lastError, stop).ConfigureAwait(false);
             }

@@ -16,17 +16,24 @@ public sealed class BirdProcess : IAsyncDisposable
 
     public const string Package = "bird2";
 
+    private const int SigTerm = 15;
+
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(10);
 
     private static readonly TimeSpan ReadyInterval = TimeSpan.FromMilliseconds(50);
 
     private static readonly TimeSpan BirdcTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly ChildProcess _process;
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly NetworkNamespace _space;
+    private ChildProcess _process;
+    private string _earlierLogs = "";
     private int _disposed;
 
-    private BirdProcess(string name, ChildProcess process, string workDirectory, string configurationFile, string socketPath)
+    private BirdProcess(NetworkNamespace space, string name, ChildProcess process, string workDirectory, string configurationFile, string socketPath)
     {
+        _space = space;
         Name = name;
         _process = process;
         WorkDirectory = workDirectory;
@@ -52,8 +59,8 @@ public sealed class BirdProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>What BIRD logged (the configuration sends its log to standard error), for assertion messages.</summary>
-    public string Log => _process.Log;
+    /// <summary>What BIRD logged (the configuration sends its log to standard error), before and after restarts, for assertion messages.</summary>
+    public string Log => _earlierLogs + _process.Log;
 
     /// <summary>
     /// Writes <paramref name="configuration"/> and starts BIRD inside <paramref name="space"/>; returns once its
@@ -70,24 +77,17 @@ public sealed class BirdProcess : IAsyncDisposable
         ChildProcess process;
         try
         {
-            process = ChildProcess.Start(NetworkNamespace.IpPath, space.ExecArguments(DaemonPath, ["-f", "-c", configurationFile, "-s", socketPath]), workDirectory);
+            process = Launch(space, configurationFile, socketPath, workDirectory);
         }
         catch
         {
             Directory.Delete(workDirectory, recursive: true);
             throw;
         }
-        var bird = new BirdProcess(name, process, workDirectory, configurationFile, socketPath);
+        var bird = new BirdProcess(space, name, process, workDirectory, configurationFile, socketPath);
         try
         {
-            var ready = await BoundedPoll.UntilAsync(bird.AnswersAsync, ReadyTimeout, ReadyInterval, cancellationToken).ConfigureAwait(false);
-            if (ready is null)
-            {
-                throw new InvalidOperationException(
-                    $"bird '{name}' in {space.Name} ({configurationFile}) did not answer on {socketPath} within {ReadyTimeout.TotalSeconds} s"
-                    + (process.HasExited ? $"; it exited with code {process.ExitCode}" : "")
-                    + $"\n--- bird log ---\n{process.Log}");
-            }
+            await bird.WaitUntilAnsweringAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -95,6 +95,36 @@ public sealed class BirdProcess : IAsyncDisposable
             throw;
         }
         return bird;
+    }
+
+    /// <summary>
+    /// SIGTERM, as <c>systemctl stop bird</c> sends: BIRD closes its sessions (the peers drop its routes) and exits;
+    /// returns once it has. <see cref="StartAgainAsync"/> brings it back.
+    /// </summary>
+    public async Task TerminateAsync()
+    {
+        _process.Signal(SigTerm);
+        if (!await _process.WaitForExitAsync(StopTimeout).ConfigureAwait(false))
+        {
+            throw new TimeoutException($"bird '{Name}' (pid {_process.Id}) still running {StopTimeout.TotalSeconds} s after SIGTERM\n{Log}");
+        }
+    }
+
+    /// <summary>
+    /// Starts BIRD again after it exited, with the same configuration and control socket (the second half of
+    /// <c>systemctl restart bird</c>); returns once the socket answers. Whatever BIRD was told at run time
+    /// (<c>enable anycast</c>) is gone.
+    /// </summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (!_process.HasExited)
+        {
+            throw new InvalidOperationException($"bird '{Name}' (pid {_process.Id}) is still running");
+        }
+        _earlierLogs += _process.Log + $"--- bird '{Name}' exited with code {_process.ExitCode}; started again ---\n";
+        _process.Dispose();
+        _process = Launch(_space, ConfigurationFile, SocketPath, WorkDirectory);
+        await WaitUntilAnsweringAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs the real <c>birdc -s SOCKET ARGUMENTS</c> (as an operator would), bounded in time.</summary>
@@ -125,6 +155,21 @@ public sealed class BirdProcess : IAsyncDisposable
             {
                 Directory.Delete(WorkDirectory, recursive: true);
             }
+        }
+    }
+
+    private static ChildProcess Launch(NetworkNamespace space, string configurationFile, string socketPath, string workDirectory) =>
+        ChildProcess.Start(NetworkNamespace.IpPath, space.ExecArguments(DaemonPath, ["-f", "-c", configurationFile, "-s", socketPath]), workDirectory);
+
+    private async Task WaitUntilAnsweringAsync(CancellationToken cancellationToken)
+    {
+        var ready = await BoundedPoll.UntilAsync(AnswersAsync, ReadyTimeout, ReadyInterval, cancellationToken).ConfigureAwait(false);
+        if (ready is null)
+        {
+            throw new InvalidOperationException(
+                $"bird '{Name}' in {_space.Name} ({ConfigurationFile}) did not answer on {SocketPath} within {ReadyTimeout.TotalSeconds} s"
+                + (_process.HasExited ? $"; it exited with code {_process.ExitCode}" : "")
+                + $"\n--- bird log ---\n{Log}");
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using AnycastDns.Server.Anycast;
 
 namespace AnycastDns.TestSupport.Lab;
@@ -88,28 +86,12 @@ public sealed class LabTopology : IAsyncDisposable
         return lab;
     }
 
-    /// <summary>
-    /// deploy/bird/bird.conf as the lab runs it: the pop's addresses and AS numbers, BGP timers of a few seconds
-    /// (hold 3, keepalive 1, connect retry 1), and the log on standard error rather than syslog. Nothing else changes;
-    /// a template that no longer has one of these lines fails here, naming it.
-    /// </summary>
-    public static string PopConfiguration()
-    {
-        string text = File.ReadAllText(DeployTemplatePath);
-        text = Replace(text, "log syslog all;", "log stderr all;");
-        text = Define(text, "ROUTER_ID", PopAddress);
-        text = Define(text, "LOCAL_ADDRESS", PopAddress);
-        text = Define(text, "LOCAL_AS", PopAs.ToString(CultureInfo.InvariantCulture));
-        text = Define(text, "UPSTREAM_ADDRESS", RouterAddress);
-        text = Define(text, "UPSTREAM_AS", RouterAs.ToString(CultureInfo.InvariantCulture));
-        text = Define(text, "ANYCAST_PREFIX", AnycastPrefix);
-        text = Define(text, "HOLD_TIME", "3");
-        text = Define(text, "KEEPALIVE_TIME", "1");
-        return Define(text, "CONNECT_RETRY_TIME", "1");
-    }
+    /// <summary>deploy/bird/bird.conf as the lab runs it: the pop's addresses and AS numbers (see <see cref="PopBirdConfiguration"/>).</summary>
+    public static string PopConfiguration() =>
+        PopBirdConfiguration.Render(PopAddress, PopAs, RouterAddress, RouterAs, AnycastPrefix);
 
     /// <summary>deploy/bird/bird.conf, the PoP's BIRD configuration template.</summary>
-    public static string DeployTemplatePath => Path.Combine(RepositoryPaths.Root, "deploy", "bird", "bird.conf");
+    public static string DeployTemplatePath => PopBirdConfiguration.TemplatePath;
 
     /// <summary>
     /// The upstream router: takes every route the pop sends and exports nothing. Without a kernel protocol its
@@ -206,26 +188,5 @@ public sealed class LabTopology : IAsyncDisposable
             }
         }
         return false;
-    }
-
-    private static string Replace(string text, string line, string replacement)
-    {
-        if (!text.Contains(line, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"{DeployTemplatePath}: the lab expects the line '{line}'");
-        }
-        return text.Replace(line, replacement, StringComparison.Ordinal);
-    }
-
-    /// <summary>Sets the value of <c>define NAME = value;</c>, which must appear exactly once.</summary>
-    private static string Define(string text, string name, string value)
-    {
-        var define = new Regex($@"^define {name} = [^;]+;", RegexOptions.Multiline | RegexOptions.CultureInvariant);
-        int count = define.Count(text);
-        if (count != 1)
-        {
-            throw new InvalidOperationException($"{DeployTemplatePath}: the lab expects one 'define {name} = ...;', found {count}");
-        }
-        return define.Replace(text, $"define {name} = {value};");
     }
 }

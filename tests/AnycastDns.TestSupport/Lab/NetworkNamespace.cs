@@ -10,6 +10,9 @@ public sealed partial class NetworkNamespace : IAsyncDisposable
 {
     public const string IpPath = "/usr/sbin/ip";
 
+    /// <summary>procps' sysctl, run inside the namespace, where /proc/sys/net is the namespace's own.</summary>
+    public const string SysctlPath = "/usr/sbin/sysctl";
+
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
 
     private int _deleted;
@@ -58,17 +61,60 @@ public sealed partial class NetworkNamespace : IAsyncDisposable
     /// host's namespace): <paramref name="interfaceName"/> on both sides, <paramref name="address"/> here and
     /// <paramref name="peerAddress"/> there (both <c>address/length</c> inside 198.18.0.0/15), both ends up.
     /// </summary>
-    public async Task LinkAsync(NetworkNamespace peer, string interfaceName, string address, string peerAddress, CancellationToken cancellationToken)
+    public Task LinkAsync(NetworkNamespace peer, string interfaceName, string address, string peerAddress, CancellationToken cancellationToken) =>
+        LinkAsync(peer, interfaceName, address, interfaceName, peerAddress, cancellationToken);
+
+    /// <summary>
+    /// The same, with the interface called <paramref name="interfaceName"/> here and <paramref name="peerInterfaceName"/>
+    /// there (a router names each link after its neighbour).
+    /// </summary>
+    public async Task LinkAsync(NetworkNamespace peer, string interfaceName, string address, string peerInterfaceName, string peerAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peer);
         LabAddress.RequireInRange(address);
         LabAddress.RequireInRange(peerAddress);
-        await IpAsync(cancellationToken, "-n", Name, "link", "add", interfaceName, "type", "veth", "peer", "name", interfaceName, "netns", peer.Name).ConfigureAwait(false);
+        await IpAsync(cancellationToken, "-n", Name, "link", "add", interfaceName, "type", "veth", "peer", "name", peerInterfaceName, "netns", peer.Name).ConfigureAwait(false);
         await IpAsync(cancellationToken, "-n", Name, "address", "add", address, "dev", interfaceName).ConfigureAwait(false);
-        await IpAsync(cancellationToken, "-n", peer.Name, "address", "add", peerAddress, "dev", interfaceName).ConfigureAwait(false);
+        await IpAsync(cancellationToken, "-n", peer.Name, "address", "add", peerAddress, "dev", peerInterfaceName).ConfigureAwait(false);
         await IpAsync(cancellationToken, "-n", Name, "link", "set", interfaceName, "up").ConfigureAwait(false);
-        await IpAsync(cancellationToken, "-n", peer.Name, "link", "set", interfaceName, "up").ConfigureAwait(false);
+        await IpAsync(cancellationToken, "-n", peer.Name, "link", "set", peerInterfaceName, "up").ConfigureAwait(false);
     }
+
+    /// <summary>Adds <paramref name="address"/> (<c>address/length</c> inside 198.18.0.0/15) to <paramref name="interfaceName"/>, e.g. an anycast /32 on <c>lo</c>.</summary>
+    public Task AddAddressAsync(string interfaceName, string address, CancellationToken cancellationToken)
+    {
+        LabAddress.RequireInRange(address);
+        return IpAsync(cancellationToken, "-n", Name, "address", "add", address, "dev", interfaceName);
+    }
+
+    /// <summary>Routes everything not on a link via <paramref name="gateway"/>.</summary>
+    public Task AddDefaultRouteAsync(string gateway, CancellationToken cancellationToken) =>
+        IpAsync(cancellationToken, "-n", Name, "route", "add", "default", "via", gateway);
+
+    /// <summary>Sets kernel parameters of this namespace (<c>sysctl -w key=value ...</c>), e.g. <c>net.ipv4.ip_forward=1</c>.</summary>
+    public async Task SetSysctlAsync(IEnumerable<string> settings, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(SysctlPath, ["-q", "-w", .. settings], CommandTimeout, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"sysctl in {Name}: exit {result.ExitCode}: {result.Output.Trim()}");
+        }
+    }
+
+    /// <summary><c>ip -n NAME route show TARGET</c>: the kernel's route to <paramref name="target"/> here, as text (empty when none).</summary>
+    public async Task<string> RouteAsync(string target, CancellationToken cancellationToken)
+    {
+        var result = await ExternalTool.RunAsync(IpPath, ["-n", Name, "route", "show", target], CommandTimeout, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ip -n {Name} route show {target}: exit {result.ExitCode}: {result.Output.Trim()}");
+        }
+        return result.StandardOutput;
+    }
+
+    /// <summary>Runs <paramref name="program"/> inside this namespace to its end (<c>ip netns exec</c>), bounded by <paramref name="timeout"/>.</summary>
+    public Task<ToolResult> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        ExternalTool.RunAsync(IpPath, ExecArguments(program, arguments), timeout, cancellationToken);
 
     /// <summary>The arguments that run <paramref name="program"/> inside this namespace: <c>ip netns exec NAME program ...</c>.</summary>
     public IReadOnlyList<string> ExecArguments(string program, IEnumerable<string> arguments) =>
