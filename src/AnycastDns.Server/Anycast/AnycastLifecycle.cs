@@ -136,6 +136,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
         var backoff = TimeSpan.FromMilliseconds(250);
         while (!stop.IsCancellationRequested)
         {
+            var cycle = System.Diagnostics.Stopwatch.StartNew();
             bool ok;
             try
             {
@@ -154,7 +155,9 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
                 Move(ServingState.Unhealthy, $"internal error: {e.Message}");
                 ok = await AssertAsync(announce: false, stop).ConfigureAwait(false);
             }
-            var wait = ok ? Reconcile : backoff;
+            // Every second from the start of the last cycle, not from its end, so a slow self-check does not stretch
+            // the 2 s within which a reset toggle must heal.
+            var wait = ok ? TimeSpan.FromTicks(Math.Max(Reconcile.Ticks - cycle.Elapsed.Ticks, TimeSpan.FromMilliseconds(100).Ticks)) : backoff;
             backoff = ok ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             try
             {
