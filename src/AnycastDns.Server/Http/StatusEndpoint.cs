@@ -32,10 +32,14 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>
         {
+            // Ready means serving and announced: wanting the route is not enough while the BGP speaker cannot be reached.
             var state = lifecycle.Current;
-            return state.State == Anycast.ServingState.Announced && server.IsReady
+            string? why = server.NotReadyReason
+                ?? (state.State != Anycast.ServingState.Announced ? $"{state.State.ToString().ToLowerInvariant()}: {state.Reason}" : null)
+                ?? (lifecycle.SpeakerError is { } error ? $"cannot announce: {error}" : null);
+            return why is null
                 ? Results.Text("ready: announced\n")
-                : Results.Text($"not ready: {state.State.ToString().ToLowerInvariant()}: {server.NotReadyReason ?? state.Reason}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+                : Results.Text($"not ready: {why}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         });
         app.MapGet("/state", () => Json(WriteState));
         app.MapPost("/drain", () =>

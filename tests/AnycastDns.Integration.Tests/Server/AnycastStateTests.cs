@@ -118,4 +118,30 @@ public sealed class AnycastStateTests : IDisposable
             Assert.True(draining >= 0 && stopped > draining, server.Log);
         }
     }
+
+    [Fact]
+    public async Task An_unreachable_bird_is_reported_and_the_server_keeps_answering()
+    {
+        File.Copy(Path.Combine(RepositoryPaths.ExampleZones, "example.com.zone"), Path.Combine(_folder, "example.com.zone"));
+        string socket = Path.Combine(_folder, "no-bird.ctl");
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var server = await AnycastDnsServer.StartAsync(_folder, ["--http", $"127.0.0.1:{http}", "--bird-socket", socket, "--drain-seconds", "0"], ["127.0.0.1"]);
+        Assert.True(await server.WaitForLogAsync("cannot withdraw", TimeSpan.FromSeconds(10)) || await server.WaitForLogAsync("cannot announce", TimeSpan.FromSeconds(10)), server.Log);
+        var answer = await Kdig.QueryAsync(server.EndPoint, ["www.example.com", "A", "+short"]);
+        Assert.Equal("192.0.2.10", answer.StandardOutput.Trim());
+        // Not ready: it wants the route but cannot get it announced.
+        string seen = "";
+        for (int i = 0; i < 25 && !seen.Contains("cannot announce", StringComparison.Ordinal); i++)
+        {
+            var (status, body) = await Get(http, "/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            seen = body;
+            await Task.Delay(200);
+        }
+        Assert.Contains($"cannot announce: BIRD control socket {socket}", seen, StringComparison.Ordinal);
+        var (_, state) = await Get(http, "/state");
+        Assert.Contains("\"speakerReachable\": false", state, StringComparison.Ordinal);
+        Assert.Contains(socket, state, StringComparison.Ordinal);
+        Assert.False(server.HasExited);
+    }
 }
