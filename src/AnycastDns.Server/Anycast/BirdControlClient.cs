@@ -201,6 +201,11 @@ public sealed class BirdControlClient
                 {
                     read = await socket.ReceiveAsync(buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+                {
+                    // A peer that closes while data is in flight resets rather than ends the stream: the same event.
+                    throw client.Unavailable($"closed the connection before the end of the reply to {what} (reset)", e);
+                }
                 catch (SocketException e)
                 {
                     throw client.Unavailable($"cannot read the reply to {what}: {e.Message}", e);
