@@ -42,6 +42,9 @@ public sealed class Responder
 
     public ZoneSetHolder Zones => _zones;
 
+    /// <summary>The longest response <see cref="Respond"/> writes for <see cref="Transport.Udp"/>: a UDP response buffer this long always suffices.</summary>
+    public int MaxUdpResponse => Math.Max(ClassicUdpLimit, (int)_options.MaxUdpPayload);
+
     /// <summary>
     /// Answers <paramref name="query"/> into <paramref name="response"/> and returns the response length,
     /// or 0 when the message must not be answered (a response, or shorter than a header).

@@ -1,14 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
 using AnycastDns.Authority;
+using AnycastDns.Server.Listeners.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace AnycastDns.Server.Listeners;
 
 /// <summary>
 /// Answers UDP on one address: N sockets bound to it with SO_REUSEPORT, each read by its own thread with blocking
-/// receives. The receive → answer → send path allocates nothing: buffers are pinned once per thread and the
-/// client's address lives in a reused <see cref="SocketAddress"/>.
+/// receives — on Linux a batch of datagrams per recvmmsg and their answers in one sendmmsg, elsewhere one datagram
+/// per call. The receive → answer → send path allocates nothing: buffers are allocated once per thread and the
+/// client's address is kept in them.
 /// </summary>
 public sealed class UdpFront : IDisposable
 {
@@ -142,8 +144,84 @@ public sealed class UdpFront : IDisposable
 
     private void ReceiveLoop(Socket socket, int counter)
     {
+        if (DatagramBatch.IsSupported)
+        {
+            try
+            {
+                BatchedReceiveLoop(socket, counter);
+                return;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException
+                || e is SocketException { SocketErrorCode: SocketError.OperationNotSupported })
+            {
+                // A libc without recvmmsg (or not glibc): answer one datagram per call instead.
+                _logger.LogWarning("udp {Address}: recvmmsg unavailable ({Error}); receiving one datagram per call", Address, e.Message);
+            }
+        }
+        SingleReceiveLoop(socket, counter);
+    }
+
+    /// <summary>Linux: a batch of datagrams per recvmmsg, their answers in one sendmmsg.</summary>
+    private void BatchedReceiveLoop(Socket socket, int counter)
+    {
+        using var batch = new DatagramBatch(DatagramBatch.DefaultCapacity, _responder.MaxUdpResponse);
+        var handle = socket.SafeHandle;
+        bool added = false;
+        // Holding a reference keeps the descriptor number ours until this thread is done with it: Stop() may dispose
+        // the socket while we are blocked, and a closed number could be reused by an unrelated socket.
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            while (!_stopping)
+            {
+                int count;
+                try
+                {
+                    count = batch.Receive(handle);
+                }
+                catch (SocketException e) when (e.SocketErrorCode != SocketError.OperationNotSupported)
+                {
+                    Fail(e);
+                    return;
+                }
+                _queries[counter] += count;
+                for (int i = 0; i < count; i++)
+                {
+                    if (batch.IsTruncated(i))
+                    {
+                        continue;
+                    }
+                    int length = Answer(batch.Query(i), batch.Response(i));
+                    if (length > 0)
+                    {
+                        batch.Reply(i, length);
+                    }
+                }
+                try
+                {
+                    batch.Send(handle);
+                }
+                catch (SocketException e)
+                {
+                    Fail(e);
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Anywhere else: one blocking receive and one send per datagram, into buffers pinned once.</summary>
+    private void SingleReceiveLoop(Socket socket, int counter)
+    {
         byte[] query = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
-        byte[] response = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
+        byte[] response = GC.AllocateUninitializedArray<byte>(_responder.MaxUdpResponse, pinned: true);
         var client = new SocketAddress(socket.AddressFamily);
         while (!_stopping)
         {
@@ -159,27 +237,12 @@ public sealed class UdpFront : IDisposable
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                if (!_stopping)
-                {
-                    _failure = $"udp {Address}: receive failed: {e.Message}";
-                    _logger.LogError("udp {Address}: receive failed: {Error}", Address, e.Message);
-                }
+                Fail(e);
                 return;
             }
             // One writer per slot: a plain increment, published by the next volatile read's fence on the reader side.
             _queries[counter]++;
-
-            int length;
-            try
-            {
-                length = _responder.Respond(query.AsSpan(0, received), response, Transport.Udp);
-            }
-            catch (Exception e)
-            {
-                // A bug must cost one query, never the listener.
-                _logger.LogError(e, "udp {Address}: answering a query failed", Address);
-                continue;
-            }
+            int length = Answer(query.AsSpan(0, received), response);
             if (length == 0)
             {
                 continue;
@@ -196,6 +259,29 @@ public sealed class UdpFront : IDisposable
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>The response length, 0 for no answer. A bug must cost one query, never the listener.</summary>
+    private int Answer(ReadOnlySpan<byte> query, Span<byte> response)
+    {
+        try
+        {
+            return _responder.Respond(query, response, Transport.Udp);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "udp {Address}: answering a query failed", Address);
+            return 0;
+        }
+    }
+
+    private void Fail(Exception e)
+    {
+        if (!_stopping)
+        {
+            _failure = $"udp {Address}: receive failed: {e.Message}";
+            _logger.LogError("udp {Address}: receive failed: {Error}", Address, e.Message);
         }
     }
 }
