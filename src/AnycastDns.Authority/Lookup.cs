@@ -31,16 +31,41 @@ internal static class Lookup
     /// </summary>
     public static Match Find(Zone zone, ReadOnlySpan<byte> name, RecordType qtype)
     {
-        if (!zone.HasCutsOrDnames)
+        // The common case first: one probe for the name itself. A node that is not occluded has no cut or DNAME
+        // above it (ZoneBuilder marks every node below one), so it decides the answer alone.
+        var exact = zone.Find(name);
+        if (exact is not null)
         {
-            var node = zone.Find(name);
-            return node is not null ? new Match(MatchKind.Exact, node) : NotFound(zone, name);
+            if (!exact.IsOccluded)
+            {
+                // RFC 4035 §3.1.4.1 / RFC 4034 §5: DS lives on the parent side of the cut, so the parent answers it.
+                return exact.IsDelegation && qtype != RecordType.DS ? new Match(MatchKind.Referral, exact) : new Match(MatchKind.Exact, exact);
+            }
         }
+        else if (ClosestEncloser(zone, name) is { IsOccluded: false } encloser)
+        {
+            return encloser.IsDelegation ? new Match(MatchKind.Referral, encloser)
+                : encloser.Dname is not null ? new Match(MatchKind.Dname, encloser)
+                // RFC 4592 §3.3.1: only a wildcard that is the closest encloser's own child may answer.
+                : encloser.WildcardChild is { } wild ? new Match(MatchKind.Wildcard, wild)
+                : new Match(MatchKind.NxDomain, encloser);
+        }
+        return Descend(zone, name, qtype);
+    }
 
-        // Walk down from the apex one label at a time: the first cut or DNAME on the way decides (RFC 1034 §4.3.2 3b, RFC 6672 §3.2).
+    /// <summary>
+    /// The walk from the apex for a name at or below a cut or DNAME: the first cut or DNAME on the way decides
+    /// (RFC 1034 §4.3.2 3b, RFC 6672 §3.2), whatever lies below it.
+    /// </summary>
+    private static Match Descend(Zone zone, ReadOnlySpan<byte> name, RecordType qtype)
+    {
         int total = WireName.CountLabels(name);
         int depth = zone.Origin.LabelCount;
         var encloser = zone.Apex;
+        if (encloser.Dname is not null && total > depth)
+        {
+            return new Match(MatchKind.Dname, encloser); // a DNAME at the apex redirects the whole zone below it (RFC 6672 §2.3)
+        }
         for (int labels = depth + 1; labels <= total; labels++)
         {
             var node = zone.Find(name[WireName.SkipLabels(name, total - labels)..]);
@@ -62,18 +87,16 @@ internal static class Lookup
         return new Match(MatchKind.Exact, encloser);
     }
 
-    /// <summary>The closest encloser of a missing name in a zone without cuts: strip labels until a node exists.</summary>
-    private static Match NotFound(Zone zone, ReadOnlySpan<byte> name)
+    /// <summary>The nearest existing ancestor of a name the zone does not have: strip labels until a node exists (the apex at worst).</summary>
+    private static ZoneNode ClosestEncloser(Zone zone, ReadOnlySpan<byte> name)
     {
         int offset = 0;
         while (true)
         {
             offset += name[offset] + 1;
-            var node = zone.Find(name[offset..]);
-            if (node is not null)
+            if (zone.Find(name[offset..]) is { } node)
             {
-                // RFC 4592 §3.3.1: only a wildcard that is the closest encloser's own child may answer.
-                return node.WildcardChild is { } wild ? new Match(MatchKind.Wildcard, wild) : new Match(MatchKind.NxDomain, node);
+                return node;
             }
         }
     }

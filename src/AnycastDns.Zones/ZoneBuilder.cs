@@ -100,6 +100,7 @@ public static class ZoneBuilder
         }
 
         CheckNodes(origin, nodes, owners, diagnostics);
+        MarkOccludedEmptyNonTerminals(nodes);
         if (CountErrors(diagnostics) > errorsBefore)
         {
             return null;
@@ -114,6 +115,25 @@ public static class ZoneBuilder
         }
         zone.SetDigest(digest);
         return zone;
+    }
+
+    /// <summary>
+    /// An empty non-terminal below a cut or a DNAME is occluded as owners there are, so that a lookup finding any
+    /// node that is not occluded knows no cut or DNAME lies between it and the apex.
+    /// </summary>
+    private static void MarkOccludedEmptyNonTerminals(Dictionary<DnsName, ZoneNode> nodes)
+    {
+        foreach (var node in nodes.Values)
+        {
+            for (var up = node.Parent; node.IsEmptyNonTerminal && up is not null; up = up.Parent)
+            {
+                if (up.IsDelegation || up.Dname is not null)
+                {
+                    node.IsOccluded = true;
+                    break;
+                }
+            }
+        }
     }
 
     private static void CheckNodes(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, Dictionary<DnsName, OwnerData> owners, List<ZoneDiagnostic> diagnostics)

@@ -31,8 +31,10 @@ public class AnswerTests
         sub      IN NS  ns.sub
                  IN DS  12345 8 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
         ns.sub   IN A   192.0.2.53
+        ns.deep.sub IN A 192.0.2.54
         far      IN NS  ns.elsewhere.test.
         dn       IN DNAME other.test.
+        a.x.dn   IN A   192.0.2.9
         MixedCase IN A  192.0.2.7
         """;
 
@@ -155,7 +157,8 @@ public class AnswerTests
     [Fact]
     public void Delegations_give_referrals_with_glue()
     {
-        foreach (var name in new[] { "sub.example.test.", "www.sub.example.test.", "a.b.sub.example.test." })
+        // Below the cut: a missing name, an owner of occluded data and the empty non-terminal above it.
+        foreach (var name in new[] { "sub.example.test.", "www.sub.example.test.", "a.b.sub.example.test.", "deep.sub.example.test.", "ns.deep.sub.example.test.", "x.deep.sub.example.test." })
         {
             var r = _engine.Ask(name, RecordType.A);
             Assert.Equal(ResponseCode.NoError, r.ResponseCode);
@@ -189,6 +192,12 @@ public class AnswerTests
         var r = _engine.Ask("www.dn.example.test.", RecordType.A);
         Assert.Equal(["dn.example.test. 3600 DNAME other.test.", "www.dn.example.test. 3600 CNAME www.other.test."], r.Answers.Texts());
         Assert.True(r.AuthoritativeAnswer);
+
+        // Occluded names below the DNAME, an empty non-terminal among them, are redirected like any other (RFC 6672 §2.4).
+        foreach (var below in new[] { "x.dn.example.test.", "a.x.dn.example.test." })
+        {
+            Assert.Equal(RecordType.DNAME, _engine.Ask(below, RecordType.A).Answers[0].Type);
+        }
 
         var owner = _engine.Ask("dn.example.test.", RecordType.DNAME);
         Assert.Equal(["dn.example.test. 3600 DNAME other.test."], owner.Answers.Texts());
