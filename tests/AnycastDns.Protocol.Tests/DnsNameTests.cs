@@ -102,4 +102,49 @@ public class DnsNameTests
         Assert.Equal(7, v);
         Assert.False(lookup.TryGetValue(DnsName.Parse("ww.example.com.").Wire, out _));
     }
+
+    [Fact]
+    public void Eight_octets_at_once_fold_case_exactly_as_one_octet_at_a_time()
+    {
+        // Every octet value in every lane, next to neighbours that would expose a carry between lanes.
+        for (int value = 0; value < 256; value++)
+        {
+            for (int lane = 0; lane < 8; lane++)
+            {
+                foreach (byte neighbour in new byte[] { 0x00, 0x40, 0x41, 0x5A, 0x5B, 0x7F, 0x80, 0xC1, 0xDA, 0xFF })
+                {
+                    var octets = new byte[8];
+                    Array.Fill(octets, neighbour);
+                    octets[lane] = (byte)value;
+                    var expected = octets.Select(WireName.ToLower).ToArray();
+                    var folded = BitConverter.GetBytes(WireName.ToLower(BitConverter.ToUInt64(octets)));
+                    Assert.Equal(expected, folded);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Hash_and_equality_ignore_case_at_every_length_and_tell_apart_other_octets()
+    {
+        var random = new Random(4343);
+        for (int length = 1; length <= 40; length++)
+        {
+            for (int trial = 0; trial < 50; trial++)
+            {
+                var a = new byte[length];
+                random.NextBytes(a);
+                var b = a.Select(o => random.Next(2) == 0 ? WireName.ToLower(o) : (o is >= (byte)'a' and <= (byte)'z' ? (byte)(o - 0x20) : o)).ToArray();
+                Assert.True(WireName.EqualsIgnoreCase(a, b));
+                Assert.Equal(WireName.Hash(a), WireName.Hash(b));
+
+                // One octet changed to something that is not its other case: not equal.
+                int at = random.Next(length);
+                var c = (byte[])a.Clone();
+                c[at] = (byte)(WireName.ToLower(c[at]) ^ 0x01);
+                bool sameLetter = WireName.ToLower(c[at]) == WireName.ToLower(a[at]);
+                Assert.Equal(sameLetter, WireName.EqualsIgnoreCase(a, c));
+            }
+        }
+    }
 }
