@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using AnycastDns.Authority;
 using AnycastDns.Server.Listeners;
+using AnycastDns.Server.Telemetry;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,15 +17,17 @@ public sealed class DnsServer : IHostedService, IDisposable
 {
     private readonly ServerOptions _options;
     private readonly ILogger _logger;
+    private readonly QueryStatistics _statistics;
     private readonly List<UdpFront> _udp = [];
     private readonly List<TcpFront> _tcp = [];
     private Responder? _responder;
     private volatile bool _started;
     private volatile bool _stopping;
 
-    public DnsServer(ServerOptions options, ILoggerFactory loggers)
+    public DnsServer(ServerOptions options, QueryStatistics statistics, ILoggerFactory loggers)
     {
         _options = options;
+        _statistics = statistics;
         _logger = loggers.CreateLogger<DnsServer>();
         Reloader = new ZoneReloader(options, Zones, loggers.CreateLogger<ZoneReloader>());
     }
@@ -61,6 +64,12 @@ public sealed class DnsServer : IHostedService, IDisposable
         : Zones.Current.Count == 0 ? "no zone loaded"
         : null;
 
+    /// <summary>The TCP listeners, one per address, for their connection counts.</summary>
+    public IReadOnlyList<TcpFront> TcpFronts => _tcp;
+
+    /// <summary>The connection limits shared by every TCP address, with the count of open connections; null before <see cref="Prepare"/>.</summary>
+    public TcpLimits? TcpLimits { get; private set; }
+
     /// <summary>The addresses as bound, ports filled in.</summary>
     public IReadOnlyList<ListenAddress> Addresses => [.. _udp.Select(u => u.Address)];
 
@@ -73,15 +82,15 @@ public sealed class DnsServer : IHostedService, IDisposable
         }
         Reloader.LoadInitial();
         _responder = new Responder(Zones, _options.ToResponderOptions());
-        var limits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
+        var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
         {
             foreach (var address in _options.Listen)
             {
-                var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _logger));
+                var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _statistics, _logger));
                 _udp.Add(udp);
                 // TCP takes the port UDP got, so that asking for port 0 gives one port for both.
-                _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _logger)));
+                _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _statistics, _logger)));
             }
         }
         catch

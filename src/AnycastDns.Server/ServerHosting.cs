@@ -1,4 +1,5 @@
 using AnycastDns.Server.Anycast;
+using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -10,6 +11,7 @@ public static class ServerHosting
     public static IServiceCollection AddAnycastDns(this IServiceCollection services, ServerOptions options)
     {
         services.AddSingleton(options);
+        services.AddAnycastDnsTelemetry(options);
         services.AddSingleton<DnsServer>();
         IAnnouncement announcement;
         try

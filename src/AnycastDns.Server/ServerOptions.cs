@@ -74,6 +74,9 @@ public sealed class ServerOptions
     /// checkout that writes many files causes one reload.</summary>
     public TimeSpan ReloadDebounce { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Keys <c>Metrics:Enabled</c>, <c>Logging:Format</c>, <c>QueryLog:OneIn</c> and the <c>OTEL_EXPORTER_OTLP_*</c> variables.</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; init; } = new();
+
     public ResponderOptions ToResponderOptions() => new()
     {
         PopId = PopId,
@@ -129,6 +132,7 @@ public sealed class ServerOptions
             WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),
             ReloadDebounce = TimeSpan.FromMilliseconds(Int(configuration, "Reload:DebounceMilliseconds", 0, 60_000, (int)defaults.ReloadDebounce.TotalMilliseconds)),
             TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),
+            Telemetry = AnycastDns.Server.Telemetry.TelemetryOptions.FromConfiguration(configuration),
         };
     }
 
@@ -156,7 +160,7 @@ public sealed class ServerOptions
         return list;
     }
 
-    private static int Int(IConfiguration configuration, string key, int min, int max, int fallback)
+    internal static int Int(IConfiguration configuration, string key, int min, int max, int fallback)
     {
         string? text = configuration[key];
         if (string.IsNullOrWhiteSpace(text))
@@ -184,7 +188,7 @@ public sealed class ServerOptions
         return value;
     }
 
-    private static bool Bool(IConfiguration configuration, string key, bool fallback)
+    internal static bool Bool(IConfiguration configuration, string key, bool fallback)
     {
         string? text = configuration[key];
         if (string.IsNullOrWhiteSpace(text))

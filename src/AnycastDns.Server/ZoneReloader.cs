@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using AnycastDns.Server.Telemetry;
 using AnycastDns.Authority;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Logging;
@@ -20,6 +22,7 @@ public sealed class ZoneReloader : IDisposable
     private FileSystemWatcher? _watcher;
     private PosixSignalRegistration? _sighup;
     private ZoneCatalog? _catalog;
+    private readonly ConcurrentDictionary<string, long> _failures = new(StringComparer.Ordinal);
 
     public ZoneReloader(ServerOptions options, ZoneSetHolder zones, ILogger<ZoneReloader> logger)
     {
@@ -32,6 +35,12 @@ public sealed class ZoneReloader : IDisposable
     /// <summary>The catalog behind the served snapshot: per file, the zone served and the latest load's errors.</summary>
     public ZoneCatalog Catalog => Volatile.Read(ref _catalog) ?? throw new InvalidOperationException("zones not loaded yet");
 
+    /// <summary>The catalog, or null before the first load (the metric callbacks may run that early).</summary>
+    public ZoneCatalog? LoadedCatalog => Volatile.Read(ref _catalog);
+
+    /// <summary>Per zone origin, how many loads of its file failed since start (the previous version kept serving).</summary>
+    public IReadOnlyDictionary<string, long> Failures => _failures;
+
     /// <summary>Reloads so far (successful or not); for tests and health reporting.</summary>
     public int Reloads { get; private set; }
 
@@ -42,8 +51,10 @@ public sealed class ZoneReloader : IDisposable
         {
             throw new ConfigurationException($"zones folder '{_options.Zones}' does not exist");
         }
+        using var activity = ServerActivities.StartZoneLoad(initial: true, "start", _options.Zones);
         var catalog = ZoneCatalog.Empty(_options.Zones).Reload(out var changes);
         Publish(catalog, changes);
+        ServerActivities.ZonesLoaded(activity, changes);
         if (catalog.ZoneSet.Count == 0)
         {
             _logger.LogWarning("no zone loaded from {Folder}: every query will be REFUSED", _options.Zones);
@@ -90,12 +101,14 @@ public sealed class ZoneReloader : IDisposable
         try
         {
             _logger.LogInformation("reloading zones: {Reason}", reason);
+            using var activity = ServerActivities.StartZoneLoad(initial: false, reason, _options.Zones);
             var (next, changes) = await Task.Run(() =>
             {
                 var catalog = Catalog.Reload(out var list);
                 return (catalog, list);
             }).ConfigureAwait(false);
             Publish(next, changes);
+            ServerActivities.ZonesLoaded(activity, changes);
             return changes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -126,6 +139,10 @@ public sealed class ZoneReloader : IDisposable
         Volatile.Write(ref _catalog, catalog);
         foreach (var change in changes)
         {
+            if (change.Kind == ZoneChangeKind.Failed)
+            {
+                _failures.AddOrUpdate(change.Origin.ToString(), 1, (_, n) => n + 1);
+            }
             Log(change);
         }
     }

@@ -1,3 +1,4 @@
+using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -34,6 +35,8 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _poke = new(0, 1);
     private readonly LinkedList<StateTransition> _transitions = new();
+    /// <summary>Per state: how often it was entered, and when last; the history above keeps only the latest few.</summary>
+    private readonly (long Count, DateTimeOffset At)[] _entered = new (long, DateTimeOffset)[Enum.GetValues<ServingState>().Length];
     private readonly Lock _gate = new();
     private Task _loop = Task.CompletedTask;
     private StateTransition _current = new(ServingState.Starting, DateTimeOffset.UtcNow, "starting");
@@ -50,6 +53,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
         _selfCheck = new SelfCheck(options);
         _logger = logger;
         _transitions.AddLast(_current);
+        _entered[(int)_current.State] = (1, _current.At);
     }
 
     public StateTransition Current
@@ -72,6 +76,15 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             {
                 return [.. _transitions];
             }
+        }
+    }
+
+    /// <summary>How many times <paramref name="state"/> was entered since start, and when last (default when never).</summary>
+    public (long Count, DateTimeOffset At) Entered(ServingState state)
+    {
+        lock (_gate)
+        {
+            return _entered[(int)state];
         }
     }
 
@@ -245,6 +258,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             return;
         }
         var addresses = _options.AnycastAddresses.Count > 0 ? _options.AnycastAddresses : [.. _server.Addresses.Select(a => a.EndPoint.Address).Distinct()];
+        using var activity = ServerActivities.StartDrain(_options.Drain);
         var end = DateTimeOffset.UtcNow + _options.Drain;
         long last = Count();
         var quietSince = DateTimeOffset.UtcNow;
@@ -270,6 +284,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             else if (DateTimeOffset.UtcNow - quietSince >= DrainQuiet)
             {
                 _logger.LogInformation("anycast: no query on the anycast addresses for {Quiet} s; ending the drain early", DrainQuiet.TotalSeconds);
+                activity?.SetTag("anycastdns.drain.ended", "quiet");
                 return;
             }
         }
@@ -296,11 +311,13 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             var previous = _current;
             _current = new StateTransition(state, DateTimeOffset.UtcNow, reason);
             _transitions.AddLast(_current);
+            _entered[(int)state] = (_entered[(int)state].Count + 1, _current.At);
             if (_transitions.Count > History)
             {
                 _transitions.RemoveFirst();
             }
             _logger.LogInformation("anycast: {From} -> {To}: {Reason}", previous.State, state, reason);
+            ServerActivities.Transition(previous.State.ToString().ToLowerInvariant(), state.ToString().ToLowerInvariant(), reason);
         }
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace AnycastDns.Server.Http;
 
@@ -12,10 +13,10 @@ namespace AnycastDns.Server.Http;
 /// A small HTTP endpoint for orchestration and operators, on its own address (<c>--http</c>):
 /// <c>/healthz</c> (the process lives), <c>/readyz</c> (it answers and is announced), <c>/state</c> (the anycast state
 /// machine, JSON), <c>/zones</c> (per zone: serial, ZONEMD digest, records, load time, errors, JSON),
-/// <c>POST /reload</c>, <c>POST /drain</c> and <c>POST /undrain</c> (maintenance on and off). Kestrel runs it apart
-/// from the DNS path.
+/// <c>POST /reload</c>, <c>POST /drain</c> and <c>POST /undrain</c> (maintenance on and off), and <c>/metrics</c>
+/// (Prometheus text, from the OpenTelemetry SDK's Prometheus exporter). Kestrel runs it apart from the DNS path.
 /// </summary>
-public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anycast.AnycastLifecycle lifecycle, ILogger<StatusEndpoint> logger) : IHostedService, IAsyncDisposable
+public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anycast.AnycastLifecycle lifecycle, IServiceProvider services, ILogger<StatusEndpoint> logger) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -29,6 +30,15 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(address.EndPoint));
         var app = builder.Build();
+        // The exporter lives in the server's own meter provider; this small app only serves its scrapes.
+        if (services.GetService(typeof(MeterProvider)) is MeterProvider meters)
+        {
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(meters, predicate: null, path: "/metrics", configureBranchedPipeline: null, optionsName: null);
+        }
+        else
+        {
+            app.MapGet("/metrics", () => Results.Text("metrics are off (Metrics:Enabled is false)\n", statusCode: StatusCodes.Status404NotFound));
+        }
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>
         {
@@ -70,7 +80,7 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
             throw new ConfigurationException($"cannot listen on {address}/http: {e.Message}", e);
         }
         _app = app;
-        logger.LogInformation("status endpoint on http://{Address}/ (healthz, readyz, zones, POST reload)", address);
+        logger.LogInformation("status endpoint on http://{Address}/ (healthz, readyz, state, zones, metrics, POST reload, drain, undrain)", address);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

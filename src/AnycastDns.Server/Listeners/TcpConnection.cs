@@ -18,6 +18,12 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
     /// <summary>A length prefix and the largest message it can announce.</summary>
     private const int MaxFrame = 2 + ushort.MaxValue;
 
+    /// <summary>The client, for the query log.</summary>
+    private readonly byte[] _client = Telemetry.QueryLog.ClientOf(socket);
+
+    /// <summary>Why the connection ended, once <see cref="RunAsync"/> has returned.</summary>
+    public TcpCloseReason CloseReason { get; private set; }
+
     public async Task RunAsync(CancellationToken stop)
     {
         byte[] input = ArrayPool<byte>.Shared.Rent(2 * MaxFrame);
@@ -37,6 +43,7 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                 int read = await socket.ReceiveAsync(input.AsMemory(filled), SocketFlags.None, idle.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
+                    CloseReason = TcpCloseReason.ClientClosed;
                     return; // the client closed its side
                 }
                 filled += read;
@@ -63,7 +70,10 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                         await SendAsync(output, pending, send).ConfigureAwait(false);
                         pending = 0;
                     }
+                    var stats = front.QueryStats;
+                    long start = stats.Start();
                     int written = responder.Respond(input.AsSpan(consumed + 2, length), output.AsSpan(pending + 2, ushort.MaxValue), Transport.Tcp);
+                    stats.Count(output.AsSpan(pending + 2, written), start, _client);
                     consumed += 2 + length;
                     if (written == 0)
                     {
@@ -95,6 +105,7 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                 front.CountQueries(answeredNow);
                 if (close)
                 {
+                    CloseReason = limits.MaxQueriesPerConnection > 0 && answered >= limits.MaxQueriesPerConnection ? TcpCloseReason.QueryLimit : TcpCloseReason.BadFrame;
                     return;
                 }
                 // Keep the partial frame at the front; the buffer always has room for the rest of one frame.
@@ -104,11 +115,12 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
         }
         catch (OperationCanceledException)
         {
-            // Idle for too long, or the server is stopping.
+            // Idle for too long, not reading its answers, or the server is stopping.
+            CloseReason = stop.IsCancellationRequested ? TcpCloseReason.ServerStopping : idle.IsCancellationRequested ? TcpCloseReason.IdleTimeout : TcpCloseReason.WriteTimeout;
         }
         catch (SocketException)
         {
-            // Reset by the client.
+            CloseReason = TcpCloseReason.Reset;
         }
         finally
         {

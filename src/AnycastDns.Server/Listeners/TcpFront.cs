@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using AnycastDns.Authority;
+using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace AnycastDns.Server.Listeners;
@@ -18,12 +19,15 @@ public sealed class TcpFront : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<TcpConnection, Task> _connections = new();
+    private readonly ThreadLocal<QueryStats> _stats;
     private Task _acceptLoop = Task.CompletedTask;
     private long _queries;
     private volatile string? _failure;
 
-    private TcpFront(ListenAddress address, Socket listener, Responder responder, TcpLimits limits, ILogger logger)
+    private TcpFront(ListenAddress address, Socket listener, Responder responder, TcpLimits limits, QueryStatistics statistics, ILogger logger)
     {
+        _stats = statistics.PerThread(Transport.Tcp, listener.AddressFamily);
+        Connections = new TcpConnectionTally(listener.AddressFamily);
         Address = address;
         _listener = listener;
         _responder = responder;
@@ -33,6 +37,12 @@ public sealed class TcpFront : IDisposable
 
     public ListenAddress Address { get; }
 
+    /// <summary>Connections accepted and closed on this address, for the metrics.</summary>
+    public TcpConnectionTally Connections { get; }
+
+    /// <summary>The calling thread's query counters: TCP connections move between pool threads, each thread counts its own.</summary>
+    internal QueryStats QueryStats => _stats.Value!;
+
     /// <summary>Queries answered over connections to this address so far.</summary>
     public long Queries => Interlocked.Read(ref _queries);
 
@@ -41,7 +51,7 @@ public sealed class TcpFront : IDisposable
 
     internal void CountQueries(int n) => Interlocked.Add(ref _queries, n);
 
-    public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, ILogger logger)
+    public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, QueryStatistics statistics, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(address);
         var socket = SocketSetup.Create(address, SocketType.Stream, ProtocolType.Tcp, freeBind);
@@ -51,7 +61,7 @@ public sealed class TcpFront : IDisposable
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(address.EndPoint);
             socket.Listen(1024);
-            return new TcpFront(new ListenAddress((IPEndPoint)socket.LocalEndPoint!), socket, responder, limits, logger);
+            return new TcpFront(new ListenAddress((IPEndPoint)socket.LocalEndPoint!), socket, responder, limits, statistics, logger);
         }
         catch
         {
@@ -76,6 +86,7 @@ public sealed class TcpFront : IDisposable
         _stop.Cancel();
         _listener.Dispose();
         _stop.Dispose();
+        _stats.Dispose();
     }
 
     private async Task RunAsync(TcpConnection connection, CancellationToken stop)
@@ -92,6 +103,7 @@ public sealed class TcpFront : IDisposable
         }
         finally
         {
+            Connections.Close(connection.CloseReason);
             _limits.Close();
             _connections.TryRemove(connection, out _);
         }
@@ -121,8 +133,10 @@ public sealed class TcpFront : IDisposable
                 await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
+            Connections.Accept();
             if (!_limits.TryOpen())
             {
+                Connections.Close(TcpCloseReason.OverLimit);
                 // Over the limit: close at once rather than let the client wait (RFC 7766 §6.2.2 lets servers shed load).
                 client.Dispose();
                 continue;

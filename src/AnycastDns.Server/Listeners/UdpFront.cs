@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AnycastDns.Authority;
 using AnycastDns.Server.Listeners.Internal;
+using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace AnycastDns.Server.Listeners;
@@ -23,6 +24,7 @@ public sealed class UdpFront : IDisposable
     private readonly Thread[] _threads;
     private readonly Responder _responder;
     private readonly ILogger _logger;
+    private readonly QueryStatistics _statistics;
     private readonly long[] _queries;
     private volatile bool _stopping;
     private volatile string? _failure;
@@ -30,8 +32,9 @@ public sealed class UdpFront : IDisposable
     /// <summary>Counters are a cache line apart, so each receive thread writes its own line and none contend.</summary>
     private const int CounterStride = 16;
 
-    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, ILogger logger)
+    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, QueryStatistics statistics, ILogger logger)
     {
+        _statistics = statistics;
         Address = address;
         _sockets = sockets;
         _responder = responder;
@@ -61,7 +64,7 @@ public sealed class UdpFront : IDisposable
     public ListenAddress Address { get; }
 
     /// <summary>Binds <paramref name="loops"/> sockets to <paramref name="address"/>; throws <see cref="SocketException"/> when it cannot.</summary>
-    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, ILogger logger)
+    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, QueryStatistics statistics, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(address);
         var sockets = new List<Socket>(loops);
@@ -86,7 +89,7 @@ public sealed class UdpFront : IDisposable
                 // With port 0 the first socket picks the port and the others join it.
                 endPoint = (IPEndPoint)socket.LocalEndPoint!;
             }
-            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, logger);
+            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, statistics, logger);
         }
         catch
         {
@@ -165,6 +168,7 @@ public sealed class UdpFront : IDisposable
     private void BatchedReceiveLoop(Socket socket, int counter)
     {
         using var batch = new DatagramBatch(DatagramBatch.DefaultCapacity, _responder.MaxUdpResponse);
+        var stats = _statistics.ForThread(Transport.Udp, socket.AddressFamily);
         var handle = socket.SafeHandle;
         bool added = false;
         // Holding a reference keeps the descriptor number ours until this thread is done with it: Stop() may dispose
@@ -191,7 +195,7 @@ public sealed class UdpFront : IDisposable
                     {
                         continue;
                     }
-                    int length = Answer(batch.Query(i), batch.Response(i));
+                    int length = Answer(batch.Query(i), batch.Response(i), stats, batch.Client(i));
                     if (length > 0)
                     {
                         batch.Reply(i, length);
@@ -223,6 +227,7 @@ public sealed class UdpFront : IDisposable
         byte[] query = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
         byte[] response = GC.AllocateUninitializedArray<byte>(_responder.MaxUdpResponse, pinned: true);
         var client = new SocketAddress(socket.AddressFamily);
+        var stats = _statistics.ForThread(Transport.Udp, socket.AddressFamily);
         while (!_stopping)
         {
             int received;
@@ -242,7 +247,7 @@ public sealed class UdpFront : IDisposable
             }
             // One writer per slot: a plain increment, published by the next volatile read's fence on the reader side.
             _queries[counter]++;
-            int length = Answer(query.AsSpan(0, received), response);
+            int length = Answer(query.AsSpan(0, received), response, stats, client.Buffer.Span[..client.Size]);
             if (length == 0)
             {
                 continue;
@@ -262,12 +267,15 @@ public sealed class UdpFront : IDisposable
         }
     }
 
-    /// <summary>The response length, 0 for no answer. A bug must cost one query, never the listener.</summary>
-    private int Answer(ReadOnlySpan<byte> query, Span<byte> response)
+    /// <summary>The response length, 0 for no answer, counted in the thread's <paramref name="stats"/>. A bug must cost one query, never the listener.</summary>
+    private int Answer(ReadOnlySpan<byte> query, Span<byte> response, QueryStats stats, ReadOnlySpan<byte> client)
     {
+        long start = stats.Start();
         try
         {
-            return _responder.Respond(query, response, Transport.Udp);
+            int length = _responder.Respond(query, response, Transport.Udp);
+            stats.Count(response[..length], start, client);
+            return length;
         }
         catch (Exception e)
         {

@@ -27,6 +27,9 @@ internal static class ServeArguments
         ("--drain-seconds", "Anycast:DrainSeconds", false, false, "<s>   on SIGTERM keep answering this long after withdrawing (default: 30 with --bird-socket, else 0)"),
         ("--maintenance-file", "Anycast:MaintenanceFile", false, false, "<path> withdraw while this file exists, still answering"),
         ("--no-watch", "Reload:Watch", false, true, "            do not reload when the zones folder changes (SIGHUP still reloads)"),
+        ("--no-metrics", "Metrics:Enabled", false, true, "          count nothing and serve no /metrics (the baseline for the metrics-cost comparison)"),
+        ("--log-format", "Logging:Format", false, false, "<simple|json> console log lines: human-readable (default) or one JSON object each"),
+        ("--query-log", "QueryLog:OneIn", false, false, "<n>       log one answered query in n per receive thread (default: 0, none)"),
         ("--config", "Config", false, false, "<file.json>      a JSON configuration file (default: appsettings.json if present)"),
     ];
 

@@ -1,4 +1,5 @@
 using AnycastDns.Server;
+using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,6 +47,8 @@ internal static class ServeCommand
             Console.Error.WriteLine($"anycastdns: configuration file {file ?? "appsettings.json"}: {e.Message}");
             return 1;
         }
+        // The standard OTEL_* variables (OTLP endpoint, protocol, headers, export interval) where the SDK reads them.
+        configuration.AddOpenTelemetryEnvironment();
         configuration.AddEnvironmentVariables(EnvironmentPrefix);
         configuration.AddInMemoryCollection(commandLine);
 
@@ -61,12 +64,7 @@ internal static class ServeCommand
         }
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+        builder.Logging.AddAnycastDnsConsole(options);
         try
         {
             builder.Services.AddAnycastDns(options);
@@ -80,6 +78,7 @@ internal static class ServeCommand
         using var host = builder.Build();
         try
         {
+            host.Services.StartTelemetry();
             host.Services.GetRequiredService<DnsServer>().Prepare();
         }
         catch (ConfigurationException e)

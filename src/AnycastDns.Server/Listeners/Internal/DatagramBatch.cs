@@ -126,6 +126,9 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
     /// <summary>The bytes of datagram <paramref name="index"/> of the last <see cref="Receive"/>.</summary>
     public ReadOnlySpan<byte> Query(int index) => new(_queries + index * _queryStride, (int)_received[index].Length);
 
+    /// <summary>The sender of datagram <paramref name="index"/>: its sockaddr, as the kernel wrote it.</summary>
+    public ReadOnlySpan<byte> Client(int index) => new(_received[index].Header.Name, (int)_received[index].Header.NameLength);
+
     /// <summary>True when datagram <paramref name="index"/> was longer than <see cref="QuerySize"/> and was cut.</summary>
     public bool IsTruncated(int index) => (_received[index].Header.Flags & MsgTrunc) != 0;
 

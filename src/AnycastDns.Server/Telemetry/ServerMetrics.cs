@@ -1,0 +1,192 @@
+using System.Diagnostics.Metrics;
+using System.Net.Sockets;
+using AnycastDns.Authority;
+using AnycastDns.Server.Anycast;
+using AnycastDns.Server.Listeners;
+using AnycastDns.Zones;
+using Microsoft.Extensions.Hosting;
+
+namespace AnycastDns.Server.Telemetry;
+
+/// <summary>
+/// The server's metrics, all observable instruments on the <c>AnycastDns</c> meter: their callbacks read the per-thread
+/// query counters, the TCP tallies, the zone catalog and the anycast lifecycle when the Prometheus scrape or the OTLP
+/// export asks, so the query path never calls into the metrics SDK.
+/// <para>
+/// Names: OpenTelemetry's DNS semantic conventions define only the client's <c>dns.lookup.duration</c> and the
+/// attribute <c>dns.question.name</c>, so these instruments live in the <c>anycastdns.</c> namespace (semantic
+/// conventions, "Metrics naming": names outside the conventions take the application's own namespace). Attributes use
+/// the conventions where they exist: <c>network.transport</c> (udp, tcp) and <c>network.type</c> (ipv4, ipv6) from the
+/// network registry; QTYPE and RCODE use ECS's <c>dns.question.type</c> and <c>dns.response_code</c>, the field names
+/// the semantic conventions took <c>dns.question.name</c> from. The PoP id is the resource attribute <c>pop</c>
+/// (<see cref="TelemetryHosting"/>), on every series.
+/// </para>
+/// </summary>
+public sealed class ServerMetrics : IHostedService, IDisposable
+{
+    private readonly Meter _meter;
+
+    public ServerMetrics(QueryStatistics statistics, DnsServer server, AnycastLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        _meter = new Meter(ServerActivities.Name, typeof(ServerMetrics).Assembly.GetName().Version?.ToString(3));
+
+        _meter.CreateObservableCounter("anycastdns.queries", () => Queries(statistics), "{query}",
+            "Queries answered, by transport, address family, QTYPE and RCODE");
+        _meter.CreateObservableCounter("anycastdns.queries.truncated", () => PerTransport(statistics, QueryStats.Truncated), "{query}",
+            "Answers sent with TC set because they did not fit the UDP size (RFC 1035 §4.2.1, RFC 6891 §7)");
+        _meter.CreateObservableCounter("anycastdns.queries.dropped", () => PerTransport(statistics, QueryStats.Dropped), "{message}",
+            "Messages dropped unanswered: shorter than a DNS header, or a response (QR set)");
+        _meter.CreateObservableCounter("anycastdns.query.duration.bucket", () => DurationBuckets(statistics), "{query}",
+            "Answers by duration, cumulative buckets with upper bound le in seconds (a Prometheus histogram's _bucket series)");
+        _meter.CreateObservableCounter("anycastdns.query.duration.sum", () => DurationSum(statistics), "s",
+            "Total time spent answering, from the query in hand to the response ready to send");
+
+        _meter.CreateObservableCounter("anycastdns.tcp.connections.accepted", () => Tcp(server, null), "{connection}",
+            "TCP connections accepted (including those closed at once over Tcp:MaxConnections)");
+        _meter.CreateObservableCounter("anycastdns.tcp.connections.closed", () => TcpClosed(server), "{connection}",
+            "TCP connections closed, by reason");
+        _meter.CreateObservableUpDownCounter("anycastdns.tcp.connections.open", () => server.TcpLimits?.Open ?? 0, "{connection}",
+            "TCP connections open now, over all addresses");
+
+        _meter.CreateObservableGauge("anycastdns.zone.serial", () => PerZone(server, (z, _) => (long)z.Serial), null,
+            "SOA serial of the zone version served");
+        _meter.CreateObservableGauge("anycastdns.zone.records", () => PerZone(server, (z, _) => (long)z.RecordCount), "{record}",
+            "Records in the zone version served");
+        _meter.CreateObservableGauge("anycastdns.zone.loaded.timestamp", () => ZoneLoadTimes(server), "s",
+            "When the zone version served was loaded, Unix time");
+        _meter.CreateObservableGauge("anycastdns.zone.stale", () => PerZone(server, (_, f) => f.IsStale ? 1L : 0L), null,
+            "1 while the zone file's latest version failed to load and an older one is served");
+        _meter.CreateObservableCounter("anycastdns.zone.load.failures", () => ZoneFailures(server), "{load}",
+            "Loads of the zone's file that failed since start (the previous version kept serving)");
+
+        _meter.CreateObservableGauge("anycastdns.anycast.state", () => States(lifecycle), null,
+            "1 for the anycast state the PoP is in, 0 for the others; only announced attracts traffic");
+        _meter.CreateObservableCounter("anycastdns.anycast.transitions", () => Entered(lifecycle, e => e.Count), "{transition}",
+            "How often each anycast state was entered since start");
+        _meter.CreateObservableGauge("anycastdns.anycast.transition.timestamp", () => Entered(lifecycle, e => e.At.ToUnixTimeMilliseconds() / 1000.0), "s",
+            "When each anycast state was last entered, Unix time");
+        _meter.CreateObservableGauge("anycastdns.anycast.speaker.reachable", () => lifecycle.SpeakerError is null ? 1 : 0, null,
+            "1 when the last command to the BGP speaker (BIRD) succeeded, 0 while it cannot be reached");
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _meter.Dispose();
+
+    private static KeyValuePair<string, object?> TransportTag(Transport transport) => new("network.transport", transport == Transport.Udp ? "udp" : "tcp");
+
+    private static KeyValuePair<string, object?> FamilyTag(AddressFamily family) => new("network.type", family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4");
+
+    private static List<Measurement<long>> Queries(QueryStatistics statistics)
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var ((transport, family), sum) in statistics.Sum())
+        {
+            for (int type = 0; type < DnsLabels.TypeCount; type++)
+            {
+                for (int rcode = 0; rcode < DnsLabels.RcodeCount; rcode++)
+                {
+                    // Only what has happened: a series per QTYPE × RCODE ever seen, not 486 zeros per address.
+                    long n = sum[QueryStats.Queries + type * DnsLabels.RcodeCount + rcode];
+                    if (n > 0)
+                    {
+                        measurements.Add(new(n, TransportTag(transport), FamilyTag(family),
+                            new("dns.question.type", DnsLabels.TypeName(type)), new("dns.response_code", DnsLabels.RcodeName(rcode))));
+                    }
+                }
+            }
+        }
+        return measurements;
+    }
+
+    private static List<Measurement<long>> PerTransport(QueryStatistics statistics, int slot) =>
+        [.. statistics.Sum().Select(s => new Measurement<long>(s.Value[slot], TransportTag(s.Key.Transport), FamilyTag(s.Key.Family)))];
+
+    private static List<Measurement<long>> DurationBuckets(QueryStatistics statistics)
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var (transport, sums) in ByTransport(statistics))
+        {
+            long cumulative = 0;
+            for (int bucket = 0; bucket < AnswerDuration.BucketCount; bucket++)
+            {
+                cumulative += sums[QueryStats.Durations + bucket];
+                measurements.Add(new(cumulative, TransportTag(transport), new("le", AnswerDuration.UpperBound(bucket))));
+            }
+        }
+        return measurements;
+    }
+
+    private static List<Measurement<double>> DurationSum(QueryStatistics statistics) =>
+        [.. ByTransport(statistics).Select(s => new Measurement<double>(AnswerDuration.Seconds(s.Value[QueryStats.DurationTicks]), TransportTag(s.Key)))];
+
+    /// <summary>The counters added up over address families: latency is a property of the transport, not of the family.</summary>
+    private static Dictionary<Transport, long[]> ByTransport(QueryStatistics statistics)
+    {
+        var byTransport = new Dictionary<Transport, long[]>();
+        foreach (var ((transport, _), sum) in statistics.Sum())
+        {
+            if (!byTransport.TryGetValue(transport, out var total))
+            {
+                byTransport[transport] = total = new long[sum.Length];
+            }
+            for (int i = 0; i < sum.Length; i++)
+            {
+                total[i] += sum[i];
+            }
+        }
+        return byTransport;
+    }
+
+    private static List<Measurement<long>> Tcp(DnsServer server, TcpCloseReason? reason)
+    {
+        var byFamily = new Dictionary<AddressFamily, long>();
+        foreach (var front in server.TcpFronts)
+        {
+            var tally = front.Connections;
+            byFamily[tally.Family] = byFamily.GetValueOrDefault(tally.Family) + (reason is { } r ? tally.ClosedFor(r) : tally.Accepted);
+        }
+        return [.. byFamily.Select(f => reason is { } r
+            ? new Measurement<long>(f.Value, FamilyTag(f.Key), new("reason", TcpConnectionTally.Label(r)))
+            : new Measurement<long>(f.Value, FamilyTag(f.Key)))];
+    }
+
+    private static IEnumerable<Measurement<long>> TcpClosed(DnsServer server) =>
+        Enum.GetValues<TcpCloseReason>().SelectMany(reason => Tcp(server, reason)).Where(m => m.Value > 0);
+
+    private static KeyValuePair<string, object?> ZoneTag(ZoneFileState file) => new("zone", file.Origin.ToString());
+
+    private static List<Measurement<long>> PerZone(DnsServer server, Func<Zone, ZoneFileState, long> value) =>
+        server.Reloader.LoadedCatalog is not { } catalog ? []
+        : [.. catalog.Files.Where(f => f.Served is not null).Select(f => new Measurement<long>(value(f.Served!, f), ZoneTag(f)))];
+
+    private static List<Measurement<double>> ZoneLoadTimes(DnsServer server) =>
+        server.Reloader.LoadedCatalog is not { } catalog ? []
+        : [.. catalog.Files.Where(f => f.LoadedAt is not null).Select(f => new Measurement<double>(f.LoadedAt!.Value.ToUnixTimeMilliseconds() / 1000.0, ZoneTag(f)))];
+
+    private static List<Measurement<long>> ZoneFailures(DnsServer server)
+    {
+        // Every zone file, failures or not, so a rate() over the counter starts from 0 rather than from its first failure.
+        var failures = server.Reloader.Failures;
+        var origins = (server.Reloader.LoadedCatalog?.Files.Select(f => f.Origin.ToString()) ?? []).Union(failures.Keys);
+        return [.. origins.Select(o => new Measurement<long>(failures.GetValueOrDefault(o), new KeyValuePair<string, object?>("zone", o)))];
+    }
+
+    private static KeyValuePair<string, object?> StateTag(ServingState state) => new("state", state.ToString().ToLowerInvariant());
+
+    private static List<Measurement<int>> States(AnycastLifecycle lifecycle)
+    {
+        var current = lifecycle.Current.State;
+        return [.. Enum.GetValues<ServingState>().Select(s => new Measurement<int>(s == current ? 1 : 0, StateTag(s)))];
+    }
+
+    private static List<Measurement<T>> Entered<T>(AnycastLifecycle lifecycle, Func<(long Count, DateTimeOffset At), T> value)
+        where T : struct =>
+        [.. Enum.GetValues<ServingState>().Select(s => (State: s, Entered: lifecycle.Entered(s))).Where(e => e.Entered.Count > 0)
+            .Select(e => new Measurement<T>(value(e.Entered), StateTag(e.State)))];
+}

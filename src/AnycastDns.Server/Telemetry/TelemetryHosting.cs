@@ -1,0 +1,130 @@
+using System.Collections;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace AnycastDns.Server.Telemetry;
+
+/// <summary>
+/// Wires the OpenTelemetry SDK to the server: the resource (service, host and PoP), the <c>AnycastDns</c> meter with
+/// the .NET runtime metrics, the Prometheus exporter behind <c>/metrics</c> of the status endpoint, and OTLP for
+/// metrics, traces and logs wherever an <c>OTEL_EXPORTER_OTLP_*</c> endpoint is configured; and the console log format.
+/// </summary>
+public static class TelemetryHosting
+{
+    /// <summary>The resource attribute, and so the Prometheus label on every series, that names the PoP.</summary>
+    public const string PopAttribute = "pop";
+
+    private const string ServiceName = "anycastdns";
+
+    /// <summary>
+    /// Adds the <c>OTEL_*</c> environment variables to <paramref name="configuration"/> under their own names, where the
+    /// SDK reads them (it reads its settings from the host's configuration, which otherwise holds only <c>ANYCASTDNS_*</c>).
+    /// </summary>
+    public static IConfigurationBuilder AddOpenTelemetryEnvironment(this IConfigurationBuilder configuration)
+    {
+        var variables = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            if (variable.Key is string key && key.StartsWith("OTEL_", StringComparison.OrdinalIgnoreCase))
+            {
+                variables[key] = variable.Value as string;
+            }
+        }
+        return configuration.AddInMemoryCollection(variables);
+    }
+
+    /// <summary>Console logging in the configured format; a full queue drops lines rather than block a receive thread.</summary>
+    public static ILoggingBuilder AddAnycastDnsConsole(this ILoggingBuilder logging, ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Telemetry.LogFormat == LogFormat.Json)
+        {
+            logging.AddConsole(o =>
+            {
+                o.FormatterName = JsonLogFormatter.FormatterName;
+                o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
+            });
+            logging.AddConsoleFormatter<JsonLogFormatter, JsonLogFormatterOptions>(o => o.PopId = options.PopId);
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            });
+            logging.Services.Configure<ConsoleLoggerOptions>(o => o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite);
+        }
+        if (options.Telemetry.OtlpLogs)
+        {
+            logging.AddOpenTelemetry(o =>
+            {
+                o.IncludeFormattedMessage = true;
+                o.ParseStateValues = true;
+            });
+        }
+        return logging;
+    }
+
+    /// <summary>Registers the query counters, the meter and the OpenTelemetry SDK.</summary>
+    public static IServiceCollection AddAnycastDnsTelemetry(this IServiceCollection services, ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var telemetry = options.Telemetry;
+        services.AddSingleton(telemetry);
+        services.AddSingleton<QueryStatistics>();
+        var otel = services.AddOpenTelemetry().ConfigureResource(resource => resource
+            .AddService(ServiceName, serviceVersion: typeof(TelemetryHosting).Assembly.GetName().Version?.ToString(3),
+                autoGenerateServiceInstanceId: false, serviceInstanceId: $"{options.PopId}/{Environment.MachineName}")
+            .AddAttributes([new(PopAttribute, options.PopId), new("host.name", Environment.MachineName)]));
+        if (telemetry.Metrics)
+        {
+            services.AddSingleton<ServerMetrics>();
+            services.AddHostedService(provider => provider.GetRequiredService<ServerMetrics>());
+            otel.WithMetrics(metrics =>
+            {
+                metrics.AddMeter(ServerActivities.Name)
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter(prometheus =>
+                    {
+                        // target_info carries every resource attribute; the PoP is also a label on each series, so a
+                        // query over many PoPs needs no join (OpenTelemetry Prometheus exporter spec, "Resource attributes").
+                        prometheus.ResourceConstantLabels = key => key == PopAttribute;
+                    });
+                if (telemetry.OtlpMetrics)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        }
+        if (telemetry.OtlpTraces)
+        {
+            otel.WithTracing(tracing => tracing.AddSource(ServerActivities.Name).AddOtlpExporter());
+        }
+        if (telemetry.OtlpLogs)
+        {
+            otel.WithLogging(logging => logging.AddOtlpExporter());
+        }
+        return services;
+    }
+
+    /// <summary>
+    /// Builds the SDK's providers and the meter now, before the zones load, so that the first load's span and every
+    /// counter from the first query on are seen (the hosting package would build them only when the host starts).
+    /// </summary>
+    public static void StartTelemetry(this IServiceProvider services)
+    {
+        services.GetService<MeterProvider>();
+        services.GetService<TracerProvider>();
+        services.GetService<LoggerProvider>();
+        services.GetService<ServerMetrics>();
+    }
+}
