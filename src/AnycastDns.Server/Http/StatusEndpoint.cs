@@ -33,7 +33,9 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         // The exporter lives in the server's own meter provider; this small app only serves its scrapes.
         if (services.GetService(typeof(MeterProvider)) is MeterProvider meters)
         {
-            app.UseOpenTelemetryPrometheusScrapingEndpoint(meters, predicate: null, path: "/metrics", configureBranchedPipeline: null, optionsName: null);
+            var durations = (Telemetry.PrometheusDurationHistogram)services.GetService(typeof(Telemetry.PrometheusDurationHistogram))!;
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(meters, predicate: null, path: "/metrics",
+                configureBranchedPipeline: branch => branch.Use((context, next) => durations.AppendAsync(context, () => next(context))), optionsName: null);
         }
         else
         {

@@ -24,7 +24,11 @@ namespace AnycastDns.Server.Telemetry;
 /// </summary>
 public sealed class ServerMetrics : IHostedService, IDisposable
 {
+    /// <summary>The meter of the answer-duration buckets, exported over OTLP only.</summary>
+    public const string DurationMeterName = "AnycastDns.AnswerDuration";
+
     private readonly Meter _meter;
+    private readonly Meter _durationMeter;
 
     public ServerMetrics(QueryStatistics statistics, DnsServer server, AnycastLifecycle lifecycle)
     {
@@ -39,9 +43,13 @@ public sealed class ServerMetrics : IHostedService, IDisposable
             "Answers sent with TC set because they did not fit the UDP size (RFC 1035 §4.2.1, RFC 6891 §7)");
         _meter.CreateObservableCounter("anycastdns.queries.dropped", () => PerTransport(statistics, QueryStats.Dropped), "{message}",
             "Messages dropped unanswered: shorter than a DNS header, or a response (QR set)");
-        _meter.CreateObservableCounter("anycastdns.query.duration.bucket", () => DurationBuckets(statistics), "{query}",
+
+        // OTLP only: /metrics writes these as a real Prometheus histogram (PrometheusDurationHistogram), since an "le"
+        // label on a counter is not one.
+        _durationMeter = new Meter(DurationMeterName, _meter.Version);
+        _durationMeter.CreateObservableCounter("anycastdns.query.duration.bucket", () => DurationBuckets(statistics), "{query}",
             "Answers by duration, cumulative buckets with upper bound le in seconds (a Prometheus histogram's _bucket series)");
-        _meter.CreateObservableCounter("anycastdns.query.duration.sum", () => DurationSum(statistics), "s",
+        _durationMeter.CreateObservableCounter("anycastdns.query.duration.sum", () => DurationSum(statistics), "s",
             "Total time spent answering, from the query in hand to the response ready to send");
 
         _meter.CreateObservableCounter("anycastdns.tcp.connections.accepted", () => Tcp(server, null), "{connection}",
@@ -76,9 +84,15 @@ public sealed class ServerMetrics : IHostedService, IDisposable
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        _meter.Dispose();
+        _durationMeter.Dispose();
+    }
 
-    private static KeyValuePair<string, object?> TransportTag(Transport transport) => new("network.transport", transport == Transport.Udp ? "udp" : "tcp");
+    private static KeyValuePair<string, object?> TransportTag(Transport transport) => new("network.transport", TransportName(transport));
+
+    internal static string TransportName(Transport transport) => transport == Transport.Udp ? "udp" : "tcp";
 
     private static KeyValuePair<string, object?> FamilyTag(AddressFamily family) => new("network.type", family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4");
 
@@ -126,7 +140,7 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         [.. ByTransport(statistics).Select(s => new Measurement<double>(AnswerDuration.Seconds(s.Value[QueryStats.DurationTicks]), TransportTag(s.Key)))];
 
     /// <summary>The counters added up over address families: latency is a property of the transport, not of the family.</summary>
-    private static Dictionary<Transport, long[]> ByTransport(QueryStatistics statistics)
+    internal static Dictionary<Transport, long[]> ByTransport(QueryStatistics statistics)
     {
         var byTransport = new Dictionary<Transport, long[]>();
         foreach (var ((transport, _), sum) in statistics.Sum())

@@ -81,29 +81,26 @@ public static class TelemetryHosting
         var telemetry = options.Telemetry;
         services.AddSingleton(telemetry);
         services.AddSingleton<QueryStatistics>();
-        var otel = services.AddOpenTelemetry().ConfigureResource(resource => resource
-            .AddService(ServiceName, serviceVersion: typeof(TelemetryHosting).Assembly.GetName().Version?.ToString(3),
-                autoGenerateServiceInstanceId: false, serviceInstanceId: $"{options.PopId}/{Environment.MachineName}")
-            .AddAttributes([new(PopAttribute, options.PopId), new("host.name", Environment.MachineName)]));
+        var otel = services.AddOpenTelemetry().ConfigureResource(resource => Describe(resource, options));
         if (telemetry.Metrics)
         {
             services.AddSingleton<ServerMetrics>();
             services.AddHostedService(provider => provider.GetRequiredService<ServerMetrics>());
-            otel.WithMetrics(metrics =>
-            {
-                metrics.AddMeter(ServerActivities.Name)
-                    .AddRuntimeInstrumentation()
-                    .AddPrometheusExporter(prometheus =>
-                    {
-                        // target_info carries every resource attribute; the PoP is also a label on each series, so a
-                        // query over many PoPs needs no join (OpenTelemetry Prometheus exporter spec, "Resource attributes").
-                        prometheus.ResourceConstantLabels = key => key == PopAttribute;
-                    });
-                if (telemetry.OtlpMetrics)
+            services.AddSingleton(provider => new PrometheusDurationHistogram(provider.GetRequiredService<QueryStatistics>(), options.PopId));
+            otel.WithMetrics(metrics => metrics
+                .AddMeter(ServerActivities.Name)
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter(prometheus =>
                 {
-                    metrics.AddOtlpExporter();
-                }
-            });
+                    // target_info carries every resource attribute; the PoP is also a label on each series, so a
+                    // query over many PoPs needs no join (OpenTelemetry Prometheus exporter spec, "Resource attributes").
+                    prometheus.ResourceConstantLabels = key => key == PopAttribute;
+                }));
+            if (telemetry.OtlpMetrics)
+            {
+                services.AddSingleton<OtlpMetricsExport>();
+                services.AddHostedService(provider => provider.GetRequiredService<OtlpMetricsExport>());
+            }
         }
         if (telemetry.OtlpTraces)
         {
@@ -116,6 +113,12 @@ public static class TelemetryHosting
         return services;
     }
 
+    /// <summary>The resource every signal is sent with: the service, this host and the PoP (OpenTelemetry resource semantic conventions).</summary>
+    internal static ResourceBuilder Describe(ResourceBuilder resource, ServerOptions options) => resource
+        .AddService(ServiceName, serviceVersion: typeof(TelemetryHosting).Assembly.GetName().Version?.ToString(3),
+            autoGenerateServiceInstanceId: false, serviceInstanceId: $"{options.PopId}/{Environment.MachineName}")
+        .AddAttributes([new(PopAttribute, options.PopId), new("host.name", Environment.MachineName)]);
+
     /// <summary>
     /// Builds the SDK's providers and the meter now, before the zones load, so that the first load's span and every
     /// counter from the first query on are seen (the hosting package would build them only when the host starts).
@@ -126,5 +129,6 @@ public static class TelemetryHosting
         services.GetService<TracerProvider>();
         services.GetService<LoggerProvider>();
         services.GetService<ServerMetrics>();
+        services.GetService<OtlpMetricsExport>();
     }
 }
