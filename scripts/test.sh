@@ -7,17 +7,18 @@
 #   knot-dnsutils (kdig), bind9-dnsutils (dig), ldnsutils (drill), python3-dnspython: clients nobody here wrote
 #   iproute2 (ip): network namespaces for the lab tests
 #   bird2 (bird, birdc): the BGP speaker the lab tests drive, a PoP and its upstream router in namespaces
+#   prometheus (promtool) and python3-prometheus-client: check and parse the /metrics scrape independently
 # then runs every test of the solution and exits with dotnet test's exit code.
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils nsd ldnsutils python3-dnspython iproute2 bird2)
-# A program each package must have put in place (python3-dnspython is checked as a package only).
+packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client)
+# A program each package must have put in place (the python3 ones are checked as packages only).
 declare -A program=(
     [knot]=/usr/sbin/knotd [knot-dnssecutils]=/usr/bin/kzonecheck [knot-dnsutils]=/usr/bin/kdig
     [bind9-dnsutils]=/usr/bin/dig [nsd]=/usr/sbin/nsd [ldnsutils]=/usr/bin/drill [iproute2]=/usr/sbin/ip
-    [bird2]=/usr/sbin/bird
+    [bird2]=/usr/sbin/bird [prometheus]=/usr/bin/promtool
 )
 
 installed() {

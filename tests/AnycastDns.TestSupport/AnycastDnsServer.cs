@@ -41,9 +41,10 @@ public sealed class AnycastDnsServer : IAsyncDisposable
 
     /// <summary>
     /// Starts the server on a free port for every address in <paramref name="addresses"/> (default 127.0.0.1 and ::1),
-    /// with <c>--pop-id test-pop</c> unless the arguments give one, and waits until it answers.
+    /// with <c>--pop-id test-pop</c> unless the arguments give one, and waits until it answers. <paramref name="environment"/>
+    /// adds environment variables (e.g. <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).
     /// </summary>
-    public static async Task<AnycastDnsServer> StartAsync(string zonesFolder, IEnumerable<string>? arguments = null, IEnumerable<string>? addresses = null, string? workingDirectory = null)
+    public static async Task<AnycastDnsServer> StartAsync(string zonesFolder, IEnumerable<string>? arguments = null, IEnumerable<string>? addresses = null, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var extra = arguments?.ToList() ?? [];
         var hosts = addresses?.ToList() ?? ["127.0.0.1", "[::1]"];
@@ -61,7 +62,7 @@ public sealed class AnycastDnsServer : IAsyncDisposable
                 args.AddRange(["--pop-id", "test-pop"]);
             }
             args.AddRange(extra);
-            var process = ChildProcess.Start("dotnet", args, workingDirectory ?? RepositoryPaths.Root);
+            var process = ChildProcess.Start("dotnet", args, workingDirectory ?? RepositoryPaths.Root, environment: environment);
             var server = new AnycastDnsServer(process, port);
             // With --http the status endpoint starts just after the DNS listeners.
             if (await server.WaitForLogAsync("answering as", StartTimeout).ConfigureAwait(false)

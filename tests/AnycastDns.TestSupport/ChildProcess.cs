@@ -37,8 +37,9 @@ internal sealed partial class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="path"/>; with <paramref name="standardOutput"/>, each line it prints goes there rather than to <see cref="Log"/>.</summary>
-    public static ChildProcess Start(string path, IEnumerable<string> arguments, string workingDirectory, Action<string>? standardOutput = null)
+    /// <summary>Starts <paramref name="path"/>; with <paramref name="standardOutput"/>, each line it prints goes there rather than to <see cref="Log"/>.
+    /// <paramref name="environment"/> adds (or, with a null value, removes) environment variables.</summary>
+    public static ChildProcess Start(string path, IEnumerable<string> arguments, string workingDirectory, Action<string>? standardOutput = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var startInfo = new ProcessStartInfo(path)
         {
@@ -51,6 +52,10 @@ internal sealed partial class ChildProcess : IDisposable
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            startInfo.Environment[name] = value;
         }
         var child = new ChildProcess(new Process { StartInfo = startInfo });
         child._process.OutputDataReceived += (_, e) =>

@@ -33,7 +33,7 @@ public static class ExternalTool
     /// returns its exit code and output. A run longer than <paramref name="timeout"/> is killed and throws
     /// <see cref="TimeoutException"/>.
     /// </summary>
-    public static async Task<ToolResult> RunAsync(string path, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static async Task<ToolResult> RunAsync(string path, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default, IReadOnlyDictionary<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         var startInfo = new ProcessStartInfo(path)
@@ -46,6 +46,10 @@ public static class ExternalTool
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            startInfo.Environment[name] = value;
         }
         using var process = new Process { StartInfo = startInfo };
         var stdout = new StringBuilder();
