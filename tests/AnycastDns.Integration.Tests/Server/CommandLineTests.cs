@@ -60,6 +60,20 @@ public sealed class CommandLineTests
         AssertOneLineError(await Run("frobnicate"), "unknown command 'frobnicate'");
     }
 
+    [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318", "OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' is not an http:// or https:// URL")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "ftp://collector/", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'ftp://collector/'")]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' is not grpc or http/protobuf")]
+    [InlineData("ANYCASTDNS_LOGGING__FORMAT", "xml", "Logging:Format: 'xml' is not simple or json")]
+    [InlineData("ANYCASTDNS_QUERYLOG__ONEIN", "-1", "QueryLog:OneIn: '-1'")]
+    [InlineData("ANYCASTDNS_METRICS__ENABLED", "maybe", "Metrics:Enabled: 'maybe' is not true or false")]
+    public async Task Bad_telemetry_settings_are_one_line_naming_the_key(string variable, string value, string expected)
+    {
+        var result = await ExternalTool.RunAsync("dotnet", ["exec", AnycastDnsServer.DllPath, "serve", "--zones", RepositoryPaths.TestZones, "--listen", "127.0.0.1:0"],
+            RunTimeout, environment: new Dictionary<string, string?> { [variable] = value });
+        AssertOneLineError(result, expected);
+    }
+
     [Fact]
     public async Task Version_prints_the_version()
     {
