@@ -4,6 +4,7 @@ using AnycastDns.Authority;
 using AnycastDns.Protocol;
 using AnycastDns.Server;
 using AnycastDns.Server.Listeners;
+using AnycastDns.Server.Telemetry;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -39,8 +40,10 @@ public sealed class UdpFrontAllocationTests
         Assert.NotNull(zone);
         var responder = new Responder(new ZoneSet([zone]), new ResponderOptions { PopId = "pop-test" });
 
+        // Metrics on, as served by default: the per-thread query counting is part of the path measured.
+        var statistics = new QueryStatistics(new TelemetryOptions(), NullLoggerFactory.Instance);
         using var front = UdpFront.Bind(new ListenAddress(new IPEndPoint(IPAddress.Loopback, 0)), loops: 1, receiveBufferBytes: 0,
-            freeBind: false, responder, NullLogger.Instance);
+            freeBind: false, responder, statistics, NullLogger.Instance);
         front.Start();
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
         client.Connect(front.Address.EndPoint);
@@ -63,6 +66,8 @@ public sealed class UdpFrontAllocationTests
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         Assert.Equal(Measured, front.Queries - Warmup);
+        var counted = statistics.Sum()[(Transport.Udp, AddressFamily.InterNetwork)];
+        Assert.Equal(Warmup + Measured, counted.AsSpan(QueryStats.Queries, QueryStats.Truncated - QueryStats.Queries).ToArray().Sum());
         // Allowance for what the runtime and the test host allocate on other threads meanwhile (timers, the runner's
         // heartbeat): under one byte per query. A per-query allocation costs at least 24 bytes, i.e. 480,000 here.
         Assert.True(allocated < Measured, $"{allocated} bytes allocated over {Measured} answered queries");
