@@ -4,7 +4,8 @@
 # Installs, where missing, the real programs the tests run against (Debian 12 packages, as root):
 #   knot (knotd) and knot-dnssecutils (kzonecheck): the reference server and its zone checker
 #   nsd: the second reference server (with nsd-checkzone)
-#   knot-dnsutils (kdig), bind9-dnsutils (dig), ldnsutils (drill), python3-dnspython: clients nobody here wrote
+#   knot-dnsutils (kdig), bind9-dnsutils (dig, delv), ldnsutils (drill, ldns-signzone), python3-dnspython: clients nobody here wrote
+#   bind9-utils (dnssec-keygen, dnssec-signzone): keys and Opt-Out signing for the DNSSEC test zones
 #   iproute2 (ip): network namespaces for the lab tests
 #   bird2 (bird, birdc): the BGP speaker the lab tests drive, a PoP and its upstream router in namespaces
 #   prometheus (promtool) and python3-prometheus-client: check and parse the /metrics scrape independently
@@ -13,12 +14,12 @@ set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client)
+packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils bind9-utils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client)
 # A program each package must have put in place (the python3 ones are checked as packages only).
 declare -A program=(
     [knot]=/usr/sbin/knotd [knot-dnssecutils]=/usr/bin/kzonecheck [knot-dnsutils]=/usr/bin/kdig
-    [bind9-dnsutils]=/usr/bin/dig [nsd]=/usr/sbin/nsd [ldnsutils]=/usr/bin/drill [iproute2]=/usr/sbin/ip
-    [bird2]=/usr/sbin/bird [prometheus]=/usr/bin/promtool
+    [bind9-dnsutils]=/usr/bin/dig [bind9-utils]=/usr/bin/dnssec-signzone [nsd]=/usr/sbin/nsd [ldnsutils]=/usr/bin/drill
+    [iproute2]=/usr/sbin/ip [bird2]=/usr/sbin/bird [prometheus]=/usr/bin/promtool
 )
 
 installed() {

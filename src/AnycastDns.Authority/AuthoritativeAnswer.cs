@@ -14,6 +14,13 @@ internal static class AuthoritativeAnswer
 
     public static void Write(ref Response response, Zone zone, scoped ReadOnlySpan<byte> qname, RecordType qtype, bool minimalAny)
     {
+        Answer(ref response, zone, qname, qtype, minimalAny);
+        // RFC 4035 §3.1.3, RFC 5155 §7.2: the NSEC/NSEC3 proofs the answer gathered follow the rest of the authority section.
+        Denial.WriteProofs(ref response);
+    }
+
+    private static void Answer(ref Response response, Zone zone, scoped ReadOnlySpan<byte> qname, RecordType qtype, bool minimalAny)
+    {
         response.Header.Set(Header.AaBit, true);
         Span<byte> synthA = stackalloc byte[DnsName.MaxLength + 1];
         Span<byte> synthB = stackalloc byte[DnsName.MaxLength + 1];
@@ -32,13 +39,14 @@ internal static class AuthoritativeAnswer
             switch (match.Kind)
             {
                 case MatchKind.Referral:
-                    Referral(ref response, node);
+                    Referral(ref response, zone, node);
                     return;
 
                 case MatchKind.NxDomain:
                     // RFC 6604 §2.1: after a CNAME chain the RCODE still describes the last name.
                     response.Header.SetRcode((int)ResponseCode.NXDomain);
                     NegativeAnswer(ref response, zone);
+                    Denial.NxDomain(ref response, zone, current, node);
                     return;
 
                 case MatchKind.Dname:
@@ -58,11 +66,16 @@ internal static class AuthoritativeAnswer
             }
 
             // Exact match or wildcard synthesis (RFC 4592 §3.3.1): the owner is the name asked for.
+            bool wildcard = match.Kind == MatchKind.Wildcard;
             if (node.Cname is { } cname && qtype != RecordType.CNAME && qtype != RecordType.ANY)
             {
                 if (!response.Add(Section.Answer, current, cname))
                 {
                     return;
+                }
+                if (wildcard)
+                {
+                    Denial.WildcardAnswer(ref response, zone, current, node);
                 }
                 var target = RdataLayout.TargetName(RecordType.CNAME, cname.Rdata(0));
                 // RFC 1034 §3.6.2: follow the alias while it stays in this zone; stop at a loop (RFC 1034 §5.2.2).
@@ -74,35 +87,63 @@ internal static class AuthoritativeAnswer
                 continue;
             }
 
-            if (qtype == RecordType.ANY)
+            if (qtype == RecordType.ANY ? Any(ref response, node, current, minimalAny) : node.Get(qtype) is { } rrset && response.Add(Section.Answer, current, rrset))
             {
-                Any(ref response, zone, node, current, minimalAny);
+                if (wildcard)
+                {
+                    Denial.WildcardAnswer(ref response, zone, current, node);
+                }
                 return;
             }
-            if (node.Get(qtype) is { } rrset)
+            if (response.Truncated)
             {
-                response.Add(Section.Answer, current, rrset);
                 return;
             }
             // NODATA: the name exists (or an empty non-terminal does, RFC 4592 §2.2.2) without that type (RFC 2308 §2.2).
             NegativeAnswer(ref response, zone);
+            if (wildcard)
+            {
+                Denial.WildcardNoData(ref response, zone, current, node);
+            }
+            else
+            {
+                Denial.NoData(ref response, zone, current, node);
+            }
             return;
         }
     }
 
     /// <summary>RFC 1034 §4.3.2 step 3b: not our data; point at the child's name servers, AA off unless we already answered.</summary>
-    private static void Referral(ref Response response, ZoneNode cut)
+    private static void Referral(ref Response response, Zone zone, ZoneNode cut)
     {
         if (response.AnswerCount == 0)
         {
             response.Header.Set(Header.AaBit, false);
         }
-        response.Add(Section.Authority, cut.Name.Wire, cut.Get(RecordType.NS)!);
+        if (!response.Add(Section.Authority, cut.Name.Wire, cut.Get(RecordType.NS)!) || !response.Dnssec)
+        {
+            return;
+        }
+        // RFC 4035 §3.1.4: with DO, the signed DS RRset of a secure child, or the proof that there is none.
+        if (cut.Get(RecordType.DS) is { } ds)
+        {
+            response.Add(Section.Authority, cut.Name.Wire, ds);
+        }
+        else
+        {
+            Denial.NoDs(ref response, zone, cut);
+        }
     }
 
-    /// <summary>RFC 2308 §3: negative answers carry the SOA with TTL = min(SOA TTL, MINIMUM).</summary>
-    private static void NegativeAnswer(ref Response response, Zone zone) =>
-        response.AddRecord(Section.Authority, zone.Origin.Wire, RecordType.SOA, (ushort)RecordClass.IN, zone.NegativeTtl, zone.Soa.Rdata(0));
+    /// <summary>RFC 2308 §3: negative answers carry the SOA with TTL = min(SOA TTL, MINIMUM); with DO, its RRSIGs too (RFC 4035 §3.1.3).</summary>
+    private static void NegativeAnswer(ref Response response, Zone zone)
+    {
+        if (response.AddRecord(Section.Authority, zone.Origin.Wire, RecordType.SOA, (ushort)RecordClass.IN, zone.NegativeTtl, zone.Soa.Rdata(0))
+            && response.Dnssec && zone.Soa.Signatures is { } signatures)
+        {
+            response.AddSignatures(Section.Authority, zone.Origin.Wire, signatures, zone.NegativeTtl);
+        }
+    }
 
     /// <summary>
     /// RFC 6672 §3.2: the DNAME goes in the answer with a CNAME synthesised from it; a result longer than 255
@@ -134,7 +175,8 @@ internal static class AuthoritativeAnswer
     /// RFC 8482 §4.1: over UDP one RRset answers ANY, the one of the lowest type (so A before others, as Knot picks);
     /// over TCP all of them.
     /// </summary>
-    private static void Any(ref Response response, Zone zone, ZoneNode node, scoped ReadOnlySpan<byte> owner, bool minimal)
+    /// <returns>False when the node has no RRset to give, so the answer is NODATA.</returns>
+    private static bool Any(ref Response response, ZoneNode node, scoped ReadOnlySpan<byte> owner, bool minimal)
     {
         RRset? lowest = null;
         foreach (var rrset in node.RRsets)
@@ -149,21 +191,18 @@ internal static class AuthoritativeAnswer
             }
             else if (!response.Add(Section.Answer, owner, rrset))
             {
-                return;
+                return true;
             }
             else
             {
                 lowest = rrset;
             }
         }
-        if (lowest is null)
-        {
-            NegativeAnswer(ref response, zone);
-        }
-        else if (minimal)
+        if (lowest is not null && minimal)
         {
             response.Add(Section.Answer, owner, lowest);
         }
+        return lowest is not null;
     }
 
     private static bool IsInZone(ReadOnlySpan<byte> name, Zone zone)

@@ -34,6 +34,11 @@ internal static class Lookup
         // The common case first: one probe for the name itself. A node that is not occluded has no cut or DNAME
         // above it (ZoneBuilder marks every node below one), so it decides the answer alone.
         var exact = zone.Find(name);
+        // RFC 5155 §7.2.9: an NSEC3 owner is not a name of the zone; it is answered as if it did not exist.
+        if (exact is { IsNsec3Owner: true })
+        {
+            exact = null;
+        }
         if (exact is not null)
         {
             if (!exact.IsOccluded)
@@ -69,7 +74,7 @@ internal static class Lookup
         for (int labels = depth + 1; labels <= total; labels++)
         {
             var node = zone.Find(name[WireName.SkipLabels(name, total - labels)..]);
-            if (node is null)
+            if (node is null || node.IsNsec3Owner)
             {
                 return encloser.WildcardChild is { } wild ? new Match(MatchKind.Wildcard, wild) : new Match(MatchKind.NxDomain, encloser);
             }

@@ -140,6 +140,8 @@ public sealed class Responder
             // RFC 4035 §3.1.4.1: the DS RRset at a zone apex is the parent's; answer from the parent if we serve it.
             zone = zones.FindZone(q.Name[(q.Name[0] + 1)..]) ?? zone;
         }
+        // RFC 3225 §3, RFC 4035 §3.1: DNSSEC records only for a DO query, and only a signed zone has them.
+        r.Dnssec = q.DnssecOk && zone.IsSigned;
         bool minimalAny = _options.MinimalAnyOverUdp && transport == Transport.Udp;
         AuthoritativeAnswer.Write(ref r, zone, q.Name, q.Type, minimalAny);
         r.AddAdditionalAddresses();

@@ -21,6 +21,15 @@ internal ref struct Response
     public MessageWriter Writer;
     public Header Header;
     public bool Truncated;
+
+    /// <summary>
+    /// The query set DO and the zone is signed (RFC 3225 §3, RFC 4035 §3.1): RRsets go with their RRSIGs, and negative
+    /// and wildcard answers with the NSEC/NSEC3 records in <see cref="Proofs"/>.
+    /// </summary>
+    public bool Dnssec;
+
+    /// <summary>The NSEC/NSEC3 owners the answer needs as proof, written to the authority section at the end.</summary>
+    public DenialProofs Proofs;
     private int _answer;
     private int _authority;
     private int _additional;
@@ -53,7 +62,18 @@ internal ref struct Response
                 return Overflow(section);
             }
         }
-        Count(section, rrset.Count);
+        int signatures = 0;
+        // RFC 4035 §3.1.1: with DO, an RRset goes with its RRSIGs; when they do not fit, the RRset goes neither.
+        if (Dnssec && rrset.Signatures is { } covering)
+        {
+            if (!WriteSignatures(owner, covering, ttl: null))
+            {
+                Writer.Reset(mark);
+                return Overflow(section);
+            }
+            signatures = covering.Records.Length;
+        }
+        Count(section, rrset.Count + signatures);
         if (rrset.AdditionalTargets.Length > 0 && section != Section.Additional)
         {
             QueueAdditional(rrset);
@@ -73,6 +93,44 @@ internal ref struct Response
             return Overflow(section);
         }
         Count(section, 1);
+        return true;
+    }
+
+    /// <summary>
+    /// Adds the RRSIGs of a record that was written with a TTL of its own (the SOA of a negative answer, RFC 2308 §3),
+    /// with that TTL: a signature may not outlive the data it covers (RFC 4035 §3.1.3 asks for the SOA's RRSIGs).
+    /// </summary>
+    public bool AddSignatures(Section section, scoped ReadOnlySpan<byte> owner, CoveringSignatures covering, uint ttl)
+    {
+        if (Truncated)
+        {
+            return false;
+        }
+        if (!WriteSignatures(owner, covering, ttl))
+        {
+            return Overflow(section);
+        }
+        Count(section, covering.Records.Length);
+        return true;
+    }
+
+    /// <summary>Writes every RRSIG of <paramref name="covering"/> under <paramref name="owner"/>; all or none.</summary>
+    private bool WriteSignatures(scoped ReadOnlySpan<byte> owner, CoveringSignatures covering, uint? ttl)
+    {
+        var mark = Writer.Mark();
+        var rrsigs = covering.Rrsigs;
+        foreach (int i in covering.Records)
+        {
+            // RRSIG RDATA is never compressed (RFC 4034 §3.1.7), so the pre-encoded form is used as it is.
+            bool ok = ttl is { } t
+                ? Writer.WriteRecord(owner, RecordType.RRSIG, (ushort)RecordClass.IN, Math.Min(t, rrsigs.RecordTtl(i)), rrsigs.Rdata(i))
+                : Writer.WriteName(owner) && Writer.WriteBytes(rrsigs.Encoded(i));
+            if (!ok)
+            {
+                Writer.Reset(mark);
+                return false;
+            }
+        }
         return true;
     }
 

@@ -61,4 +61,7 @@ public sealed class RRset
     /// resolved at load so that additional-section processing (RFC 1034 §4.3.2 step 6) does no lookup.
     /// </summary>
     public ZoneNode[] AdditionalTargets { get; internal set; } = [];
+
+    /// <summary>The RRSIGs at this owner that cover this RRset (RFC 4034 §3), found at load; null when unsigned.</summary>
+    public CoveringSignatures? Signatures { get; internal set; }
 }

@@ -53,6 +53,15 @@ public sealed class Zone
 
     public int NodeCount => _nodes.Count;
 
+    /// <summary>True when the apex has a DNSKEY RRset and a signed SOA (RFC 4035 §2): DO queries then get RRSIGs and denial proofs.</summary>
+    public bool IsSigned { get; internal set; }
+
+    /// <summary>The NSEC chain in canonical order (RFC 4034 §4), when the zone denies with NSEC.</summary>
+    public NsecChain? Nsec { get; internal set; }
+
+    /// <summary>The NSEC3 chain the apex NSEC3PARAM names (RFC 5155 §4), when the zone denies with NSEC3.</summary>
+    public Nsec3Chain? Nsec3 { get; internal set; }
+
     /// <summary>
     /// The zone's identity: its RFC 8976 digest, scheme SIMPLE with SHA-384 (§3.3.1), computed once at load over every
     /// record except the apex ZONEMD RRset and its signatures. Two loads of the same data, however written, agree.

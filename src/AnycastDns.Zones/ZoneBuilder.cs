@@ -10,7 +10,7 @@ namespace AnycastDns.Zones;
 public static class ZoneBuilder
 {
     /// <summary>Builds the zone, or returns null and adds the reasons to <paramref name="diagnostics"/>.</summary>
-    public static Zone? Build(DnsName origin, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source)
+    public static Zone? Build(DnsName origin, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
         int errorsBefore = CountErrors(diagnostics);
         var owners = new Dictionary<DnsName, OwnerData>(DnsNameComparer.Instance);
@@ -107,6 +107,11 @@ public static class ZoneBuilder
         }
         ResolveAdditionalTargets(nodes);
         var zone = new Zone(origin, nodes, recordCount, source);
+        // DNSSEC: signatures per RRset, the NSEC/NSEC3 chains in order, and the checks of a signed zone.
+        if (!DnssecChecks.Prepare(zone, records, diagnostics, options ?? ZoneLoadOptions.Default))
+        {
+            return null;
+        }
         // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it.
         var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
         if (!ZonemdVerification.Verify(zone, zonemds, diagnostics, out var digest))

@@ -11,9 +11,10 @@ public sealed class ZoneCatalog
 {
     private readonly Dictionary<string, ZoneFileState> _files;
 
-    private ZoneCatalog(string folder, Dictionary<string, ZoneFileState> files)
+    private ZoneCatalog(string folder, Dictionary<string, ZoneFileState> files, ZoneLoadOptions options)
     {
         Folder = folder;
+        Options = options;
         _files = files;
         var served = new List<Zone>();
         var states = new List<ZoneFileState>(files.Values);
@@ -31,6 +32,9 @@ public sealed class ZoneCatalog
 
     public string Folder { get; }
 
+    /// <summary>The checks every load of this catalog runs (the signature-expiry window).</summary>
+    public ZoneLoadOptions Options { get; }
+
     /// <summary>Every zone file of the folder, in path order.</summary>
     public IReadOnlyList<ZoneFileState> Files { get; }
 
@@ -41,10 +45,11 @@ public sealed class ZoneCatalog
     public bool AllLoaded => Files.All(f => f.LastResult.Succeeded);
 
     /// <summary>Loads every zone file of <paramref name="folder"/>; throws <see cref="DirectoryNotFoundException"/> when it is missing.</summary>
-    public static ZoneCatalog Load(string folder) => Empty(folder).Reload(out _);
+    public static ZoneCatalog Load(string folder, ZoneLoadOptions? options = null) => Empty(folder, options).Reload(out _);
 
     /// <summary>A catalog of <paramref name="folder"/> with nothing loaded yet.</summary>
-    public static ZoneCatalog Empty(string folder) => new(folder, new Dictionary<string, ZoneFileState>(StringComparer.Ordinal));
+    public static ZoneCatalog Empty(string folder, ZoneLoadOptions? options = null) =>
+        new(folder, new Dictionary<string, ZoneFileState>(StringComparer.Ordinal), options ?? ZoneLoadOptions.Default);
 
     /// <summary>
     /// Reads the folder again: new files are loaded, removed files dropped, changed files (the zone file or any file it
@@ -67,7 +72,7 @@ public sealed class ZoneCatalog
             }
         }
         var loaded = new ZoneLoadResult[toLoad.Count];
-        Parallel.For(0, toLoad.Count, i => loaded[i] = ZoneLoader.LoadFile(toLoad[i]));
+        Parallel.For(0, toLoad.Count, i => loaded[i] = ZoneLoader.LoadFile(toLoad[i], Options));
 
         var list = new List<ZoneChange>();
         var next = new Dictionary<string, ZoneFileState>(StringComparer.Ordinal);
@@ -95,7 +100,7 @@ public sealed class ZoneCatalog
         }
         RefuseDuplicateOrigins(next, _files, list);
         changes = list;
-        return new ZoneCatalog(Folder, next);
+        return new ZoneCatalog(Folder, next, Options);
     }
 
     /// <summary>Two files naming the same origin (e.g. <c>example.com.zone</c> and <c>Example.COM.zone</c>): the later path does not serve.</summary>

@@ -251,11 +251,9 @@ public static class ZoneDigest
 
     /// <summary>
     /// Sorts a zone's nodes into the canonical order of their names (RFC 4034 §6.1) through sort keys that compare as
-    /// plain octet strings, which is several times faster than comparing names label by label for large zones. A key
-    /// holds the labels below the origin, rightmost first, lower-cased, each ended by 0x00; octets 0x00 and 0x01 inside
-    /// a label are escaped as 0x01 0x01 and 0x01 0x02, so 0x00 only ends labels. Then a shorter label sorts before
-    /// any it is a prefix of, and a name before the names below it, as §6.1 orders them. The first eight octets of
-    /// each key, as a number, settle most comparisons without touching the key array.
+    /// plain octet strings (<see cref="CanonicalNameKey"/>), which is several times faster than comparing names label by
+    /// label for large zones. The first eight octets of each key, as a number, settle most comparisons without touching
+    /// the key array.
     /// </summary>
     private sealed class CanonicalNameOrder(Zone zone) : IComparer<CanonicalNameOrder.Entry>
     {
@@ -274,30 +272,12 @@ public static class ZoneDigest
                 {
                     continue;
                 }
-                var name = node.Name;
                 int start = used;
-                for (int l = name.LabelCount - originLabels - 1; l >= 0; l--)
+                if (_keys.Length < used + CanonicalNameKey.MaxLength)
                 {
-                    var label = name.Label(l);
-                    if (_keys.Length < used + 2 * label.Length + 1)
-                    {
-                        Array.Resize(ref _keys, Math.Max(_keys.Length * 2, used + 2 * label.Length + 1));
-                    }
-                    foreach (byte octet in label)
-                    {
-                        byte lower = WireName.ToLower(octet);
-                        if (lower <= 1)
-                        {
-                            _keys[used++] = 1;
-                            _keys[used++] = (byte)(lower + 1);
-                        }
-                        else
-                        {
-                            _keys[used++] = lower;
-                        }
-                    }
-                    _keys[used++] = 0;
+                    Array.Resize(ref _keys, Math.Max(_keys.Length * 2, used + CanonicalNameKey.MaxLength));
                 }
+                used += CanonicalNameKey.Write(node.Name.Wire, originLabels, _keys.AsSpan(used));
                 ulong head = 0;
                 for (int i = 0; i < 8; i++)
                 {

@@ -66,17 +66,17 @@ public static class ZoneLoader
     }
 
     /// <summary>Loads one zone file, its origin taken from the file name.</summary>
-    public static ZoneLoadResult LoadFile(string path)
+    public static ZoneLoadResult LoadFile(string path, ZoneLoadOptions? options = null)
     {
         if (!TryOriginFromFileName(path, out var origin, out var error))
         {
             return new ZoneLoadResult(DnsName.Root, path, null, [new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error, error!)]);
         }
-        return LoadFile(path, origin);
+        return LoadFile(path, origin, options);
     }
 
     /// <summary>Loads one zone file with the given origin. Never throws for bad content: errors come back as diagnostics.</summary>
-    public static ZoneLoadResult LoadFile(string path, DnsName origin)
+    public static ZoneLoadResult LoadFile(string path, DnsName origin, ZoneLoadOptions? options = null)
     {
         var diagnostics = new List<ZoneDiagnostic>();
         ZoneFileResult parsed;
@@ -99,7 +99,7 @@ public static class ZoneLoader
         {
             return new ZoneLoadResult(origin, path, null, diagnostics) { Sources = parsed.Sources };
         }
-        var zone = ZoneBuilder.Build(origin, parsed.Records, diagnostics, path);
+        var zone = ZoneBuilder.Build(origin, parsed.Records, diagnostics, path, options);
         return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
     }
 
@@ -107,7 +107,7 @@ public static class ZoneLoader
     /// Loads every <c>*.zone</c> file in <paramref name="folder"/>, in parallel. Zones with errors are left out of the snapshot
     /// and reported in the results. Throws <see cref="DirectoryNotFoundException"/> when the folder does not exist.
     /// </summary>
-    public static ZoneFolderLoad LoadFolder(string folder)
+    public static ZoneFolderLoad LoadFolder(string folder, ZoneLoadOptions? options = null)
     {
         if (!Directory.Exists(folder))
         {
@@ -116,7 +116,7 @@ public static class ZoneLoader
         var files = Directory.GetFiles(folder, "*" + Extension);
         Array.Sort(files, StringComparer.Ordinal);
         var results = new ZoneLoadResult[files.Length];
-        Parallel.For(0, files.Length, i => results[i] = LoadFile(files[i]));
+        Parallel.For(0, files.Length, i => results[i] = LoadFile(files[i], options));
 
         var zones = new List<Zone>();
         var seen = new Dictionary<DnsName, string>(DnsNameComparer.Instance);

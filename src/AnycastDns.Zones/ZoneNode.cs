@@ -42,6 +42,12 @@ public sealed class ZoneNode
 
     public bool IsWildcard => Name.IsWildcard;
 
+    /// <summary>
+    /// True for the hashed owner of NSEC3 records: not a name of the zone's namespace (RFC 5155 §7.2.9), so lookups
+    /// pass over it; only the NSEC3 chain reaches it.
+    /// </summary>
+    public bool IsNsec3Owner { get; internal set; }
+
     public RRset? Get(RecordType type)
     {
         foreach (var rrset in _rrsets)

@@ -19,6 +19,8 @@ internal sealed class Engine
         Responder = new Responder(new ZoneSet(built), options ?? new ResponderOptions { PopId = "pop-test", VersionString = "AnycastDns test" });
     }
 
+    public Engine(Responder responder) => Responder = responder;
+
     public Responder Responder { get; }
 
     public static Zone BuildZone(string origin, string text)

@@ -54,6 +54,8 @@ public class ZeroAllocationTests
         Nsid,
         /// <summary>OPT with an empty edns-tcp-keepalive option (RFC 7828 §3.2.1), for TCP.</summary>
         Keepalive,
+        /// <summary>OPT with the DO bit (RFC 3225), no option: asked of the signed zones of tests/zones-dnssec.</summary>
+        Dnssec,
     }
 
     /// <summary>Each case: the question, and the shape of the answer, so that the count is taken on the path the case names.</summary>
@@ -71,6 +73,16 @@ public class ZeroAllocationTests
         { "exact, cut zone",     "www.parent.test.",            RecordType.A,   RecordClass.IN, EdnsKind.None,      Transport.Udp, ResponseCode.NoError,  1,  0,  0 },
         { "NXDOMAIN, cut zone",  "nothere.parent.test.",        RecordType.A,   RecordClass.IN, EdnsKind.None,      Transport.Udp, ResponseCode.NXDomain, 0,  1,  0 },
         { "CHAOS id.server",     "id.server.",                  RecordType.TXT, RecordClass.CH, EdnsKind.None,      Transport.Udp, ResponseCode.NoError,  1,  0,  0 },
+        // DO to signed zones (RRSIGs beside every RRset; NSEC/NSEC3 proofs hashed and searched on the stack).
+        { "DO positive",         "www.nsec.test.",              RecordType.A,   RecordClass.IN, EdnsKind.Dnssec,    Transport.Udp, ResponseCode.NoError,  2,  0,  1 },
+        { "DO NXDOMAIN NSEC",    "nothere.nsec.test.",          RecordType.A,   RecordClass.IN, EdnsKind.Dnssec,    Transport.Udp, ResponseCode.NXDomain, 0,  6,  1 },
+        { "DO NXDOMAIN NSEC3",   "nothere.nsec3.test.",         RecordType.A,   RecordClass.IN, EdnsKind.Dnssec,    Transport.Tcp, ResponseCode.NXDomain, 0,  8,  1 },
+        { "DO NXDOMAIN Opt-Out", "nothere.optout.test.",        RecordType.A,   RecordClass.IN, EdnsKind.Dnssec,    Transport.Tcp, ResponseCode.NXDomain, 0,  8,  1 },
+        { "DO NODATA NSEC3",     "www.nsec3.test.",             RecordType.TXT, RecordClass.IN, EdnsKind.Dnssec,    Transport.Udp, ResponseCode.NoError,  0,  4,  1 },
+        { "DO wildcard NSEC",    "host.wild.nsec.test.",        RecordType.A,   RecordClass.IN, EdnsKind.Dnssec,    Transport.Udp, ResponseCode.NoError,  2,  2,  1 },
+        { "DO wildcard NSEC3",   "host.wild.nsec3.test.",       RecordType.A,   RecordClass.IN, EdnsKind.Dnssec,    Transport.Udp, ResponseCode.NoError,  2,  2,  1 },
+        { "DO referral + DS",    "www.secure.nsec.test.",       RecordType.A,   RecordClass.IN, EdnsKind.Dnssec,    Transport.Udp, ResponseCode.NoError,  0,  3,  2 },
+        { "DO referral Opt-Out", "www.insecure.optout.test.",   RecordType.A,   RecordClass.IN, EdnsKind.Dnssec,    Transport.Udp, ResponseCode.NoError,  0,  5,  2 },
     };
 
     [Theory]
@@ -79,10 +91,13 @@ public class ZeroAllocationTests
         string @case, string name, RecordType type, RecordClass cls, EdnsKind ednsKind, Transport transport,
         ResponseCode rcode, int answers, int authority, int additional)
     {
-        var edns = ednsKind == EdnsKind.None ? null : new EdnsRecord();
-        edns?.Options.Add(new EdnsOption(ednsKind == EdnsKind.Nsid ? EdnsOptionCode.Nsid : EdnsOptionCode.TcpKeepalive, []));
+        var edns = ednsKind == EdnsKind.None ? null : new EdnsRecord { DnssecOk = ednsKind == EdnsKind.Dnssec };
+        if (ednsKind is EdnsKind.Nsid or EdnsKind.Keepalive)
+        {
+            edns!.Options.Add(new EdnsOption(ednsKind == EdnsKind.Nsid ? EdnsOptionCode.Nsid : EdnsOptionCode.TcpKeepalive, []));
+        }
         var query = DnsMessage.CreateQuery(DnsName.Parse(name), type, cls, 0x1234, edns).Encode();
-        var responder = SharedEngine.Responder;
+        var responder = ednsKind == EdnsKind.Dnssec ? new SignedEngineFixture().Engine.Responder : SharedEngine.Responder;
 
         int length = responder.Respond(query, _response, transport);
         var response = DnsMessage.Parse(_response.AsSpan(0, length));
@@ -92,7 +107,8 @@ public class ZeroAllocationTests
         // The OPT record counts in ARCOUNT but is kept apart from the parsed additional section.
         Assert.Equal(additional, response.Additional.Count + (response.Edns is null ? 0 : 1));
         // The option asked for comes back, so the OPT-writing path is the one counted.
-        Assert.Equal(ednsKind == EdnsKind.None ? 0 : 1, response.Edns?.Options.Count ?? 0);
+        Assert.Equal(ednsKind is EdnsKind.Nsid or EdnsKind.Keepalive ? 1 : 0, response.Edns?.Options.Count ?? 0);
+        Assert.False(response.Truncated);
 
         // Warm up: static constructors and first-call JIT work are one-off costs, not per-query allocation.
         for (int i = 0; i < 100; i++)

@@ -26,6 +26,12 @@ public static class RepositoryPaths
     /// </summary>
     public static string ZonemdZones => Path.Combine(Root, "tests", "zones-zonemd");
 
+    /// <summary>
+    /// tests/zones-dnssec: unsigned sources of the DNSSEC test zones (signed in the test setup, see <see cref="SignedZone"/>)
+    /// and their queries.txt.
+    /// </summary>
+    public static string DnssecZones => Path.Combine(Root, "tests", "zones-dnssec");
+
     /// <summary>zones: the example zones the README serves.</summary>
     public static string ExampleZones => Path.Combine(Root, "zones");
 

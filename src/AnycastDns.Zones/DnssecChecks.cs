@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using AnycastDns.Protocol;
+
+namespace AnycastDns.Zones;
+
+/// <summary>
+/// Readies a signed zone for serving and checks what would make it fail validation: each RRset learns the RRSIGs that
+/// cover it, the NSEC chain and the NSEC3 chain the NSEC3PARAM names are built in order, and signature times are
+/// compared with the clock. A zone without RRSIGs passes through untouched.
+/// </summary>
+internal static class DnssecChecks
+{
+    /// <summary>RFC 4034 §3.1: type covered (2), algorithm (1), labels (1), original TTL (4), then expiration and inception.</summary>
+    private const int ExpirationOffset = 8;
+
+    /// <summary>Prepares <paramref name="zone"/>; false when an error keeps it from being served.</summary>
+    public static bool Prepare(Zone zone, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options)
+    {
+        foreach (var node in zone.Nodes)
+        {
+            CoveringSignatures.Attach(node);
+        }
+        // RFC 4035 §2.1, §2.2: a signed zone publishes its DNSKEY RRset at the apex and signs its authoritative RRsets.
+        zone.IsSigned = zone.Soa.Signatures is not null && zone.Apex.Get(RecordType.DNSKEY) is not null;
+        zone.Nsec = NsecChain.Build(zone);
+
+        bool ok = true;
+        var nsec3param = zone.Apex.Get(RecordType.NSEC3PARAM);
+        zone.Nsec3 = Nsec3Chain.Build(zone, nsec3param is null ? default : nsec3param.Rdata(0));
+        if (nsec3param is not null)
+        {
+            ok = CheckNsec3Chain(zone, nsec3param, FirstLocation(records, RecordType.NSEC3PARAM, zone.Origin), diagnostics);
+        }
+        if (zone.IsSigned && zone.Nsec is null && zone.Nsec3 is null)
+        {
+            diagnostics.Add(new ZoneDiagnostic(FirstLocation(records, RecordType.SOA, zone.Origin), Severity.Warning,
+                $"{zone.Origin} is signed but has neither an NSEC chain nor an NSEC3 chain named by an NSEC3PARAM: negative answers carry no proof (RFC 4035 §3.1.3)"));
+        }
+        CheckSignatureTimes(records, diagnostics, options);
+        return ok;
+    }
+
+    /// <summary>RFC 5155 §4: the NSEC3PARAM tells the server which chain to answer from, so one must match it, apex included.</summary>
+    private static bool CheckNsec3Chain(Zone zone, RRset nsec3param, SourceLocation at, List<ZoneDiagnostic> diagnostics)
+    {
+        Nsec3Chain.TryReadParameters(nsec3param.Rdata(0), out byte algorithm, out ushort iterations, out var salt);
+        string parameters = $"hash algorithm {algorithm}, {iterations} iterations, salt {(salt.IsEmpty ? "-" : Convert.ToHexString(salt))}";
+        if (algorithm != Nsec3Chain.Sha1)
+        {
+            diagnostics.Add(new ZoneDiagnostic(at, Severity.Error, $"NSEC3PARAM hash algorithm {algorithm} is unknown; only 1 (SHA-1) is defined (RFC 5155 §11)"));
+            return false;
+        }
+        if (zone.Nsec3 is not { } chain)
+        {
+            diagnostics.Add(new ZoneDiagnostic(at, Severity.Error, $"NSEC3PARAM ({parameters}) matches no NSEC3 chain in the zone (RFC 5155 §4)"));
+            return false;
+        }
+        if (chain.MatchingName(zone.Origin.Wire) is null)
+        {
+            diagnostics.Add(new ZoneDiagnostic(at, Severity.Error, $"the NSEC3 chain of the NSEC3PARAM ({parameters}) has no NSEC3 for the apex {zone.Origin} (RFC 5155 §7.1)"));
+            return false;
+        }
+        if (iterations > 0 || !salt.IsEmpty)
+        {
+            diagnostics.Add(new ZoneDiagnostic(at, Severity.Warning,
+                $"NSEC3PARAM has {parameters}: RFC 9276 §3.1 asks for 0 extra iterations and no salt, and validators may treat many iterations as insecure (§3.2)"));
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// RFC 4034 §3.1.5 and RFC 4035 §5.3.1: outside [inception, expiration] a signature does not validate. Reported once
+    /// per kind and zone, at the record that is first to fail, with a count, because a zone has as many RRSIGs as RRsets.
+    /// </summary>
+    private static void CheckSignatureTimes(IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options)
+    {
+        var now = options.Clock.GetUtcNow();
+        uint nowSerial = (uint)now.ToUnixTimeSeconds();
+        uint windowSeconds = (uint)Math.Clamp(options.SignatureExpiryWarning.TotalSeconds, 0, int.MaxValue);
+        ZoneRecord? firstExpired = null, firstExpiring = null, firstFuture = null;
+        int expired = 0, expiring = 0, future = 0;
+        foreach (var record in records)
+        {
+            if (record.Type != RecordType.RRSIG || record.Rdata.Length < ExpirationOffset + 8)
+            {
+                continue;
+            }
+            // Serial-number arithmetic (RFC 1982, RFC 4034 §3.1.5): the 32-bit times wrap in 2106.
+            int untilExpiry = (int)(Expiration(record) - nowSerial);
+            int sinceInception = (int)(nowSerial - Inception(record));
+            if (untilExpiry < 0)
+            {
+                expired++;
+                firstExpired = Earlier(firstExpired, record);
+            }
+            else if ((uint)untilExpiry <= windowSeconds)
+            {
+                expiring++;
+                firstExpiring = Earlier(firstExpiring, record);
+            }
+            if (sinceInception < 0)
+            {
+                future++;
+                firstFuture ??= record;
+            }
+        }
+        if (firstExpired is not null)
+        {
+            diagnostics.Add(new ZoneDiagnostic(firstExpired.Location, Severity.Warning,
+                $"{Count(expired)} expired; the first, over {Covered(firstExpired)}, at {Time(Expiration(firstExpired))}: validators reject them (RFC 4035 §5.3.1)"));
+        }
+        if (firstExpiring is not null)
+        {
+            diagnostics.Add(new ZoneDiagnostic(firstExpiring.Location, Severity.Warning,
+                $"{Count(expiring)} expire within {options.SignatureExpiryWarning.TotalDays.ToString("0.##", CultureInfo.InvariantCulture)} days; the first, over {Covered(firstExpiring)}, at {Time(Expiration(firstExpiring))}: re-sign the zone"));
+        }
+        if (firstFuture is not null)
+        {
+            diagnostics.Add(new ZoneDiagnostic(firstFuture.Location, Severity.Warning,
+                $"{Count(future)} not valid yet (inception {Time(Inception(firstFuture))}, over {Covered(firstFuture)}): validators reject them until then (RFC 4035 §5.3.1)"));
+        }
+
+        ZoneRecord Earlier(ZoneRecord? first, ZoneRecord candidate) =>
+            first is null || (int)(Expiration(candidate) - Expiration(first)) < 0 ? candidate : first;
+    }
+
+    private static uint Expiration(ZoneRecord rrsig) => BinaryPrimitives.ReadUInt32BigEndian(rrsig.Rdata.AsSpan(ExpirationOffset));
+
+    private static uint Inception(ZoneRecord rrsig) => BinaryPrimitives.ReadUInt32BigEndian(rrsig.Rdata.AsSpan(ExpirationOffset + 4));
+
+    private static string Count(int n) => n == 1 ? "1 RRSIG" : $"{n} RRSIGs";
+
+    private static string Covered(ZoneRecord rrsig) => $"{rrsig.Owner} {RecordTypeNames.ToText(CoveringSignatures.TypeCovered(rrsig.Rdata))}";
+
+    private static string Time(uint seconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(seconds).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    private static SourceLocation FirstLocation(IReadOnlyList<ZoneRecord> records, RecordType type, DnsName owner)
+    {
+        foreach (var record in records)
+        {
+            if (record.Type == type && record.Owner.Equals(owner))
+            {
+                return record.Location;
+            }
+        }
+        return records.Count > 0 ? records[0].Location : new SourceLocation("", 1, 1);
+    }
+}
