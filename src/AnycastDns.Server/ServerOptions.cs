@@ -1,5 +1,6 @@
 using System.Globalization;
 using AnycastDns.Authority;
+using AnycastDns.Zones;
 using Microsoft.Extensions.Configuration;
 
 namespace AnycastDns.Server;
@@ -77,6 +78,10 @@ public sealed class ServerOptions
     /// <summary>Keys <c>Metrics:Enabled</c>, <c>Logging:Format</c>, <c>QueryLog:OneIn</c> and the <c>OTEL_EXPORTER_OTLP_*</c> variables.</summary>
     public Telemetry.TelemetryOptions Telemetry { get; init; } = new();
 
+    /// <summary>Key <c>Dnssec:SignatureExpiryWarningDays</c>: an RRSIG expiring within this many days of a zone load is a
+    /// warning on /zones (an expired one always is).</summary>
+    public TimeSpan SignatureExpiryWarning { get; init; } = ZoneLoadOptions.Default.SignatureExpiryWarning;
+
     public ResponderOptions ToResponderOptions() => new()
     {
         PopId = PopId,
@@ -131,6 +136,7 @@ public sealed class ServerOptions
             TcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections),
             WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),
             ReloadDebounce = TimeSpan.FromMilliseconds(Int(configuration, "Reload:DebounceMilliseconds", 0, 60_000, (int)defaults.ReloadDebounce.TotalMilliseconds)),
+            SignatureExpiryWarning = TimeSpan.FromDays(Double(configuration, "Dnssec:SignatureExpiryWarningDays", 0, 365, defaults.SignatureExpiryWarning.TotalDays)),
             TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),
             Telemetry = AnycastDns.Server.Telemetry.TelemetryOptions.FromConfiguration(configuration),
         };

@@ -52,7 +52,7 @@ public sealed class ZoneReloader : IDisposable
             throw new ConfigurationException($"zones folder '{_options.Zones}' does not exist");
         }
         using var activity = ServerActivities.StartZoneLoad(initial: true, "start", _options.Zones);
-        var catalog = ZoneCatalog.Empty(_options.Zones).Reload(out var changes);
+        var catalog = ZoneCatalog.Empty(_options.Zones, new ZoneLoadOptions { SignatureExpiryWarning = _options.SignatureExpiryWarning }).Reload(out var changes);
         Publish(catalog, changes);
         ServerActivities.ZonesLoaded(activity, changes);
         if (catalog.ZoneSet.Count == 0)

@@ -31,10 +31,11 @@ public sealed record SignedZone(string Origin, string Path, string TrustAnchor)
     /// <summary>
     /// Signs <paramref name="zoneText"/> (the zone <paramref name="origin"/>) with a fresh ECDSA P-256 KSK and ZSK
     /// (algorithm 13) made in <paramref name="directory"/>, and writes <c>&lt;origin&gt;zone</c> there. Keys are made per
-    /// run, so no private key lives in the repository. <paramref name="expiration"/> sets the RRSIG expiration
-    /// (ldns-signzone only; default four weeks from now).
+    /// run, so no private key lives in the repository. <paramref name="inception"/> and <paramref name="expiration"/> set
+    /// the RRSIG validity (ldns-signzone only; by default from now to four weeks from now).
     /// </summary>
-    public static async Task<SignedZone> SignAsync(string origin, string zoneText, DenialKind denial, string directory, DateTimeOffset? expiration = null)
+    public static async Task<SignedZone> SignAsync(string origin, string zoneText, DenialKind denial, string directory,
+        DateTimeOffset? expiration = null, DateTimeOffset? inception = null)
     {
         ArgumentNullException.ThrowIfNull(origin);
         ExternalTool.RequireInstalled(KeygenPath, "bind9-utils");
@@ -62,6 +63,10 @@ public sealed record SignedZone(string Origin, string Path, string TrustAnchor)
             if (expiration is { } until)
             {
                 arguments.AddRange(["-e", until.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)]);
+            }
+            if (inception is { } from)
+            {
+                arguments.AddRange(["-i", from.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)]);
             }
             if (denial == DenialKind.Nsec3)
             {
