@@ -20,23 +20,22 @@ internal static class Denial
             return;
         }
         Span<byte> wildcard = stackalloc byte[DnsName.MaxLength + 2];
-        bool hasWildcard = WildcardOf(closestEncloser, wildcard, out int wildcardLength);
         if (zone.Nsec3 is { } nsec3)
         {
             // RFC 5155 §7.2.2: the closest encloser proof, and the NSEC3 covering the wildcard at the closest encloser.
-            ClosestEncloserProof(ref response, nsec3, qname, closestEncloser);
-            if (hasWildcard)
+            int encloserAt = EncloserProof(ref response, zone, nsec3, qname, WireName.CountLabels(qname) - closestEncloser.Name.LabelCount);
+            if (encloserAt >= 0 && WildcardOf(qname[encloserAt..], wildcard, out int length))
             {
-                response.Proofs.Add(nsec3.CoveringName(wildcard[..wildcardLength]));
+                response.Proofs.Add(nsec3.CoveringName(wildcard[..length]));
             }
         }
         else if (zone.Nsec is { } nsec)
         {
             // RFC 4035 §3.1.3.2: an NSEC covering the name, and one covering the wildcard at the closest encloser.
             response.Proofs.Add(nsec.Covering(qname));
-            if (hasWildcard)
+            if (WildcardOf(closestEncloser.Name.Wire, wildcard, out int length))
             {
-                response.Proofs.Add(nsec.Covering(wildcard[..wildcardLength]));
+                response.Proofs.Add(nsec.Covering(wildcard[..length]));
             }
         }
     }
@@ -52,14 +51,7 @@ internal static class Denial
         {
             // RFC 5155 §7.2.3: the NSEC3 matching the name. An empty non-terminal or delegation left out of an Opt-Out
             // chain has none: then the closest provable encloser proof (RFC 5155 §7.2.4).
-            if (nsec3.MatchingName(qname) is { } matching)
-            {
-                response.Proofs.Add(matching);
-            }
-            else
-            {
-                ClosestProvableEncloserProof(ref response, zone, nsec3, qname);
-            }
+            EncloserProof(ref response, zone, nsec3, qname, 0);
         }
         else if (zone.Nsec is { } nsec)
         {
@@ -101,7 +93,7 @@ internal static class Denial
         if (zone.Nsec3 is { } nsec3)
         {
             // RFC 5155 §7.2.5: the closest encloser proof, and the NSEC3 matching the wildcard.
-            ClosestEncloserProof(ref response, nsec3, qname, wildcard.Parent!);
+            EncloserProof(ref response, zone, nsec3, qname, WireName.CountLabels(qname) - wildcard.Parent!.Name.LabelCount);
             if (nsec3.MatchingName(wildcard.Name.Wire) is { } matching)
             {
                 response.Proofs.Add(matching);
@@ -129,14 +121,7 @@ internal static class Denial
         {
             // RFC 5155 §7.2.7: the NSEC3 matching the cut; without one (Opt-Out), the closest provable encloser proof,
             // whose next closer NSEC3 has the Opt-Out flag.
-            if (nsec3.MatchingName(cut.Name.Wire) is { } matching)
-            {
-                response.Proofs.Add(matching);
-            }
-            else
-            {
-                ClosestProvableEncloserProof(ref response, zone, nsec3, cut.Name.Wire);
-            }
+            EncloserProof(ref response, zone, nsec3, cut.Name.Wire, 0);
         }
         else if (cut.Get(RecordType.NSEC) is not null)
         {
@@ -160,26 +145,17 @@ internal static class Denial
     }
 
     /// <summary>
-    /// RFC 5155 §7.2.1: the NSEC3 matching the closest encloser, and the one covering the next closer name (the
-    /// closest encloser with one more label of <paramref name="qname"/>).
+    /// RFC 5155 §7.2.1: the NSEC3 matching the closest encloser (the suffix of <paramref name="name"/> without its first
+    /// <paramref name="strip"/> labels) and the one covering the next closer name, one label longer. An encloser left out
+    /// of an Opt-Out chain (an empty non-terminal above unsigned delegations only, RFC 5155 §7.1) has no NSEC3: then the
+    /// nearest ancestor that has one is proven instead, the closest provable encloser. With <paramref name="strip"/> 0
+    /// and a name that has its own NSEC3, that record alone is the proof (RFC 5155 §7.2.3, §7.2.7).
     /// </summary>
-    private static void ClosestEncloserProof(ref Response response, Nsec3Chain nsec3, scoped ReadOnlySpan<byte> qname, ZoneNode closestEncloser)
-    {
-        if (nsec3.MatchingName(closestEncloser.Name.Wire) is { } matching)
-        {
-            response.Proofs.Add(matching);
-        }
-        response.Proofs.Add(nsec3.CoveringName(NextCloser(qname, closestEncloser)));
-    }
-
-    /// <summary>
-    /// RFC 5155 §7.2.1 for a name that may have no NSEC3 of its own (Opt-Out): the nearest ancestor that has one, and the
-    /// NSEC3 covering the next closer name below it. When the name itself matches, that NSEC3 alone is the proof.
-    /// </summary>
-    private static void ClosestProvableEncloserProof(ref Response response, Zone zone, Nsec3Chain nsec3, scoped ReadOnlySpan<byte> name)
+    /// <returns>The offset in <paramref name="name"/> of the encloser proven, or -1.</returns>
+    private static int EncloserProof(ref Response response, Zone zone, Nsec3Chain nsec3, scoped ReadOnlySpan<byte> name, int strip)
     {
         int labels = WireName.CountLabels(name);
-        for (int strip = 0; labels - strip >= zone.Origin.LabelCount; strip++)
+        for (; labels - strip >= zone.Origin.LabelCount; strip++)
         {
             int at = WireName.SkipLabels(name, strip);
             if (nsec3.MatchingName(name[at..]) is { } matching)
@@ -189,19 +165,19 @@ internal static class Denial
                 {
                     response.Proofs.Add(nsec3.CoveringName(name[WireName.SkipLabels(name, strip - 1)..]));
                 }
-                return;
+                return at;
             }
         }
+        return -1;
     }
 
     /// <summary>The suffix of <paramref name="qname"/> one label longer than <paramref name="closestEncloser"/> (RFC 5155 §1.3).</summary>
     private static ReadOnlySpan<byte> NextCloser(ReadOnlySpan<byte> qname, ZoneNode closestEncloser) =>
         qname[WireName.SkipLabels(qname, WireName.CountLabels(qname) - closestEncloser.Name.LabelCount - 1)..];
 
-    /// <summary>Writes "*." + the encloser's name (RFC 4592 §2.1.1); false when that would pass 255 octets.</summary>
-    private static bool WildcardOf(ZoneNode encloser, Span<byte> buffer, out int length)
+    /// <summary>Writes "*." + <paramref name="name"/> (RFC 4592 §2.1.1); false when that would pass 255 octets.</summary>
+    private static bool WildcardOf(scoped ReadOnlySpan<byte> name, Span<byte> buffer, out int length)
     {
-        var name = encloser.Name.Wire;
         length = name.Length + 2;
         if (length > DnsName.MaxLength)
         {
