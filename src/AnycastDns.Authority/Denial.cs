@@ -192,7 +192,8 @@ internal static class Denial
 
 /// <summary>
 /// The owners of the NSEC/NSEC3 records an answer needs, each once: a CNAME chain may pass several wildcards, and one
-/// NSEC often proves two things (RFC 4035 §3.1.3: a record is not repeated). Fixed capacity, on the stack.
+/// record often proves two things (the NSEC covering a name may also cover its wildcard), yet goes in the message once.
+/// Fixed capacity, held in the response on the stack.
 /// </summary>
 internal struct DenialProofs
 {
