@@ -14,6 +14,7 @@ namespace AnycastDns.Server.Tests.Listeners;
 /// The receive → answer → send path of <see cref="UdpFront"/> allocates nothing: real datagrams over loopback,
 /// counted with the process-wide allocation counter, which sees the receive thread as well as this one.
 /// </summary>
+[Collection(AllocationCounting.Name)]
 public sealed class UdpFrontAllocationTests
 {
     private const string ZoneText = """
@@ -28,7 +29,11 @@ public sealed class UdpFrontAllocationTests
         """;
 
     private const int Warmup = 3_000;
-    private const int Measured = 20_000;
+
+    /// <summary>Queries per measured window, and windows: the quietest window decides (see below).</summary>
+    private const int Window = 5_000;
+    private const int Windows = 6;
+    private const int Measured = Window * Windows;
 
     [Fact]
     public void Answering_udp_queries_allocates_nothing_per_query()
@@ -61,16 +66,21 @@ public sealed class UdpFrontAllocationTests
         var reply = new byte[4096];
 
         RoundTrips(client, queries, reply, Warmup);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        RoundTrips(client, queries, reply, Measured);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        // The counter is process-wide: the runtime and the test host allocate on other threads now and then (timers,
+        // tiering, the runner). Those come in bursts; an allocation per query shows in every window, at least 24 bytes
+        // a query. So the quietest window must be under one byte per query.
+        long quietest = long.MaxValue;
+        for (int w = 0; w < Windows; w++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            RoundTrips(client, queries, reply, Window);
+            quietest = Math.Min(quietest, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
 
         Assert.Equal(Measured, front.Queries - Warmup);
         var counted = statistics.Sum()[(Transport.Udp, AddressFamily.InterNetwork)];
         Assert.Equal(Warmup + Measured, counted.AsSpan(QueryStats.Queries, QueryStats.Truncated - QueryStats.Queries).ToArray().Sum());
-        // Allowance for what the runtime and the test host allocate on other threads meanwhile (timers, the runner's
-        // heartbeat): under one byte per query. A per-query allocation costs at least 24 bytes, i.e. 480,000 here.
-        Assert.True(allocated < Measured, $"{allocated} bytes allocated over {Measured} answered queries");
+        Assert.True(quietest < Window, $"{quietest} bytes allocated over {Window} answered queries in the quietest of {Windows} windows");
     }
 
     private static void RoundTrips(Socket client, byte[][] queries, byte[] reply, int count)
@@ -84,4 +94,14 @@ public sealed class UdpFrontAllocationTests
             Assert.True(length >= 12 && reply[0] == query[0] && reply[1] == query[1] && (reply[2] & 0x80) != 0, "not the reply to the query sent");
         }
     }
+}
+
+/// <summary>
+/// Tests that count the process's allocated bytes run alone: any test class running beside them would allocate into
+/// the same counter.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationCounting
+{
+    public const string Name = "allocation counting (runs alone)";
 }
