@@ -11,7 +11,8 @@ namespace AnycastDns.Server.Anycast;
 /// this PoP, and the SOA of each zone must come back authoritative with the serial loaded. RFC 4786 §4.3: a node
 /// must answer correctly before it attracts traffic.
 /// </summary>
-public sealed class SelfCheck(ServerOptions options)
+/// <param name="tcpRefused">Connections the server has turned away at its TCP limit so far (null: not known).</param>
+public sealed class SelfCheck(ServerOptions options, Func<long>? tcpRefused = null)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
 
@@ -31,6 +32,7 @@ public sealed class SelfCheck(ServerOptions options)
             foreach (bool tcp in new[] { false, true })
             {
                 string transport = tcp ? "tcp" : "udp";
+                long refusedBefore = tcpRefused?.Invoke() ?? 0;
                 try
                 {
                     var id = await DnsProbe.QueryAsync(address.EndPoint, Query("id.server.", RecordType.TXT, RecordClass.CH), tcp, Timeout, cancel).ConfigureAwait(false);
@@ -52,6 +54,13 @@ public sealed class SelfCheck(ServerOptions options)
                             return $"{address}/{transport}: SOA of {zone.Origin} did not come back authoritative with serial {zone.Serial} ({soa.ResponseCode})";
                         }
                     }
+                }
+                catch (System.Net.Sockets.SocketException) when (tcp && tcpRefused?.Invoke() > refusedBefore)
+                {
+                    // Every TCP slot is taken (load, or a connection flood) and ours was turned away like any client's.
+                    // That is the server shedding load as configured (RFC 7766 §6.2.2), not failing: withdrawing the
+                    // PoP for it would push the same load onto the next one.
+                    continue;
                 }
                 catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or DnsFormatException)
                 {

@@ -144,4 +144,28 @@ public sealed class AnycastStateTests : IDisposable
         Assert.Contains(socket, state, StringComparison.Ordinal);
         Assert.False(server.HasExited);
     }
+
+    [Fact]
+    public async Task A_full_tcp_table_is_load_not_failure_and_the_pop_stays_announced()
+    {
+        File.Copy(Path.Combine(RepositoryPaths.ExampleZones, "example.com.zone"), Path.Combine(_folder, "example.com.zone"));
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var server = await AnycastDnsServer.StartAsync(_folder,
+            ["--http", $"127.0.0.1:{http}", "--tcp-max-connections", "1", "--tcp-idle-timeout", "60"], ["127.0.0.1"]);
+        await WaitForReady(http, HttpStatusCode.OK);
+
+        // One client holds the only slot, so the periodic self-check's TCP probe is turned away like any other client.
+        using var holder = await TcpDnsConnection.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(5));
+        var answer = await holder.QueryAsync(DnsMessage.CreateQuery(DnsName.Parse("www.example.com."), RecordType.A, id: 1), TimeSpan.FromSeconds(5));
+        Assert.Equal(ResponseCode.NoError, answer.ResponseCode);
+
+        // The periodic self-check runs every 5 s: watch for 8.
+        for (int i = 0; i < 16; i++)
+        {
+            await Task.Delay(500);
+            var (code, body) = await Get(http, "/readyz");
+            Assert.True(code == HttpStatusCode.OK, $"withdrawn while only busy: {(int)code} {body}");
+        }
+        Assert.DoesNotContain("-> Unhealthy", server.Log, StringComparison.Ordinal);
+    }
 }
