@@ -18,15 +18,17 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
 
     public static readonly DnsName Root = new([0]);
 
+    // A zone holds one DnsName per owner, millions of them: the wire octets, the hash and the label count are all a
+    // name keeps (32 octets of object and its array). Label offsets are found by walking the length octets when needed.
     private readonly byte[] _wire;
-    private readonly byte[] _labelOffsets;
     private readonly int _hash;
+    private readonly byte _labelCount;
 
     private DnsName(byte[] wire)
     {
         _wire = wire;
-        _labelOffsets = WireName.LabelOffsets(wire);
         _hash = WireName.Hash(wire);
+        _labelCount = (byte)WireName.CountLabels(wire);
     }
 
     /// <summary>Uncompressed wire form, terminated by the root label, original case.</summary>
@@ -36,7 +38,7 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     public int Length => _wire.Length;
 
     /// <summary>Labels, not counting the root (so the root has 0).</summary>
-    public int LabelCount => _labelOffsets.Length;
+    public int LabelCount => _labelCount;
 
     public bool IsRoot => _wire.Length == 1;
 
@@ -46,7 +48,8 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     /// <summary>The label at <paramref name="index"/>, 0 being the leftmost.</summary>
     public ReadOnlySpan<byte> Label(int index)
     {
-        int at = _labelOffsets[index];
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_labelCount, nameof(index));
+        int at = WireName.SkipLabels(_wire, index);
         return _wire.AsSpan(at + 1, _wire[at]);
     }
 
@@ -205,7 +208,7 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     {
         if (count == 0) return this;
         if (count >= LabelCount) return Root;
-        return new DnsName(_wire.AsSpan(_labelOffsets[count]).ToArray());
+        return new DnsName(_wire.AsSpan(WireName.SkipLabels(_wire, count)).ToArray());
     }
 
     /// <summary>The immediate parent; the root's parent is the root.</summary>
@@ -233,9 +236,8 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     {
         int extra = LabelCount - ancestor.LabelCount;
         if (extra < 0) return false;
-        // Skipping every label (the ancestor is the root) leaves the root octet, which no label offset points at.
-        int at = extra == 0 ? 0 : extra == LabelCount ? _wire.Length - 1 : _labelOffsets[extra];
-        return WireName.EqualsIgnoreCase(_wire.AsSpan(at), ancestor._wire);
+        // Skipping every label (the ancestor is the root) stops at the root octet.
+        return WireName.EqualsIgnoreCase(_wire.AsSpan(WireName.SkipLabels(_wire, extra)), ancestor._wire);
     }
 
     /// <summary>A copy with every ASCII letter lower-cased (RFC 4034 §6.2).</summary>
@@ -257,10 +259,15 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     public int CompareTo(DnsName? other)
     {
         if (other is null) return 1;
+        // Labels compare from the right; their offsets are found once, not walked to for each label.
+        Span<byte> mine = stackalloc byte[MaxLength / 2 + 1];
+        Span<byte> theirs = stackalloc byte[MaxLength / 2 + 1];
+        WireName.LabelOffsets(_wire, mine);
+        WireName.LabelOffsets(other._wire, theirs);
         int a = LabelCount - 1, b = other.LabelCount - 1;
         while (a >= 0 && b >= 0)
         {
-            int c = WireName.CompareLabels(Label(a), other.Label(b));
+            int c = WireName.CompareLabels(_wire.AsSpan(mine[a] + 1, _wire[mine[a]]), other._wire.AsSpan(theirs[b] + 1, other._wire[theirs[b]]));
             if (c != 0) return c;
             a--;
             b--;
@@ -307,17 +314,15 @@ public static class WireName
         }
     }
 
-    internal static byte[] LabelOffsets(ReadOnlySpan<byte> wire)
+    /// <summary>Writes where each label of a valid wire name starts (at most 127 labels fit in 255 octets).</summary>
+    internal static void LabelOffsets(ReadOnlySpan<byte> wire, Span<byte> offsets)
     {
-        int count = CountLabels(wire);
-        var offsets = new byte[count];
         int pos = 0;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; wire[pos] != 0; i++)
         {
             offsets[i] = (byte)pos;
             pos += wire[pos] + 1;
         }
-        return offsets;
     }
 
     /// <summary>Labels in a wire name, the root not counted.</summary>

@@ -16,6 +16,7 @@ public static class ZoneBuilder
         var owners = new Dictionary<DnsName, OwnerData>(DnsNameComparer.Instance);
         var zoneStart = new SourceLocation(source, 1, 1);
 
+        OwnerData? previous = null;
         foreach (var record in records)
         {
             if (!record.Owner.IsSubdomainOf(origin))
@@ -34,12 +35,15 @@ public static class ZoneBuilder
                 Error(diagnostics, record.Location, $"{RecordTypeNames.ToText(record.Type)} is a meta-type and cannot appear in a zone (RFC 6895 §3.1)");
                 continue;
             }
-            if (!owners.TryGetValue(record.Owner, out var owner))
+            // The reader hands consecutive records of one owner the same DnsName: no need to hash it again.
+            var owner = previous is not null && ReferenceEquals(previous.Name, record.Owner) ? previous : null;
+            if (owner is null && !owners.TryGetValue(record.Owner, out owner))
             {
                 owner = new OwnerData(record.Owner);
                 owners.Add(record.Owner, owner);
             }
             owner.Add(record, diagnostics);
+            previous = owner;
         }
 
         if (!owners.TryGetValue(origin, out var apexData) || apexData.Find(RecordType.SOA) is not { } soa)
@@ -56,41 +60,47 @@ public static class ZoneBuilder
             Error(diagnostics, soa.Records[0].Location, $"no NS records at the zone apex {origin}");
         }
 
-        // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2).
-        var nodes = new Dictionary<DnsName, ZoneNode>(owners.Count * 2, DnsNameComparer.Instance);
+        // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2). They are found
+        // first, so that the node table is made once at its final size; names are probed as wire suffixes, and only
+        // the missing ones become DnsNames.
+        var ownerLookup = owners.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var emptyNonTerminals = new HashSet<DnsName>(DnsNameComparer.Instance);
+        var emptyLookup = emptyNonTerminals.GetAlternateLookup<ReadOnlySpan<byte>>();
         foreach (var owner in owners.Values)
         {
-            nodes[owner.Name] = new ZoneNode(owner.Name, []);
-        }
-        foreach (var owner in owners.Values)
-        {
-            var name = owner.Name;
-            while (name.LabelCount > origin.LabelCount)
+            var wire = owner.Name.Wire;
+            for (int labels = owner.Name.LabelCount; labels > origin.LabelCount; labels--)
             {
-                name = name.Parent();
-                if (nodes.ContainsKey(name))
+                wire = wire[(wire[0] + 1)..];
+                if (ownerLookup.ContainsKey(wire) || !emptyLookup.Add(wire))
                 {
                     break;
                 }
-                nodes.Add(name, new ZoneNode(name, []));
             }
         }
+        var nodes = new Dictionary<DnsName, ZoneNode>(owners.Count + emptyNonTerminals.Count, DnsNameComparer.Instance);
         int recordCount = 0;
         foreach (var owner in owners.Values)
         {
             var rrsets = owner.ToRRsets(diagnostics);
-            nodes[owner.Name].SetRRsets(rrsets);
+            nodes.Add(owner.Name, new ZoneNode(owner.Name, rrsets));
             foreach (var rrset in rrsets)
             {
                 recordCount += rrset.Count;
             }
         }
+        foreach (var name in emptyNonTerminals)
+        {
+            nodes.Add(name, new ZoneNode(name, []));
+        }
+        var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
         foreach (var node in nodes.Values)
         {
             node.IsApex = node.Name.LabelCount == origin.LabelCount;
             if (!node.IsApex)
             {
-                node.Parent = nodes[node.Name.Parent()];
+                var wire = node.Name.Wire;
+                node.Parent = nodeLookup[wire[(wire[0] + 1)..]];
                 if (node.IsWildcard)
                 {
                     node.Parent.WildcardChild = node;
@@ -307,7 +317,7 @@ public static class ZoneBuilder
     {
         public DnsName Name { get; } = name;
 
-        public List<RRsetData> Sets { get; } = [];
+        public List<RRsetData> Sets { get; } = new(2);
 
         public SourceLocation FirstLocation => Sets[0].Records[0].Location;
 
@@ -344,21 +354,54 @@ public static class ZoneBuilder
 
     private sealed class RRsetData(RecordType type)
     {
-        private readonly HashSet<byte[]> _seen = new(CanonicalRdataComparer.ForType(type));
+        // Up to this many records, duplicates are looked for one by one; a set is only worth it for larger RRsets.
+        private const int LinearSearchLimit = 8;
+
+        private HashSet<byte[]>? _seen;
 
         public RecordType Type { get; } = type;
 
-        public List<ZoneRecord> Records { get; } = [];
+        // Most RRsets of a large zone hold one record.
+        public List<ZoneRecord> Records { get; } = new(1);
 
         public void Add(ZoneRecord record, List<ZoneDiagnostic> diagnostics)
         {
             // RFC 2181 §5: an RRset holds each RR once; duplicates are dropped like BIND and Knot do.
-            if (!_seen.Add(record.Rdata))
+            if (IsDuplicate(record.Rdata))
             {
                 diagnostics.Add(new ZoneDiagnostic(record.Location, Severity.Warning, $"duplicate {RecordTypeNames.ToText(record.Type)} record at {record.Owner} dropped"));
                 return;
             }
             Records.Add(record);
+        }
+
+        private bool IsDuplicate(byte[] rdata)
+        {
+            if (Records.Count == 0)
+            {
+                return false;
+            }
+            var comparer = CanonicalRdataComparer.ForType(Type);
+            if (_seen is null && Records.Count < LinearSearchLimit)
+            {
+                foreach (var r in Records)
+                {
+                    if (comparer.Equals(r.Rdata, rdata))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            if (_seen is null)
+            {
+                _seen = new HashSet<byte[]>(Records.Count * 2, comparer);
+                foreach (var r in Records)
+                {
+                    _seen.Add(r.Rdata);
+                }
+            }
+            return !_seen.Add(rdata);
         }
 
         public RRset ToRRset(List<ZoneDiagnostic> diagnostics)
@@ -378,26 +421,19 @@ public static class ZoneBuilder
                     }
                 }
             }
-            var rdata = new byte[Records.Count][];
-            uint[]? ttls = null;
-            for (int i = 0; i < rdata.Length; i++)
+            int octets = 0;
+            foreach (var r in Records)
             {
-                rdata[i] = Records[i].Rdata;
-                if (Type == RecordType.RRSIG && Records[i].Ttl != ttl)
-                {
-                    ttls ??= new uint[rdata.Length];
-                }
+                octets += 10 + r.Rdata.Length;
             }
-            if (ttls is not null)
+            var records = new RRset.RecordsWriter(Type, Records.Count, octets);
+            foreach (var r in Records)
             {
                 // Each RRSIG keeps its own TTL: it is the TTL of the RRset it covers (RFC 4034 §3), and the zone
                 // digest hashes records with the TTL the zone gave them (RFC 8976 §3.3.1).
-                for (int i = 0; i < ttls.Length; i++)
-                {
-                    ttls[i] = Records[i].Ttl;
-                }
+                records.Add(Type == RecordType.RRSIG ? r.Ttl : ttl, r.Rdata);
             }
-            return new RRset(Type, ttl, rdata, ttls);
+            return records.ToRRset();
         }
     }
 }

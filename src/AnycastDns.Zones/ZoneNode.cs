@@ -8,12 +8,26 @@ namespace AnycastDns.Zones;
 /// </summary>
 public sealed class ZoneNode
 {
+    // A zone holds millions of nodes: the yes/no facts share one octet, and CNAME and DNAME are found among the
+    // node's RRsets (one or two of them) when a flag says they are there, instead of two more references per node.
+    [Flags]
+    private enum Facts : byte
+    {
+        None = 0,
+        Apex = 1,
+        Delegation = 2,
+        Occluded = 4,
+        HasCname = 8,
+        HasDname = 16,
+    }
+
     private RRset[] _rrsets;
+    private Facts _facts;
 
     internal ZoneNode(DnsName name, RRset[] rrsets)
     {
         Name = name;
-        _rrsets = rrsets;
+        SetRRsets(rrsets);
     }
 
     public DnsName Name { get; }
@@ -23,20 +37,32 @@ public sealed class ZoneNode
 
     public ReadOnlySpan<RRset> RRsets => _rrsets;
 
-    public bool IsApex { get; internal set; }
+    public bool IsApex
+    {
+        get => Has(Facts.Apex);
+        internal set => Set(Facts.Apex, value);
+    }
 
     /// <summary>True for a zone cut: NS records at a name other than the apex (RFC 1034 §4.2.1).</summary>
-    public bool IsDelegation { get; internal set; }
+    public bool IsDelegation
+    {
+        get => Has(Facts.Delegation);
+        internal set => Set(Facts.Delegation, value);
+    }
 
     /// <summary>True when the node lies below a zone cut or a DNAME: its data is glue or occluded, not authoritative.</summary>
-    public bool IsOccluded { get; internal set; }
+    public bool IsOccluded
+    {
+        get => Has(Facts.Occluded);
+        internal set => Set(Facts.Occluded, value);
+    }
 
     /// <summary>The node "*." + this name, if the zone has it (RFC 4592 §2.1.1).</summary>
     public ZoneNode? WildcardChild { get; internal set; }
 
-    public RRset? Cname { get; private set; }
+    public RRset? Cname => Has(Facts.HasCname) ? Get(RecordType.CNAME) : null;
 
-    public RRset? Dname { get; private set; }
+    public RRset? Dname => Has(Facts.HasDname) ? Get(RecordType.DNAME) : null;
 
     public bool IsEmptyNonTerminal => _rrsets.Length == 0;
 
@@ -54,12 +80,25 @@ public sealed class ZoneNode
         return null;
     }
 
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_rrsets))]
     internal void SetRRsets(RRset[] rrsets)
     {
         _rrsets = rrsets;
-        Cname = Get(RecordType.CNAME);
-        Dname = Get(RecordType.DNAME);
+        _facts &= ~(Facts.HasCname | Facts.HasDname);
+        foreach (var rrset in rrsets)
+        {
+            _facts |= rrset.Type switch
+            {
+                RecordType.CNAME => Facts.HasCname,
+                RecordType.DNAME => Facts.HasDname,
+                _ => Facts.None,
+            };
+        }
     }
+
+    private bool Has(Facts fact) => (_facts & fact) != 0;
+
+    private void Set(Facts fact, bool value) => _facts = value ? _facts | fact : _facts & ~fact;
 
     public override string ToString() => Name.ToString();
 }
