@@ -74,6 +74,16 @@ public sealed class RRset
     /// </summary>
     public ZoneNode[] AdditionalTargets { get; internal set; } = [];
 
+    /// <summary>Writes TYPE, CLASS IN, TTL, RDLENGTH and RDATA: a record as it follows its owner name on the wire.</summary>
+    internal static void WriteRecord(Span<byte> destination, RecordType type, uint ttl, ReadOnlySpan<byte> rdata)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)type);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)RecordClass.IN);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[4..], ttl);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[8..], (ushort)rdata.Length);
+        rdata.CopyTo(destination[10..]);
+    }
+
     /// <summary>
     /// Builds the encoded records of one RRset, record by record, into one array: of the exact size when
     /// <paramref name="octets"/> (10 + RDLENGTH per record) and <paramref name="capacity"/> (records) are right.
@@ -109,12 +119,7 @@ public sealed class RRset
             {
                 _starts[_count] = _used;
             }
-            var e = _buffer.AsSpan(_used, length);
-            BinaryPrimitives.WriteUInt16BigEndian(e, (ushort)type);
-            BinaryPrimitives.WriteUInt16BigEndian(e[2..], (ushort)RecordClass.IN);
-            BinaryPrimitives.WriteUInt32BigEndian(e[4..], ttl);
-            BinaryPrimitives.WriteUInt16BigEndian(e[8..], (ushort)rdata.Length);
-            rdata.CopyTo(e[10..]);
+            WriteRecord(_buffer.AsSpan(_used, length), type, ttl, rdata);
             _used += length;
             _count++;
         }

@@ -203,12 +203,7 @@ public static class ZoneDigest
             }
             var output = _block.AsSpan(_filled, length);
             _owner.AsSpan(0, _ownerLength).CopyTo(output);
-            var fixedPart = output[_ownerLength..];
-            BinaryPrimitives.WriteUInt16BigEndian(fixedPart, (ushort)type);
-            BinaryPrimitives.WriteUInt16BigEndian(fixedPart[2..], (ushort)RecordClass.IN);
-            BinaryPrimitives.WriteUInt32BigEndian(fixedPart[4..], ttl);
-            BinaryPrimitives.WriteUInt16BigEndian(fixedPart[8..], (ushort)rdata.Length);
-            rdata.CopyTo(fixedPart[10..]);
+            RRset.WriteRecord(output[_ownerLength..], type, ttl, rdata);
             _filled += length;
         }
 
