@@ -261,7 +261,7 @@ wait_for_answer() {
             tail -n 20 "$dir/server.log" >&2
             die "$server exited before answering $name (log above, from $dir/server.log)"
         fi
-        sleep 0.02
+        sleep 0.05
     done
     tail -n 20 "$dir/server.log" >&2
     die "$server did not answer $name A $address within $seconds s: did it load the zone? (log above)"
@@ -419,7 +419,7 @@ if [ "$load_names" -gt 0 ]; then
     done
     echo
     echo "Zone load: $load_names names, $records records, $(($(stat -c %s "$work/load.zone") / 1048576)) MiB of zone file;"
-    echo "time from process start to the first right answer for the zone's last name (kdig every 20 ms);"
+    echo "time from process start to the first right answer for the zone's last name (kdig every 50 ms);"
     echo "memory 2 s later: VmRSS and VmHWM of the largest process, PSS summed over the server's processes."
     awk '
         { s[++n] = $1; t[$1] = $2; rss[$1] = $3; hwm[$1] = $4; pss[$1] = $5 }

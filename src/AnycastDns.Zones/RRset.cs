@@ -9,13 +9,16 @@ namespace AnycastDns.Zones;
 /// </summary>
 public sealed class RRset
 {
-    // Every record as it follows an owner name on the wire (TYPE, CLASS, TTL, RDLENGTH, RDATA), back to back, in one
-    // array: a zone of millions of records cannot afford two arrays per record, nor a per-record TTL array, since the
-    // TTL each record was given is right there in its encoded form.
+    // Every record as it follows an owner name on the wire (TYPE, CLASS, TTL, RDLENGTH, RDATA), back to back, from
+    // _start on. A zone of millions of records cannot afford two arrays per record, nor a per-record TTL array (the
+    // TTL each record was given is right there in its encoded form): a zone's RRsets share large blocks of a
+    // RecordStore, so that most hold no array of their own.
     private readonly byte[] _records;
+    private readonly int _start;
 
-    // Where each record starts in _records; null for the common RRset of a single record, which starts at 0.
+    // Where each record starts in _records; null for an RRset of one record (at _start) or none.
     private readonly int[]? _starts;
+    private readonly bool _empty;
 
     /// <param name="ttls">Per-record TTLs where they differ (RRSIGs over different types, RFC 4034 §3), else null.</param>
     internal RRset(RecordType type, uint ttl, byte[][] rdata, uint[]? ttls = null)
@@ -25,27 +28,29 @@ public sealed class RRset
         {
             octets += 10 + r.Length;
         }
-        var records = new RecordsWriter(type, rdata.Length, octets);
+        var records = new RecordsWriter(type, rdata.Length, new byte[octets], 0);
         for (int i = 0; i < rdata.Length; i++)
         {
             records.Add(ttls is null ? ttl : ttls[i], rdata[i]);
         }
-        (Type, _records, _starts) = (type, records.ToArray(), records.Starts);
+        (Type, _records, _start, _starts, _empty) = (type, records.Buffer, 0, records.Starts, rdata.Length == 0);
         IsCompressible = RdataLayout.IsCompressible(type);
     }
 
-    private RRset(RecordType type, byte[] records, int[]? starts)
+    private RRset(RecordType type, byte[] records, int start, int[]? starts, bool empty)
     {
         Type = type;
         _records = records;
+        _start = start;
         _starts = starts;
+        _empty = empty;
         IsCompressible = RdataLayout.IsCompressible(type);
     }
 
     public RecordType Type { get; }
 
     /// <summary>The RRset's TTL (RFC 2181 §5.2); for RRSIGs, the TTL of the first record (see <see cref="RecordTtl"/>).</summary>
-    public uint Ttl => _records.Length == 0 ? 0 : BinaryPrimitives.ReadUInt32BigEndian(_records.AsSpan(4));
+    public uint Ttl => _empty ? 0 : BinaryPrimitives.ReadUInt32BigEndian(_records.AsSpan(_start + 4));
 
     /// <summary>
     /// The TTL of record <paramref name="index"/> as the zone gave it. It equals <see cref="Ttl"/> except among RRSIGs,
@@ -53,7 +58,7 @@ public sealed class RRset
     /// </summary>
     public uint RecordTtl(int index) => BinaryPrimitives.ReadUInt32BigEndian(Encoded(index)[4..]);
 
-    public int Count => _starts is null ? (_records.Length == 0 ? 0 : 1) : _starts.Length;
+    public int Count => _starts is not null ? _starts.Length : _empty ? 0 : 1;
 
     /// <summary>True when names inside the RDATA are compressed on the wire (RFC 3597 §4), so the pre-encoded form cannot be used.</summary>
     public bool IsCompressible { get; }
@@ -64,9 +69,11 @@ public sealed class RRset
     /// <summary>TYPE, CLASS, TTL, RDLENGTH and RDATA of record <paramref name="index"/>, ready to follow an owner name.</summary>
     public ReadOnlySpan<byte> Encoded(int index)
     {
-        int start = _starts is null ? (index == 0 ? 0 : throw new ArgumentOutOfRangeException(nameof(index))) : _starts[index];
+        int start = _starts is not null ? _starts[index] : (uint)index < (uint)Count ? _start : ThrowIndex(index);
         return _records.AsSpan(start, 10 + BinaryPrimitives.ReadUInt16BigEndian(_records.AsSpan(start + 8)));
     }
+
+    private static int ThrowIndex(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, "no such record in the RRset");
 
     /// <summary>
     /// Nodes in the same zone holding data for the names this RRset points at (NS, MX, SRV, SVCB and HTTPS targets):
@@ -85,47 +92,65 @@ public sealed class RRset
     }
 
     /// <summary>
-    /// Builds the encoded records of one RRset, record by record, into one array: of the exact size when
-    /// <paramref name="octets"/> (10 + RDLENGTH per record) and <paramref name="capacity"/> (records) are right.
+    /// Writes the encoded records of one RRset, record by record, into <paramref name="buffer"/> from
+    /// <paramref name="start"/> on; the caller made room for exactly <paramref name="capacity"/> records of the
+    /// sizes it adds (10 + RDLENGTH each).
     /// </summary>
-    internal struct RecordsWriter(RecordType type, int capacity, int octets)
+    internal struct RecordsWriter(RecordType type, int capacity, byte[] buffer, int start)
     {
-        private byte[] _buffer = new byte[octets];
-        private int _used;
+        private readonly int _start = start;
+        private int _used = start;
         private int _count;
-        private int[]? _starts;
 
-        public readonly int Count => _count;
+        // Offsets are kept only for RRsets of more than one record: most never need them.
+        private readonly int[]? _starts = capacity > 1 ? new int[capacity] : null;
 
-        public readonly int[]? Starts => _count > 1 ? _starts![.._count] : null;
+        public readonly byte[] Buffer => buffer;
+
+        public readonly int[]? Starts => _starts is null ? null : _count == _starts.Length ? _starts : _starts[.._count];
 
         public void Add(uint ttl, ReadOnlySpan<byte> rdata)
         {
             int length = 10 + rdata.Length;
-            if (_buffer.Length < _used + length)
-            {
-                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _used + length));
-            }
-            if (_count > 0)
-            {
-                // Offsets are kept only once a second record arrives: most RRsets never need them.
-                _starts ??= new int[Math.Max(capacity, 2)];
-                if (_starts.Length == _count)
-                {
-                    Array.Resize(ref _starts, _count * 2);
-                }
-            }
             if (_starts is not null)
             {
                 _starts[_count] = _used;
             }
-            WriteRecord(_buffer.AsSpan(_used, length), type, ttl, rdata);
+            WriteRecord(buffer.AsSpan(_used, length), type, ttl, rdata);
             _used += length;
             _count++;
         }
 
-        public readonly byte[] ToArray() => _buffer.Length == _used ? _buffer : _buffer[.._used];
+        public readonly RRset ToRRset() => new(type, buffer, _start, Starts, _count == 0);
+    }
+}
 
-        public readonly RRset ToRRset() => new(type, ToArray(), Starts);
+/// <summary>
+/// The encoded records of a zone's RRsets, packed into shared blocks while the zone is built. Blocks stay below the
+/// large-object threshold (85,000 octets), so the GC can compact them with everything else.
+/// </summary>
+internal sealed class RecordStore
+{
+    private const int BlockSize = 64 * 1024;
+
+    private byte[] _block = [];
+    private int _used;
+
+    /// <summary>Room for <paramref name="octets"/> octets: the block and where in it they start.</summary>
+    public (byte[] Block, int Start) Allocate(int octets)
+    {
+        if (octets > BlockSize / 4)
+        {
+            // A large RRset gets an array of its own rather than leave most of a block unused.
+            return (new byte[octets], 0);
+        }
+        if (_block.Length - _used < octets)
+        {
+            _block = new byte[BlockSize];
+            _used = 0;
+        }
+        int start = _used;
+        _used += octets;
+        return (_block, start);
     }
 }

@@ -80,9 +80,10 @@ public static class ZoneBuilder
         }
         var nodes = new Dictionary<DnsName, ZoneNode>(owners.Count + emptyNonTerminals.Count, DnsNameComparer.Instance);
         int recordCount = 0;
+        var store = new RecordStore();
         foreach (var owner in owners.Values)
         {
-            var rrsets = owner.ToRRsets(diagnostics);
+            var rrsets = owner.ToRRsets(store, diagnostics);
             nodes.Add(owner.Name, new ZoneNode(owner.Name, rrsets));
             foreach (var rrset in rrsets)
             {
@@ -341,12 +342,12 @@ public static class ZoneBuilder
             set.Add(record, diagnostics);
         }
 
-        public RRset[] ToRRsets(List<ZoneDiagnostic> diagnostics)
+        public RRset[] ToRRsets(RecordStore store, List<ZoneDiagnostic> diagnostics)
         {
             var result = new RRset[Sets.Count];
             for (int i = 0; i < Sets.Count; i++)
             {
-                result[i] = Sets[i].ToRRset(diagnostics);
+                result[i] = Sets[i].ToRRset(store, diagnostics);
             }
             return result;
         }
@@ -404,7 +405,7 @@ public static class ZoneBuilder
             return !_seen.Add(rdata);
         }
 
-        public RRset ToRRset(List<ZoneDiagnostic> diagnostics)
+        public RRset ToRRset(RecordStore store, List<ZoneDiagnostic> diagnostics)
         {
             uint ttl = Records[0].Ttl;
             // RRSIGs covering different types legitimately carry different TTLs (RFC 4034 §3).
@@ -426,7 +427,8 @@ public static class ZoneBuilder
             {
                 octets += 10 + r.Rdata.Length;
             }
-            var records = new RRset.RecordsWriter(Type, Records.Count, octets);
+            var (block, start) = store.Allocate(octets);
+            var records = new RRset.RecordsWriter(Type, Records.Count, block, start);
             foreach (var r in Records)
             {
                 // Each RRSIG keeps its own TTL: it is the TTL of the RRset it covers (RFC 4034 §3), and the zone
