@@ -21,7 +21,19 @@ public sealed class ZoneNode
         HasDname = 16,
     }
 
-    private RRset[] _rrsets;
+    // Most names own one or two RRsets (A and AAAA, say): those are held in the node itself, and only a node with
+    // more keeps an array, which saves an array per node in a large zone.
+    private const int InlineRRsets = 2;
+
+    [System.Runtime.CompilerServices.InlineArray(InlineRRsets)]
+    private struct InlineRRsetArray
+    {
+        private RRset _first;
+    }
+
+    private InlineRRsetArray _inline;
+    private RRset[]? _more;
+    private byte _inlineCount;
     private Facts _facts;
 
     internal ZoneNode(DnsName name, RRset[] rrsets)
@@ -35,7 +47,7 @@ public sealed class ZoneNode
     /// <summary>The node one label up (null at the apex).</summary>
     public ZoneNode? Parent { get; internal set; }
 
-    public ReadOnlySpan<RRset> RRsets => _rrsets;
+    public ReadOnlySpan<RRset> RRsets => _more ?? ((ReadOnlySpan<RRset>)_inline)[.._inlineCount];
 
     public bool IsApex
     {
@@ -64,13 +76,13 @@ public sealed class ZoneNode
 
     public RRset? Dname => Has(Facts.HasDname) ? Get(RecordType.DNAME) : null;
 
-    public bool IsEmptyNonTerminal => _rrsets.Length == 0;
+    public bool IsEmptyNonTerminal => _more is null && _inlineCount == 0;
 
     public bool IsWildcard => Name.IsWildcard;
 
     public RRset? Get(RecordType type)
     {
-        foreach (var rrset in _rrsets)
+        foreach (var rrset in RRsets)
         {
             if (rrset.Type == type)
             {
@@ -80,10 +92,20 @@ public sealed class ZoneNode
         return null;
     }
 
-    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_rrsets))]
     internal void SetRRsets(RRset[] rrsets)
     {
-        _rrsets = rrsets;
+        _inline = default;
+        if (rrsets.Length <= InlineRRsets)
+        {
+            rrsets.CopyTo(_inline);
+            _inlineCount = (byte)rrsets.Length;
+            _more = null;
+        }
+        else
+        {
+            _inlineCount = 0;
+            _more = rrsets;
+        }
         _facts &= ~(Facts.HasCname | Facts.HasDname);
         foreach (var rrset in rrsets)
         {
