@@ -19,7 +19,9 @@ public static class ZoneBuilder
         OwnerData? previous = null;
         foreach (var record in records)
         {
-            if (!record.Owner.IsSubdomainOf(origin))
+            // The reader hands consecutive records of one owner the same DnsName: no need to check or hash it again.
+            bool sameOwner = previous is not null && ReferenceEquals(previous.Name, record.Owner);
+            if (!sameOwner && !record.Owner.IsSubdomainOf(origin))
             {
                 Error(diagnostics, record.Location, $"{record.Owner} is outside the zone {origin}");
                 continue;
@@ -35,12 +37,11 @@ public static class ZoneBuilder
                 Error(diagnostics, record.Location, $"{RecordTypeNames.ToText(record.Type)} is a meta-type and cannot appear in a zone (RFC 6895 §3.1)");
                 continue;
             }
-            // The reader hands consecutive records of one owner the same DnsName: no need to hash it again.
-            var owner = previous is not null && ReferenceEquals(previous.Name, record.Owner) ? previous : null;
-            if (owner is null && !owners.TryGetValue(record.Owner, out owner))
+            var owner = sameOwner ? previous! : null;
+            if (owner is null)
             {
-                owner = new OwnerData(record.Owner);
-                owners.Add(record.Owner, owner);
+                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(owners, record.Owner, out _);
+                owner = slot ??= new OwnerData(record.Owner);
             }
             owner.Add(record, diagnostics);
             previous = owner;
@@ -72,7 +73,8 @@ public static class ZoneBuilder
             for (int labels = owner.Name.LabelCount; labels > origin.LabelCount; labels--)
             {
                 wire = wire[(wire[0] + 1)..];
-                if (ownerLookup.ContainsKey(wire) || !emptyLookup.Add(wire))
+                // A suffix as long as the origin is the origin (every owner is below it), which owns the SOA.
+                if (wire.Length == origin.Length || ownerLookup.ContainsKey(wire) || !emptyLookup.Add(wire))
                 {
                     break;
                 }
@@ -81,11 +83,18 @@ public static class ZoneBuilder
         var nodes = new Dictionary<DnsName, ZoneNode>(owners.Count + emptyNonTerminals.Count, DnsNameComparer.Instance);
         int recordCount = 0;
         var store = new RecordStore();
+        var rrsets = new RRset[8];
         foreach (var owner in owners.Values)
         {
-            var rrsets = owner.ToRRsets(store, diagnostics);
-            nodes.Add(owner.Name, new ZoneNode(owner.Name, rrsets));
-            foreach (var rrset in rrsets)
+            if (rrsets.Length < owner.Sets.Length)
+            {
+                rrsets = new RRset[owner.Sets.Length];
+            }
+            var made = rrsets.AsSpan(0, owner.Sets.Length);
+            owner.ToRRsets(store, made, diagnostics);
+            owner.Node = new ZoneNode(owner.Name, made);
+            nodes.Add(owner.Name, owner.Node);
+            foreach (var rrset in made)
             {
                 recordCount += rrset.Count;
             }
@@ -95,13 +104,15 @@ public static class ZoneBuilder
             nodes.Add(name, new ZoneNode(name, []));
         }
         var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var apex = apexData.Node;
         foreach (var node in nodes.Values)
         {
-            node.IsApex = node.Name.LabelCount == origin.LabelCount;
+            node.IsApex = node == apex;
             if (!node.IsApex)
             {
-                var wire = node.Name.Wire;
-                node.Parent = nodeLookup[wire[(wire[0] + 1)..]];
+                // Most names sit right below the apex: a parent as long as the origin is the apex.
+                var parent = node.Name.Wire[(node.Name.Wire[0] + 1)..];
+                node.Parent = parent.Length == origin.Length ? apex : nodeLookup[parent];
                 if (node.IsWildcard)
                 {
                     node.Parent.WildcardChild = node;
@@ -110,16 +121,27 @@ public static class ZoneBuilder
             node.IsDelegation = !node.IsApex && node.Get(RecordType.NS) is not null;
         }
 
+        var zone = new Zone(origin, nodes, recordCount, source);
+        // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
+        // names and RDATA only, which are final by now, so it runs beside the checks and the additional-section
+        // targets (which set other fields): on a million names that hides most of its second.
+        var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
+        var digestDiagnostics = new List<ZoneDiagnostic>();
+        var digesting = Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), sha384));
         CheckNodes(origin, nodes, owners, diagnostics);
-        if (CountErrors(diagnostics) > errorsBefore)
+        bool checksPassed = CountErrors(diagnostics) == errorsBefore;
+        if (checksPassed)
         {
+            ResolveAdditionalTargets(nodes);
+        }
+        var (verified, digest) = digesting.GetAwaiter().GetResult();
+        if (!checksPassed)
+        {
+            // As if the digest had never been taken: a zone that fails its checks says nothing about its ZONEMD.
             return null;
         }
-        ResolveAdditionalTargets(nodes);
-        var zone = new Zone(origin, nodes, recordCount, source);
-        // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it.
-        var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
-        if (!ZonemdVerification.Verify(zone, zonemds, diagnostics, out var digest))
+        diagnostics.AddRange(digestDiagnostics);
+        if (!verified)
         {
             return null;
         }
@@ -131,7 +153,7 @@ public static class ZoneBuilder
     {
         foreach (var owner in owners.Values)
         {
-            var node = nodes[owner.Name];
+            var node = owner.Node;
             var first = owner.FirstLocation;
 
             if (!node.IsApex && node.Get(RecordType.SOA) is not null)
@@ -219,21 +241,23 @@ public static class ZoneBuilder
     /// </summary>
     private static void CheckNameServerAddresses(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, RRsetData ns, List<ZoneDiagnostic> diagnostics)
     {
-        foreach (var record in ns.Records)
+        var lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
+        for (int i = 0; i < ns.Count; i++)
         {
+            var record = ns[i];
             var target = RdataLayout.TargetName(RecordType.NS, record.Rdata);
             if (target.IsEmpty)
             {
                 continue;
             }
-            var name = DnsName.FromWire(target);
-            if (!name.IsSubdomainOf(origin))
+            // The usual case, a name server with an address in the zone, is settled without making a DnsName.
+            lookup.TryGetValue(target, out var node);
+            if (node is not null && (node.Get(RecordType.A) is not null || node.Get(RecordType.AAAA) is not null))
             {
                 continue;
             }
-            nodes.TryGetValue(name, out var node);
-            bool hasAddress = node is not null && (node.Get(RecordType.A) is not null || node.Get(RecordType.AAAA) is not null);
-            if (hasAddress)
+            var name = DnsName.FromWire(target);
+            if (!name.IsSubdomainOf(origin))
             {
                 continue;
             }
@@ -316,11 +340,18 @@ public static class ZoneBuilder
     /// <summary>Records of one owner, gathered by type, before they become a node.</summary>
     private sealed class OwnerData(DnsName name)
     {
+        // Most owners have one or two RRsets; this is made once per owner of a zone of millions.
+        private RRsetData[] _sets = new RRsetData[2];
+        private int _count;
+
         public DnsName Name { get; } = name;
 
-        public List<RRsetData> Sets { get; } = new(2);
+        /// <summary>The node made from these records.</summary>
+        public ZoneNode Node { get; set; } = null!;
 
-        public SourceLocation FirstLocation => Sets[0].Records[0].Location;
+        public ReadOnlySpan<RRsetData> Sets => _sets.AsSpan(0, _count);
+
+        public SourceLocation FirstLocation => _sets[0][0].Location;
 
         public RRsetData? Find(RecordType type)
         {
@@ -336,34 +367,42 @@ public static class ZoneBuilder
             var set = Find(record.Type);
             if (set is null)
             {
-                set = new RRsetData(record.Type);
-                Sets.Add(set);
+                if (_count == _sets.Length)
+                {
+                    Array.Resize(ref _sets, _count * 2);
+                }
+                set = _sets[_count++] = new RRsetData(record);
+                return;
             }
             set.Add(record, diagnostics);
         }
 
-        public RRset[] ToRRsets(RecordStore store, List<ZoneDiagnostic> diagnostics)
+        /// <summary>The RRsets, written to <paramref name="rrsets"/> (as many as <see cref="Sets"/>).</summary>
+        public void ToRRsets(RecordStore store, Span<RRset> rrsets, List<ZoneDiagnostic> diagnostics)
         {
-            var result = new RRset[Sets.Count];
-            for (int i = 0; i < Sets.Count; i++)
+            for (int i = 0; i < _count; i++)
             {
-                result[i] = Sets[i].ToRRset(store, diagnostics);
+                rrsets[i] = _sets[i].ToRRset(store, diagnostics);
             }
-            return result;
         }
     }
 
-    private sealed class RRsetData(RecordType type)
+    /// <summary>The records of one RRset in the order read, duplicates dropped; the first held without a list.</summary>
+    private sealed class RRsetData(ZoneRecord first) : IReadOnlyList<ZoneRecord>
     {
         // Up to this many records, duplicates are looked for one by one; a set is only worth it for larger RRsets.
         private const int LinearSearchLimit = 8;
 
+        private List<ZoneRecord>? _more;
         private HashSet<byte[]>? _seen;
 
-        public RecordType Type { get; } = type;
+        public RecordType Type { get; } = first.Type;
 
-        // Most RRsets of a large zone hold one record.
-        public List<ZoneRecord> Records { get; } = new(1);
+        public IReadOnlyList<ZoneRecord> Records => this;
+
+        public int Count => 1 + (_more?.Count ?? 0);
+
+        public ZoneRecord this[int index] => index == 0 ? first : _more![index - 1];
 
         public void Add(ZoneRecord record, List<ZoneDiagnostic> diagnostics)
         {
@@ -373,21 +412,17 @@ public static class ZoneBuilder
                 diagnostics.Add(new ZoneDiagnostic(record.Location, Severity.Warning, $"duplicate {RecordTypeNames.ToText(record.Type)} record at {record.Owner} dropped"));
                 return;
             }
-            Records.Add(record);
+            (_more ??= new List<ZoneRecord>(3)).Add(record);
         }
 
         private bool IsDuplicate(byte[] rdata)
         {
-            if (Records.Count == 0)
-            {
-                return false;
-            }
             var comparer = CanonicalRdataComparer.ForType(Type);
-            if (_seen is null && Records.Count < LinearSearchLimit)
+            if (_seen is null && Count < LinearSearchLimit)
             {
-                foreach (var r in Records)
+                for (int i = 0; i < Count; i++)
                 {
-                    if (comparer.Equals(r.Rdata, rdata))
+                    if (comparer.Equals(this[i].Rdata, rdata))
                     {
                         return true;
                     }
@@ -396,10 +431,10 @@ public static class ZoneBuilder
             }
             if (_seen is null)
             {
-                _seen = new HashSet<byte[]>(Records.Count * 2, comparer);
-                foreach (var r in Records)
+                _seen = new HashSet<byte[]>(Count * 2, comparer);
+                for (int i = 0; i < Count; i++)
                 {
-                    _seen.Add(r.Rdata);
+                    _seen.Add(this[i].Rdata);
                 }
             }
             return !_seen.Add(rdata);
@@ -407,35 +442,45 @@ public static class ZoneBuilder
 
         public RRset ToRRset(RecordStore store, List<ZoneDiagnostic> diagnostics)
         {
-            uint ttl = Records[0].Ttl;
+            uint ttl = first.Ttl;
             // RRSIGs covering different types legitimately carry different TTLs (RFC 4034 §3).
             if (Type != RecordType.RRSIG)
             {
-                for (int i = 1; i < Records.Count; i++)
+                for (int i = 1; i < Count; i++)
                 {
-                    if (Records[i].Ttl != ttl)
+                    if (this[i].Ttl != ttl)
                     {
                         // RFC 2181 §5.2: the TTLs of an RRset must match; use the first, as BIND does.
-                        diagnostics.Add(new ZoneDiagnostic(Records[i].Location, Severity.Warning,
-                            $"TTL {Records[i].Ttl} differs from {ttl} in the {RecordTypeNames.ToText(Type)} RRset at {Records[i].Owner}; using {ttl} (RFC 2181 §5.2)"));
+                        diagnostics.Add(new ZoneDiagnostic(this[i].Location, Severity.Warning,
+                            $"TTL {this[i].Ttl} differs from {ttl} in the {RecordTypeNames.ToText(Type)} RRset at {this[i].Owner}; using {ttl} (RFC 2181 §5.2)"));
                         break;
                     }
                 }
             }
             int octets = 0;
-            foreach (var r in Records)
+            for (int i = 0; i < Count; i++)
             {
-                octets += 10 + r.Rdata.Length;
+                octets += 10 + this[i].Rdata.Length;
             }
             var (block, start) = store.Allocate(octets);
-            var records = new RRset.RecordsWriter(Type, Records.Count, block, start);
-            foreach (var r in Records)
+            var records = new RRset.RecordsWriter(Type, Count, block, start);
+            for (int i = 0; i < Count; i++)
             {
                 // Each RRSIG keeps its own TTL: it is the TTL of the RRset it covers (RFC 4034 §3), and the zone
                 // digest hashes records with the TTL the zone gave them (RFC 8976 §3.3.1).
-                records.Add(Type == RecordType.RRSIG ? r.Ttl : ttl, r.Rdata);
+                records.Add(Type == RecordType.RRSIG ? this[i].Ttl : ttl, this[i].Rdata);
             }
             return records.ToRRset();
         }
+
+        public IEnumerator<ZoneRecord> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -42,6 +42,13 @@ public sealed class ZoneNode
         SetRRsets(rrsets);
     }
 
+    /// <summary>A node with a copy of <paramref name="rrsets"/>: the builder passes its scratch space.</summary>
+    internal ZoneNode(DnsName name, ReadOnlySpan<RRset> rrsets)
+    {
+        Name = name;
+        SetRRsets(rrsets);
+    }
+
     public DnsName Name { get; }
 
     /// <summary>The node one label up (null at the apex).</summary>
@@ -92,7 +99,10 @@ public sealed class ZoneNode
         return null;
     }
 
-    internal void SetRRsets(RRset[] rrsets)
+    internal void SetRRsets(RRset[] rrsets) => SetRRsets(rrsets, rrsets);
+
+    /// <param name="array">The same RRsets as an array when there are more than fit inline; kept, not copied.</param>
+    private void SetRRsets(ReadOnlySpan<RRset> rrsets, RRset[]? array = null)
     {
         _inline = default;
         if (rrsets.Length <= InlineRRsets)
@@ -104,7 +114,7 @@ public sealed class ZoneNode
         else
         {
             _inlineCount = 0;
-            _more = rrsets;
+            _more = array ?? rrsets.ToArray();
         }
         _facts &= ~(Facts.HasCname | Facts.HasDname);
         foreach (var rrset in rrsets)
