@@ -410,8 +410,9 @@ if [ "$load_names" -gt 0 ]; then
         wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
         end=$(date +%s%N)
         verify_server "$server" "$port"
-        # A moment for what loading left behind to be freed (Knot's parser, .NET's garbage), then the memory.
-        sleep 2
+        # A moment for what loading left behind to be freed (Knot's parser; AnycastDns collects its load garbage one
+        # second after the swap), then the memory.
+        sleep 5
         echo "$server $(((end - start) / 1000000)) $(memory_mib "$pid")" >>"$work/load.txt"
         say "$server loaded in $(((end - start) / 1000000)) ms"
         stop_server "$pid"
@@ -420,7 +421,7 @@ if [ "$load_names" -gt 0 ]; then
     echo
     echo "Zone load: $load_names names, $records records, $(($(stat -c %s "$work/load.zone") / 1048576)) MiB of zone file;"
     echo "time from process start to the first right answer for the zone's last name (kdig every 50 ms);"
-    echo "memory 2 s later: VmRSS and VmHWM of the largest process, PSS summed over the server's processes."
+    echo "memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed over the server's processes."
     awk '
         { s[++n] = $1; t[$1] = $2; rss[$1] = $3; hwm[$1] = $4; pss[$1] = $5 }
         function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }

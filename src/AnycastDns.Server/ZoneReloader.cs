@@ -134,16 +134,17 @@ public sealed class ZoneReloader : IDisposable
     /// <summary>
     /// Loading a zone leaves garbage several times the zone's own size (the file's text, every parsed record), and the
     /// answer path allocates nothing, so no collection would ever come to free it: a 1 M-name zone would keep twice
-    /// its memory for good. One full, compacting collection right after the swap gives it back to the system
-    /// (Aggressive decommits the freed memory). It runs on the thread pool, so the snapshot is already answering;
-    /// queries wait in the socket buffers for the length of the pause (a few hundred ms for a million names).
+    /// its memory for good. One full, compacting collection after the swap gives it back to the system (Aggressive
+    /// decommits what it freed). It pauses every thread for a few hundred ms per million names, so it waits a second:
+    /// the new snapshot answers first (at start the listeners bind first, and the server is not yet announced), and
+    /// queries that come during the pause wait in the socket buffers.
     /// </summary>
     private static void ReturnLoadMemory() =>
-        ThreadPool.UnsafeQueueUserWorkItem(static _ =>
+        _ = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(static _ =>
         {
             System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        }, null);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
 
     private void Log(ZoneChange change)
     {
