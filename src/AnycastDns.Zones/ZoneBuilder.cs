@@ -13,7 +13,7 @@ public static class ZoneBuilder
     public static Zone? Build(DnsName origin, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source)
     {
         int errorsBefore = CountErrors(diagnostics);
-        var owners = new Dictionary<DnsName, OwnerData>(DnsNameComparer.Instance);
+        var owners = new Dictionary<DnsName, OwnerData>(CountOwnerRuns(records), DnsNameComparer.Instance);
         var zoneStart = new SourceLocation(source, 1, 1);
 
         OwnerData? previous = null;
@@ -92,8 +92,10 @@ public static class ZoneBuilder
             }
             var made = rrsets.AsSpan(0, owner.Sets.Length);
             owner.ToRRsets(store, made, diagnostics);
-            owner.Node = new ZoneNode(owner.Name, made);
-            nodes.Add(owner.Name, owner.Node);
+            var node = owner.Node = new ZoneNode(owner.Name, made);
+            node.IsApex = owner == apexData;
+            node.IsDelegation = !node.IsApex && node.Get(RecordType.NS) is not null;
+            nodes.Add(owner.Name, node);
             foreach (var rrset in made)
             {
                 recordCount += rrset.Count;
@@ -103,12 +105,20 @@ public static class ZoneBuilder
         {
             nodes.Add(name, new ZoneNode(name, []));
         }
+
+        var zone = new Zone(origin, nodes, recordCount, source);
+        // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
+        // names, RDATA and the apex only, which are final by now, so it runs beside the linking of parents, the checks
+        // and the additional-section targets (which set other fields): on a million names that hides most of its second.
+        var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
+        var digestDiagnostics = new List<ZoneDiagnostic>();
+        var digesting = Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), sha384));
+
         var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
         var apex = apexData.Node;
         foreach (var node in nodes.Values)
         {
-            node.IsApex = node == apex;
-            if (!node.IsApex)
+            if (node != apex)
             {
                 // Most names sit right below the apex: a parent as long as the origin is the apex.
                 var parent = node.Name.Wire[(node.Name.Wire[0] + 1)..];
@@ -118,16 +128,7 @@ public static class ZoneBuilder
                     node.Parent.WildcardChild = node;
                 }
             }
-            node.IsDelegation = !node.IsApex && node.Get(RecordType.NS) is not null;
         }
-
-        var zone = new Zone(origin, nodes, recordCount, source);
-        // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
-        // names and RDATA only, which are final by now, so it runs beside the checks and the additional-section
-        // targets (which set other fields): on a million names that hides most of its second.
-        var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
-        var digestDiagnostics = new List<ZoneDiagnostic>();
-        var digesting = Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), sha384));
         CheckNodes(origin, nodes, owners, diagnostics);
         bool checksPassed = CountErrors(diagnostics) == errorsBefore;
         if (checksPassed)
@@ -319,6 +320,26 @@ public static class ZoneBuilder
                 rrset.AdditionalTargets = [.. targets];
             }
         }
+    }
+
+    /// <summary>
+    /// Owners in a row of records (the reader gives consecutive records of one owner the same DnsName): the number of
+    /// distinct owners when each owner's records stand together, as they do in most files, so the owner table is
+    /// made at about its final size instead of growing through a million names.
+    /// </summary>
+    private static int CountOwnerRuns(IReadOnlyList<ZoneRecord> records)
+    {
+        int runs = 0;
+        DnsName? last = null;
+        for (int i = 0; i < records.Count; i++)
+        {
+            if (!ReferenceEquals(records[i].Owner, last))
+            {
+                runs++;
+                last = records[i].Owner;
+            }
+        }
+        return runs;
     }
 
     private static int CountErrors(List<ZoneDiagnostic> diagnostics)
