@@ -246,22 +246,17 @@ start_anycastdns() {
     echo $!
 }
 
-# The first answer line's RDATA for <name> A, or nothing (kdig itself times out after 1 s).
-address_of() {
-    /usr/bin/kdig @127.0.0.1 -p "$1" +short +time=1 +retry=0 "$2" A 2>/dev/null | head -n 1
-}
-
-# Waits until the server answers <name> A with <address>, at most <seconds>; fails if it died or never did.
+# Waits until the server answers <name> A with <address> (NOERROR, AA), at most <seconds>; fails if it died or never
+# did. bench/probe.py asks every 10 ms with a 50 ms timeout, in slices of a second between which the PID is checked.
 wait_for_answer() {
     local server=$1 pid=$2 port=$3 name=$4 address=$5 seconds=$6 dir=$7
     local deadline=$((SECONDS + seconds))
     while [ $SECONDS -lt $deadline ]; do
-        [ "$(address_of "$port" "$name")" = "$address" ] && return 0
+        python3 "$repo/bench/probe.py" "$port" "$name" "$address" 1 && return 0
         if ! kill -0 "$pid" 2>/dev/null; then
             tail -n 20 "$dir/server.log" >&2
             die "$server exited before answering $name (log above, from $dir/server.log)"
         fi
-        sleep 0.05
     done
     tail -n 20 "$dir/server.log" >&2
     die "$server did not answer $name A $address within $seconds s: did it load the zone? (log above)"
@@ -420,7 +415,7 @@ if [ "$load_names" -gt 0 ]; then
     done
     echo
     echo "Zone load: $load_names names, $records records, $(($(stat -c %s "$work/load.zone") / 1048576)) MiB of zone file;"
-    echo "time from process start to the first right answer for the zone's last name (kdig every 50 ms);"
+    echo "time from process start to the first right answer for the zone's last name (bench/probe.py: every 10 ms);"
     echo "memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed over the server's processes."
     awk '
         { s[++n] = $1; t[$1] = $2; rss[$1] = $3; hwm[$1] = $4; pss[$1] = $5 }
