@@ -13,6 +13,8 @@
 #     --load-names N     names in the zone-load comparison (default 1000000; 0 skips it)
 #     --only-load        the zone-load comparison alone
 #     --servers LIST     comma-separated subset of anycastdns,knot,nsd (default all three)
+#     --baseline REV     also measure AnycastDns as of git revision REV (built in a temporary worktree), as the
+#                        server "baseline": before and after a change, in one run
 #     --keep             keep the temporary folder (zones, configurations, logs, raw dnsperf output)
 #
 # Installs dnsperf, knot, knot-dnsutils (kdig) and nsd with apt-get where missing (as root; apt-get update first when
@@ -24,7 +26,7 @@ repo=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
-servers=anycastdns,knot,nsd
+servers=anycastdns,knot,nsd baseline=
 while [ $# -gt 0 ]; do
     case $1 in
         --names) names=$2; shift ;;
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
         --load-names) load_names=$2; shift ;;
         --only-load) only_load=1 ;;
         --servers) servers=$2; shift ;;
+        --baseline) baseline=$2; shift ;;
         --keep) keep=1 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 IFS=, read -r -a server_list <<<"$servers"
+[ -z "$baseline" ] || server_list=(baseline "${server_list[@]}")
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 say() { echo "compare.sh: $*" >&2; }
@@ -94,6 +98,7 @@ cleanup() {
     for pid in "${started[@]}"; do
         stop_server "$pid"
     done
+    [ ! -d "$work/baseline-src" ] || git -C "$repo" worktree remove --force "$work/baseline-src" 2>/dev/null || true
     if [ $keep -eq 1 ]; then say "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -235,16 +240,22 @@ EOF
 }
 
 anycastdns_dll=$repo/src/AnycastDns/bin/Release/net10.0/anycastdns.dll
+baseline_dll=$work/baseline-src/src/AnycastDns/bin/Release/net10.0/anycastdns.dll
 
-start_anycastdns() {
-    local dir=$1 zone=$2 port=$3
+# start_dotnet <dll> <folder> <zone file> <port>
+start_dotnet() {
+    local dll=$1 dir=$2 zone=$3 port=$4
     mkdir -p "$dir/zones"
     ln -sf "$zone" "$dir/zones/bench.test.zone"
     # No limit on answers per TCP connection, as Knot and NSD have none: dnsperf keeps its 8 connections all run long.
-    dotnet "$anycastdns_dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
+    dotnet "$dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
         --udp-receive-loops "$workers" --tcp-max-queries 0 >"$dir/server.log" 2>&1 &
     echo $!
 }
+
+start_anycastdns() { start_dotnet "$anycastdns_dll" "$@"; }
+
+start_baseline() { start_dotnet "$baseline_dll" "$@"; }
 
 # Waits until the server answers <name> A with <address> (NOERROR, AA), at most <seconds>; fails if it died or never
 # did. bench/probe.py asks every 10 ms with a 50 ms timeout, in slices of a second between which the PID is checked.
@@ -289,9 +300,16 @@ say "building AnycastDns (Release)"
 dotnet build -c Release -nologo -v q "$repo/src/AnycastDns/AnycastDns.csproj" >"$work/build.log" 2>&1 \
     || { tail -n 30 "$work/build.log" >&2; die "build failed"; }
 [ -f "$anycastdns_dll" ] || die "$anycastdns_dll not built"
+if [ -n "$baseline" ]; then
+    say "building the baseline, AnycastDns as of $baseline (Release)"
+    git -C "$repo" worktree add --detach "$work/baseline-src" "$baseline" >"$work/baseline.log" 2>&1 \
+        || { cat "$work/baseline.log" >&2; die "no revision '$baseline'"; }
+    dotnet build -c Release -nologo -v q "$work/baseline-src/src/AnycastDns/AnycastDns.csproj" >>"$work/baseline.log" 2>&1 \
+        || { tail -n 30 "$work/baseline.log" >&2; die "the baseline does not build"; }
+fi
 
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
-echo "versions: knotd $(/usr/sbin/knotd -V | awk '{ print $NF }'), nsd $(/usr/sbin/nsd -v 2>&1 | awk 'NR == 1 { print $NF }'), $(/usr/bin/dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $NF; exit }'), anycastdns $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo '+changes')"
+echo "versions: knotd $(/usr/sbin/knotd -V | awk '{ print $NF }'), nsd $(/usr/sbin/nsd -v 2>&1 | awk 'NR == 1 { print $NF }'), $(/usr/bin/dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $NF; exit }'), anycastdns $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo '+changes')${baseline:+, baseline $(git -C "$repo" rev-parse --short "$baseline")}"
 
 # ---- throughput ----------------------------------------------------------------------------------------------------
 

@@ -42,11 +42,56 @@ public sealed class ZoneReloader : IDisposable
         {
             throw new ConfigurationException($"zones folder '{_options.Zones}' does not exist");
         }
-        var catalog = ZoneCatalog.Empty(_options.Zones).Reload(out var changes);
+        ZoneCatalog catalog;
+        IReadOnlyList<ZoneChange> changes;
+        bool withoutCollections = TryStartLoadWithoutCollections(_options.Zones);
+        try
+        {
+            catalog = ZoneCatalog.Empty(_options.Zones).Reload(out changes);
+        }
+        finally
+        {
+            if (withoutCollections && System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion)
+            {
+                GC.EndNoGCRegion();
+            }
+        }
         Publish(catalog, changes);
         if (catalog.ZoneSet.Count == 0)
         {
             _logger.LogWarning("no zone loaded from {Folder}: every query will be REFUSED", _options.Zones);
+        }
+    }
+
+    /// <summary>
+    /// The first load runs without garbage collections when memory allows: nothing is served yet, so nothing waits for
+    /// the memory a collection would free, and almost everything a load allocates survives until it ends, so the
+    /// collections during it only copy the zone from generation to generation (0.7 s of pauses in the 4 s of a
+    /// 1 M-name zone). The budget is what a load allocates, about 24 times the zone files' size; the collection
+    /// after the swap (<see cref="ReturnLoadMemory"/>) gives the garbage back. Reloads run with collections: their
+    /// pause-free region would first need a full collection of the zones being served.
+    /// </summary>
+    private static bool TryStartLoadWithoutCollections(string folder)
+    {
+        long octets = 0;
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*" + ZoneLoader.Extension))
+        {
+            // A zone file may be a symbolic link (deployments link a checkout's files): its target's size counts.
+            octets += (file.LinkTarget is null ? file : file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file).Length;
+        }
+        long budget = octets * 24;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (budget < 64L << 20 || budget > available / 2)
+        {
+            return false; // small zones load in moments anyway; large ones must not take the machine's memory
+        }
+        try
+        {
+            return GC.TryStartNoGCRegion(budget);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false; // more than this GC can set aside
         }
     }
 
