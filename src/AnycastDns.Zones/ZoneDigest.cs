@@ -104,11 +104,36 @@ public static class ZoneDigest
         public void Run()
         {
             var order = new CanonicalNameOrder(_zone);
-            foreach (var node in order.Sort())
+            var nodes = order.Sort();
+            for (int i = 0; i < nodes.Length; i++)
             {
-                WriteNode(node);
+                // Canonical order is not the order the nodes were made in: each node, its RRsets and their records
+                // are somewhere else in memory. Asking for them a few nodes ahead lets the loads overlap instead of
+                // waiting for each in turn (a million nodes at a few cache misses each was most of the digest).
+                if (i + 8 < nodes.Length)
+                {
+                    Prefetch(nodes[i + 8]);
+                }
+                if (i + 4 < nodes.Length)
+                {
+                    foreach (var rrset in nodes[i + 4].RRsets)
+                    {
+                        Prefetch(rrset);
+                        rrset.PrefetchRecords();
+                    }
+                }
+                WriteNode(nodes[i]);
             }
             Flush();
+        }
+
+        /// <summary>A hint that <paramref name="o"/> is about to be read; it reads nothing itself, so it cannot fault.</summary>
+        private static unsafe void Prefetch(object o)
+        {
+            if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0((void*)System.Runtime.CompilerServices.Unsafe.As<object, nint>(ref o));
+            }
         }
 
         private void WriteNode(ZoneNode node)
