@@ -17,38 +17,61 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     /// <summary>RFC 1035 §2.3.4.</summary>
     public const int MaxLabelLength = 63;
 
-    public static readonly DnsName Root = new([0]);
+    public static readonly DnsName Root = new([(byte)0]);
 
-    private readonly byte[] _wire;
-    private readonly byte[] _labelOffsets;
-    private readonly int _hash;
+    // A zone holds one DnsName per owner, millions of them. The wire form of most names (www.example.com. is 17
+    // octets) fits inside the object, which then is all the name costs (56 octets, where an object and its array took
+    // 80); longer names keep an array. Label offsets are found by walking the length octets when needed.
+    private const int InlineLength = 24;
 
-    private DnsName(byte[] wire)
+    [InlineArray(InlineLength)]
+    private struct InlineWire
     {
-        _wire = wire;
-        _labelOffsets = WireName.LabelOffsets(wire);
+        private byte _first;
+    }
+
+    private readonly byte[]? _longWire;
+    private readonly InlineWire _inlineWire;
+    private readonly int _hash;
+    private readonly byte _length;
+    private readonly byte _labelCount;
+
+    private DnsName(ReadOnlySpan<byte> wire)
+    {
+        if (wire.Length <= InlineLength)
+        {
+            wire.CopyTo(_inlineWire);
+        }
+        else
+        {
+            _longWire = wire.ToArray();
+        }
+        _length = (byte)wire.Length;
         _hash = WireName.Hash(wire);
+        _labelCount = (byte)WireName.CountLabels(wire);
     }
 
     /// <summary>Uncompressed wire form, terminated by the root label, original case.</summary>
-    public ReadOnlySpan<byte> Wire => _wire;
+    public ReadOnlySpan<byte> Wire => _longWire ?? ((ReadOnlySpan<byte>)_inlineWire)[.._length];
 
     /// <summary>Octets in wire form, root included.</summary>
-    public int Length => _wire.Length;
+    public int Length => _length;
 
     /// <summary>Labels, not counting the root (so the root has 0).</summary>
-    public int LabelCount => _labelOffsets.Length;
+    public int LabelCount => _labelCount;
 
-    public bool IsRoot => _wire.Length == 1;
+    public bool IsRoot => _length == 1;
 
     /// <summary>True when the first label is the single octet '*' (RFC 4592 §2.1.1).</summary>
-    public bool IsWildcard => _wire.Length >= 2 && _wire[0] == 1 && _wire[1] == (byte)'*';
+    public bool IsWildcard => _length >= 2 && Wire[0] == 1 && Wire[1] == (byte)'*';
 
     /// <summary>The label at <paramref name="index"/>, 0 being the leftmost.</summary>
     public ReadOnlySpan<byte> Label(int index)
     {
-        int at = _labelOffsets[index];
-        return _wire.AsSpan(at + 1, _wire[at]);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_labelCount, nameof(index));
+        var wire = Wire;
+        int at = WireName.SkipLabels(wire, index);
+        return wire.Slice(at + 1, wire[at]);
     }
 
     /// <summary>Makes a name from uncompressed wire octets, validating them.</summary>
@@ -59,7 +82,7 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
         {
             throw new DnsFormatException(error == WireError.None ? WireError.TrailingData : error);
         }
-        return new DnsName(wire.ToArray());
+        return new DnsName(wire);
     }
 
     /// <summary>Parses presentation format (RFC 1035 §5.1): escapes \X and \DDD, relative names completed with <paramref name="origin"/>.</summary>
@@ -81,7 +104,7 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
         {
             return false;
         }
-        name = new DnsName(buffer[..length].ToArray());
+        name = new DnsName(buffer[..length]);
         return true;
     }
 
@@ -206,7 +229,8 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     {
         if (count == 0) return this;
         if (count >= LabelCount) return Root;
-        return new DnsName(_wire.AsSpan(_labelOffsets[count]).ToArray());
+        var wire = Wire;
+        return new DnsName(wire[WireName.SkipLabels(wire, count)..]);
     }
 
     /// <summary>The immediate parent; the root's parent is the root.</summary>
@@ -219,10 +243,10 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
         {
             throw new DnsFormatException(label.Length > MaxLabelLength ? WireError.LabelTooLong : WireError.NameTooLong);
         }
-        var wire = new byte[Length + label.Length + 1];
+        Span<byte> wire = stackalloc byte[Length + label.Length + 1];
         wire[0] = (byte)label.Length;
-        label.CopyTo(wire.AsSpan(1));
-        _wire.CopyTo(wire.AsSpan(label.Length + 1));
+        label.CopyTo(wire[1..]);
+        Wire.CopyTo(wire[(label.Length + 1)..]);
         return new DnsName(wire);
     }
 
@@ -234,21 +258,22 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     {
         int extra = LabelCount - ancestor.LabelCount;
         if (extra < 0) return false;
-        // Skipping every label (the ancestor is the root) leaves the root octet, which no label offset points at.
-        int at = extra == 0 ? 0 : extra == LabelCount ? _wire.Length - 1 : _labelOffsets[extra];
-        return WireName.EqualsIgnoreCase(_wire.AsSpan(at), ancestor._wire);
+        // Skipping every label (the ancestor is the root) stops at the root octet.
+        var wire = Wire;
+        return WireName.EqualsIgnoreCase(wire[WireName.SkipLabels(wire, extra)..], ancestor.Wire);
     }
 
     /// <summary>A copy with every ASCII letter lower-cased (RFC 4034 §6.2).</summary>
     public DnsName ToLowerCase()
     {
-        var wire = (byte[])_wire.Clone();
+        Span<byte> wire = stackalloc byte[Length];
+        Wire.CopyTo(wire);
         WireName.ToLowerInPlace(wire);
         return new DnsName(wire);
     }
 
     public bool Equals(DnsName? other) =>
-        other is not null && (ReferenceEquals(this, other) || (_hash == other._hash && WireName.EqualsIgnoreCase(_wire, other._wire)));
+        other is not null && (ReferenceEquals(this, other) || (_hash == other._hash && WireName.EqualsIgnoreCase(Wire, other.Wire)));
 
     public override bool Equals(object? obj) => Equals(obj as DnsName);
 
@@ -258,10 +283,16 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     public int CompareTo(DnsName? other)
     {
         if (other is null) return 1;
+        // Labels compare from the right; their offsets are found once, not walked to for each label.
+        Span<byte> mine = stackalloc byte[MaxLength / 2 + 1];
+        Span<byte> theirs = stackalloc byte[MaxLength / 2 + 1];
+        ReadOnlySpan<byte> x = Wire, y = other.Wire;
+        WireName.LabelOffsets(x, mine);
+        WireName.LabelOffsets(y, theirs);
         int a = LabelCount - 1, b = other.LabelCount - 1;
         while (a >= 0 && b >= 0)
         {
-            int c = WireName.CompareLabels(Label(a), other.Label(b));
+            int c = WireName.CompareLabels(x.Slice(mine[a] + 1, x[mine[a]]), y.Slice(theirs[b] + 1, y[theirs[b]]));
             if (c != 0) return c;
             a--;
             b--;
@@ -282,7 +313,7 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     public static bool operator >=(DnsName left, DnsName right) => left is null ? right is null : left.CompareTo(right) >= 0;
 
     /// <summary>Presentation format with a trailing dot; special and non-printable octets escaped (RFC 1035 §5.1).</summary>
-    public override string ToString() => WireName.ToText(_wire);
+    public override string ToString() => WireName.ToText(Wire);
 }
 
 /// <summary>Operations on uncompressed wire-form names held in spans: the allocation-free side of <see cref="DnsName"/>.</summary>
@@ -308,17 +339,15 @@ public static class WireName
         }
     }
 
-    internal static byte[] LabelOffsets(ReadOnlySpan<byte> wire)
+    /// <summary>Writes where each label of a valid wire name starts (at most 127 labels fit in 255 octets).</summary>
+    internal static void LabelOffsets(ReadOnlySpan<byte> wire, Span<byte> offsets)
     {
-        int count = CountLabels(wire);
-        var offsets = new byte[count];
         int pos = 0;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; wire[pos] != 0; i++)
         {
             offsets[i] = (byte)pos;
             pos += wire[pos] + 1;
         }
-        return offsets;
     }
 
     /// <summary>Labels in a wire name, the root not counted.</summary>

@@ -13,12 +13,15 @@ public static class ZoneBuilder
     public static Zone? Build(DnsName origin, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
         int errorsBefore = CountErrors(diagnostics);
-        var owners = new Dictionary<DnsName, OwnerData>(DnsNameComparer.Instance);
+        var owners = new Dictionary<DnsName, OwnerData>(CountOwnerRuns(records), DnsNameComparer.Instance);
         var zoneStart = new SourceLocation(source, 1, 1);
 
+        OwnerData? previous = null;
         foreach (var record in records)
         {
-            if (!record.Owner.IsSubdomainOf(origin))
+            // The reader hands consecutive records of one owner the same DnsName: no need to check or hash it again.
+            bool sameOwner = previous is not null && ReferenceEquals(previous.Name, record.Owner);
+            if (!sameOwner && !record.Owner.IsSubdomainOf(origin))
             {
                 Error(diagnostics, record.Location, $"{record.Owner} is outside the zone {origin}");
                 continue;
@@ -34,12 +37,14 @@ public static class ZoneBuilder
                 Error(diagnostics, record.Location, $"{RecordTypeNames.ToText(record.Type)} is a meta-type and cannot appear in a zone (RFC 6895 §3.1)");
                 continue;
             }
-            if (!owners.TryGetValue(record.Owner, out var owner))
+            var owner = sameOwner ? previous! : null;
+            if (owner is null)
             {
-                owner = new OwnerData(record.Owner);
-                owners.Add(record.Owner, owner);
+                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(owners, record.Owner, out _);
+                owner = slot ??= new OwnerData(record.Owner);
             }
             owner.Add(record, diagnostics);
+            previous = owner;
         }
 
         if (!owners.TryGetValue(origin, out var apexData) || apexData.Find(RecordType.SOA) is not { } soa)
@@ -56,65 +61,96 @@ public static class ZoneBuilder
             Error(diagnostics, soa.Records[0].Location, $"no NS records at the zone apex {origin}");
         }
 
-        // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2).
-        var nodes = new Dictionary<DnsName, ZoneNode>(owners.Count * 2, DnsNameComparer.Instance);
+        // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2). They are found
+        // first, so that the node table is made once at its final size; names are probed as wire suffixes, and only
+        // the missing ones become DnsNames.
+        var ownerLookup = owners.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var emptyNonTerminals = new HashSet<DnsName>(DnsNameComparer.Instance);
+        var emptyLookup = emptyNonTerminals.GetAlternateLookup<ReadOnlySpan<byte>>();
         foreach (var owner in owners.Values)
         {
-            nodes[owner.Name] = new ZoneNode(owner.Name, []);
-        }
-        foreach (var owner in owners.Values)
-        {
-            var name = owner.Name;
-            while (name.LabelCount > origin.LabelCount)
+            var wire = owner.Name.Wire;
+            for (int labels = owner.Name.LabelCount; labels > origin.LabelCount; labels--)
             {
-                name = name.Parent();
-                if (nodes.ContainsKey(name))
+                wire = wire[(wire[0] + 1)..];
+                // A suffix as long as the origin is the origin (every owner is below it), which owns the SOA.
+                if (wire.Length == origin.Length || ownerLookup.ContainsKey(wire) || !emptyLookup.Add(wire))
                 {
                     break;
                 }
-                nodes.Add(name, new ZoneNode(name, []));
             }
         }
-        int recordCount = 0;
-        foreach (var owner in owners.Values)
+        // Encoding the RRsets and making the nodes of a million owners is the longest step of a build, and each owner's
+        // stands alone: large zones do it in two halves side by side, each with its own record store and warnings
+        // (added in order afterwards, so they read as if made in one pass). The table is then filled in file order.
+        var ownerArray = new OwnerData[owners.Count];
+        owners.Values.CopyTo(ownerArray, 0);
+        int parts = ownerArray.Length >= ParallelNodesFrom && Environment.ProcessorCount > 1 ? 2 : 1;
+        var made = new (List<ZoneDiagnostic> Warnings, int Records)[parts];
+        Parallel.For(0, parts, part =>
         {
-            var rrsets = owner.ToRRsets(diagnostics);
-            nodes[owner.Name].SetRRsets(rrsets);
-            foreach (var rrset in rrsets)
-            {
-                recordCount += rrset.Count;
-            }
+            int from = (int)((long)ownerArray.Length * part / parts), to = (int)((long)ownerArray.Length * (part + 1) / parts);
+            made[part] = MakeNodes(ownerArray.AsSpan(from, to - from), apexData);
+        });
+        int recordCount = 0;
+        foreach (var (warnings, count) in made)
+        {
+            diagnostics.AddRange(warnings);
+            recordCount += count;
         }
+        var nodes = new Dictionary<DnsName, ZoneNode>(owners.Count + emptyNonTerminals.Count, DnsNameComparer.Instance);
+        foreach (var owner in ownerArray)
+        {
+            nodes.Add(owner.Name, owner.Node);
+        }
+        foreach (var name in emptyNonTerminals)
+        {
+            nodes.Add(name, new ZoneNode(name, []));
+        }
+
+        var zone = new Zone(origin, nodes, recordCount, source);
+        // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
+        // names, RDATA and the apex only, which are final by now, so it runs beside the linking of parents, the checks
+        // and the additional-section targets (which set other fields): on a million names that hides most of its second.
+        var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
+        var digestDiagnostics = new List<ZoneDiagnostic>();
+        var digesting = Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), sha384));
+
+        var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var apex = apexData.Node;
         foreach (var node in nodes.Values)
         {
-            node.IsApex = node.Name.LabelCount == origin.LabelCount;
-            if (!node.IsApex)
+            if (node != apex)
             {
-                node.Parent = nodes[node.Name.Parent()];
+                // Most names sit right below the apex: a parent as long as the origin is the apex.
+                var parent = node.Name.Wire[(node.Name.Wire[0] + 1)..];
+                node.Parent = parent.Length == origin.Length ? apex : nodeLookup[parent];
                 if (node.IsWildcard)
                 {
                     node.Parent.WildcardChild = node;
                 }
             }
-            node.IsDelegation = !node.IsApex && node.Get(RecordType.NS) is not null;
         }
-
         CheckNodes(origin, nodes, owners, diagnostics);
         MarkOccludedEmptyNonTerminals(nodes);
-        if (CountErrors(diagnostics) > errorsBefore)
+        bool checksPassed = CountErrors(diagnostics) == errorsBefore;
+        if (checksPassed)
         {
+            ResolveAdditionalTargets(nodes);
+        }
+        var (verified, digest) = digesting.GetAwaiter().GetResult();
+        if (!checksPassed)
+        {
+            // As if the digest had never been taken: a zone that fails its checks says nothing about its ZONEMD.
             return null;
         }
-        ResolveAdditionalTargets(nodes);
-        var zone = new Zone(origin, nodes, recordCount, source);
         // DNSSEC: signatures per RRset, the NSEC/NSEC3 chains in order, and the checks of a signed zone.
         if (!DnssecChecks.Prepare(zone, records, diagnostics, options ?? ZoneLoadOptions.Default))
         {
             return null;
         }
-        // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it.
-        var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
-        if (!ZonemdVerification.Verify(zone, zonemds, diagnostics, out var digest))
+        diagnostics.AddRange(digestDiagnostics);
+        if (!verified)
         {
             return null;
         }
@@ -145,7 +181,7 @@ public static class ZoneBuilder
     {
         foreach (var owner in owners.Values)
         {
-            var node = nodes[owner.Name];
+            var node = owner.Node;
             var first = owner.FirstLocation;
 
             if (!node.IsApex && node.Get(RecordType.SOA) is not null)
@@ -233,21 +269,23 @@ public static class ZoneBuilder
     /// </summary>
     private static void CheckNameServerAddresses(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, RRsetData ns, List<ZoneDiagnostic> diagnostics)
     {
-        foreach (var record in ns.Records)
+        var lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
+        for (int i = 0; i < ns.Count; i++)
         {
+            var record = ns[i];
             var target = RdataLayout.TargetName(RecordType.NS, record.Rdata);
             if (target.IsEmpty)
             {
                 continue;
             }
-            var name = DnsName.FromWire(target);
-            if (!name.IsSubdomainOf(origin))
+            // The usual case, a name server with an address in the zone, is settled without making a DnsName.
+            lookup.TryGetValue(target, out var node);
+            if (node is not null && (node.Get(RecordType.A) is not null || node.Get(RecordType.AAAA) is not null))
             {
                 continue;
             }
-            nodes.TryGetValue(name, out var node);
-            bool hasAddress = node is not null && (node.Get(RecordType.A) is not null || node.Get(RecordType.AAAA) is not null);
-            if (hasAddress)
+            var name = DnsName.FromWire(target);
+            if (!name.IsSubdomainOf(origin))
             {
                 continue;
             }
@@ -311,6 +349,55 @@ public static class ZoneBuilder
         }
     }
 
+    /// <summary>Owners from which <see cref="MakeNodes"/> runs in two halves side by side.</summary>
+    private const int ParallelNodesFrom = 50_000;
+
+    /// <summary>Each owner's RRsets and node (<see cref="OwnerData.Node"/>); the warnings found and the records made.</summary>
+    private static (List<ZoneDiagnostic> Warnings, int Records) MakeNodes(ReadOnlySpan<OwnerData> owners, OwnerData apex)
+    {
+        var warnings = new List<ZoneDiagnostic>();
+        var store = new RecordStore();
+        var scratch = new RRset[8];
+        int records = 0;
+        foreach (var owner in owners)
+        {
+            if (scratch.Length < owner.Sets.Length)
+            {
+                scratch = new RRset[owner.Sets.Length];
+            }
+            var rrsets = scratch.AsSpan(0, owner.Sets.Length);
+            owner.ToRRsets(store, rrsets, warnings);
+            var node = owner.Node = new ZoneNode(owner.Name, rrsets);
+            node.IsApex = owner == apex;
+            node.IsDelegation = !node.IsApex && node.Get(RecordType.NS) is not null;
+            foreach (var rrset in rrsets)
+            {
+                records += rrset.Count;
+            }
+        }
+        return (warnings, records);
+    }
+
+    /// <summary>
+    /// Owners in a row of records (the reader gives consecutive records of one owner the same DnsName): the number of
+    /// distinct owners when each owner's records stand together, as they do in most files, so the owner table is
+    /// made at about its final size instead of growing through a million names.
+    /// </summary>
+    private static int CountOwnerRuns(IReadOnlyList<ZoneRecord> records)
+    {
+        int runs = 0;
+        DnsName? last = null;
+        for (int i = 0; i < records.Count; i++)
+        {
+            if (!ReferenceEquals(records[i].Owner, last))
+            {
+                runs++;
+                last = records[i].Owner;
+            }
+        }
+        return runs;
+    }
+
     private static int CountErrors(List<ZoneDiagnostic> diagnostics)
     {
         int n = 0;
@@ -330,11 +417,18 @@ public static class ZoneBuilder
     /// <summary>Records of one owner, gathered by type, before they become a node.</summary>
     private sealed class OwnerData(DnsName name)
     {
+        // Most owners have one or two RRsets; this is made once per owner of a zone of millions.
+        private RRsetData[] _sets = new RRsetData[2];
+        private int _count;
+
         public DnsName Name { get; } = name;
 
-        public List<RRsetData> Sets { get; } = [];
+        /// <summary>The node made from these records.</summary>
+        public ZoneNode Node { get; set; } = null!;
 
-        public SourceLocation FirstLocation => Sets[0].Records[0].Location;
+        public ReadOnlySpan<RRsetData> Sets => _sets.AsSpan(0, _count);
+
+        public SourceLocation FirstLocation => _sets[0][0].Location;
 
         public RRsetData? Find(RecordType type)
         {
@@ -350,79 +444,120 @@ public static class ZoneBuilder
             var set = Find(record.Type);
             if (set is null)
             {
-                set = new RRsetData(record.Type);
-                Sets.Add(set);
+                if (_count == _sets.Length)
+                {
+                    Array.Resize(ref _sets, _count * 2);
+                }
+                set = _sets[_count++] = new RRsetData(record);
+                return;
             }
             set.Add(record, diagnostics);
         }
 
-        public RRset[] ToRRsets(List<ZoneDiagnostic> diagnostics)
+        /// <summary>The RRsets, written to <paramref name="rrsets"/> (as many as <see cref="Sets"/>).</summary>
+        public void ToRRsets(RecordStore store, Span<RRset> rrsets, List<ZoneDiagnostic> diagnostics)
         {
-            var result = new RRset[Sets.Count];
-            for (int i = 0; i < Sets.Count; i++)
+            for (int i = 0; i < _count; i++)
             {
-                result[i] = Sets[i].ToRRset(diagnostics);
+                rrsets[i] = _sets[i].ToRRset(store, diagnostics);
             }
-            return result;
         }
     }
 
-    private sealed class RRsetData(RecordType type)
+    /// <summary>The records of one RRset in the order read, duplicates dropped; the first held without a list.</summary>
+    private sealed class RRsetData(ZoneRecord first) : IReadOnlyList<ZoneRecord>
     {
-        private readonly HashSet<byte[]> _seen = new(CanonicalRdataComparer.ForType(type));
+        // Up to this many records, duplicates are looked for one by one; a set is only worth it for larger RRsets.
+        private const int LinearSearchLimit = 8;
 
-        public RecordType Type { get; } = type;
+        private List<ZoneRecord>? _more;
+        private HashSet<byte[]>? _seen;
 
-        public List<ZoneRecord> Records { get; } = [];
+        public RecordType Type { get; } = first.Type;
+
+        public IReadOnlyList<ZoneRecord> Records => this;
+
+        public int Count => 1 + (_more?.Count ?? 0);
+
+        public ZoneRecord this[int index] => index == 0 ? first : _more![index - 1];
 
         public void Add(ZoneRecord record, List<ZoneDiagnostic> diagnostics)
         {
             // RFC 2181 §5: an RRset holds each RR once; duplicates are dropped like BIND and Knot do.
-            if (!_seen.Add(record.Rdata))
+            if (IsDuplicate(record.Rdata))
             {
                 diagnostics.Add(new ZoneDiagnostic(record.Location, Severity.Warning, $"duplicate {RecordTypeNames.ToText(record.Type)} record at {record.Owner} dropped"));
                 return;
             }
-            Records.Add(record);
+            (_more ??= new List<ZoneRecord>(3)).Add(record);
         }
 
-        public RRset ToRRset(List<ZoneDiagnostic> diagnostics)
+        private bool IsDuplicate(byte[] rdata)
         {
-            uint ttl = Records[0].Ttl;
+            var comparer = CanonicalRdataComparer.ForType(Type);
+            if (_seen is null && Count < LinearSearchLimit)
+            {
+                for (int i = 0; i < Count; i++)
+                {
+                    if (comparer.Equals(this[i].Rdata, rdata))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            if (_seen is null)
+            {
+                _seen = new HashSet<byte[]>(Count * 2, comparer);
+                for (int i = 0; i < Count; i++)
+                {
+                    _seen.Add(this[i].Rdata);
+                }
+            }
+            return !_seen.Add(rdata);
+        }
+
+        public RRset ToRRset(RecordStore store, List<ZoneDiagnostic> diagnostics)
+        {
+            uint ttl = first.Ttl;
             // RRSIGs covering different types legitimately carry different TTLs (RFC 4034 §3).
             if (Type != RecordType.RRSIG)
             {
-                for (int i = 1; i < Records.Count; i++)
+                for (int i = 1; i < Count; i++)
                 {
-                    if (Records[i].Ttl != ttl)
+                    if (this[i].Ttl != ttl)
                     {
                         // RFC 2181 §5.2: the TTLs of an RRset must match; use the first, as BIND does.
-                        diagnostics.Add(new ZoneDiagnostic(Records[i].Location, Severity.Warning,
-                            $"TTL {Records[i].Ttl} differs from {ttl} in the {RecordTypeNames.ToText(Type)} RRset at {Records[i].Owner}; using {ttl} (RFC 2181 §5.2)"));
+                        diagnostics.Add(new ZoneDiagnostic(this[i].Location, Severity.Warning,
+                            $"TTL {this[i].Ttl} differs from {ttl} in the {RecordTypeNames.ToText(Type)} RRset at {this[i].Owner}; using {ttl} (RFC 2181 §5.2)"));
                         break;
                     }
                 }
             }
-            var rdata = new byte[Records.Count][];
-            uint[]? ttls = null;
-            for (int i = 0; i < rdata.Length; i++)
+            int octets = 0;
+            for (int i = 0; i < Count; i++)
             {
-                rdata[i] = Records[i].Rdata;
-                if (Type == RecordType.RRSIG && Records[i].Ttl != ttl)
-                {
-                    ttls ??= new uint[rdata.Length];
-                }
+                octets += 10 + this[i].Rdata.Length;
             }
-            if (ttls is not null)
+            var (block, start) = store.Allocate(octets);
+            var records = new RRset.RecordsWriter(Type, Count, block, start);
+            for (int i = 0; i < Count; i++)
             {
                 // Each RRSIG keeps its own TTL: it is the TTL of the RRset it covers (RFC 4034 §3), and the zone
                 // digest hashes records with the TTL the zone gave them (RFC 8976 §3.3.1).
-                for (int i = 0; i < ttls.Length; i++)
-                {
-                    ttls[i] = Records[i].Ttl;
-                }
+                records.Add(Type == RecordType.RRSIG ? this[i].Ttl : ttl, this[i].Rdata);
             }
-            return new RRset(Type, ttl, rdata, ttls);
+            return records.ToRRset();
         }
+
+        public IEnumerator<ZoneRecord> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

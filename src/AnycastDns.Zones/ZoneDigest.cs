@@ -104,11 +104,36 @@ public static class ZoneDigest
         public void Run()
         {
             var order = new CanonicalNameOrder(_zone);
-            foreach (var node in order.Sort())
+            var nodes = order.Sort();
+            for (int i = 0; i < nodes.Length; i++)
             {
-                WriteNode(node);
+                // Canonical order is not the order the nodes were made in: each node, its RRsets and their records
+                // are somewhere else in memory. Asking for them a few nodes ahead lets the loads overlap instead of
+                // waiting for each in turn (a million nodes at a few cache misses each was most of the digest).
+                if (i + 8 < nodes.Length)
+                {
+                    Prefetch(nodes[i + 8]);
+                }
+                if (i + 4 < nodes.Length)
+                {
+                    foreach (var rrset in nodes[i + 4].RRsets)
+                    {
+                        Prefetch(rrset);
+                        rrset.PrefetchRecords();
+                    }
+                }
+                WriteNode(nodes[i]);
             }
             Flush();
+        }
+
+        /// <summary>A hint that <paramref name="o"/> is about to be read; it reads nothing itself, so it cannot fault.</summary>
+        private static unsafe void Prefetch(object o)
+        {
+            if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0((void*)System.Runtime.CompilerServices.Unsafe.As<object, nint>(ref o));
+            }
         }
 
         private void WriteNode(ZoneNode node)
@@ -203,12 +228,7 @@ public static class ZoneDigest
             }
             var output = _block.AsSpan(_filled, length);
             _owner.AsSpan(0, _ownerLength).CopyTo(output);
-            var fixedPart = output[_ownerLength..];
-            BinaryPrimitives.WriteUInt16BigEndian(fixedPart, (ushort)type);
-            BinaryPrimitives.WriteUInt16BigEndian(fixedPart[2..], (ushort)RecordClass.IN);
-            BinaryPrimitives.WriteUInt32BigEndian(fixedPart[4..], ttl);
-            BinaryPrimitives.WriteUInt16BigEndian(fixedPart[8..], (ushort)rdata.Length);
-            rdata.CopyTo(fixedPart[10..]);
+            RRset.WriteRecord(output[_ownerLength..], type, ttl, rdata);
             _filled += length;
         }
 

@@ -8,12 +8,45 @@ namespace AnycastDns.Zones;
 /// </summary>
 public sealed class ZoneNode
 {
-    private RRset[] _rrsets;
+    // A zone holds millions of nodes: the yes/no facts share one octet, and CNAME and DNAME are found among the
+    // node's RRsets (one or two of them) when a flag says they are there, instead of two more references per node.
+    [Flags]
+    private enum Facts : byte
+    {
+        None = 0,
+        Apex = 1,
+        Delegation = 2,
+        Occluded = 4,
+        HasCname = 8,
+        HasDname = 16,
+    }
+
+    // Most names own one or two RRsets (A and AAAA, say): those are held in the node itself, and only a node with
+    // more keeps an array, which saves an array per node in a large zone.
+    private const int InlineRRsets = 2;
+
+    [System.Runtime.CompilerServices.InlineArray(InlineRRsets)]
+    private struct InlineRRsetArray
+    {
+        private RRset _first;
+    }
+
+    private InlineRRsetArray _inline;
+    private RRset[]? _more;
+    private byte _inlineCount;
+    private Facts _facts;
 
     internal ZoneNode(DnsName name, RRset[] rrsets)
     {
         Name = name;
-        _rrsets = rrsets;
+        SetRRsets(rrsets);
+    }
+
+    /// <summary>A node with a copy of <paramref name="rrsets"/>: the builder passes its scratch space.</summary>
+    internal ZoneNode(DnsName name, ReadOnlySpan<RRset> rrsets)
+    {
+        Name = name;
+        SetRRsets(rrsets);
     }
 
     public DnsName Name { get; }
@@ -21,24 +54,36 @@ public sealed class ZoneNode
     /// <summary>The node one label up (null at the apex).</summary>
     public ZoneNode? Parent { get; internal set; }
 
-    public ReadOnlySpan<RRset> RRsets => _rrsets;
+    public ReadOnlySpan<RRset> RRsets => _more ?? ((ReadOnlySpan<RRset>)_inline)[.._inlineCount];
 
-    public bool IsApex { get; internal set; }
+    public bool IsApex
+    {
+        get => Has(Facts.Apex);
+        internal set => Set(Facts.Apex, value);
+    }
 
     /// <summary>True for a zone cut: NS records at a name other than the apex (RFC 1034 §4.2.1).</summary>
-    public bool IsDelegation { get; internal set; }
+    public bool IsDelegation
+    {
+        get => Has(Facts.Delegation);
+        internal set => Set(Facts.Delegation, value);
+    }
 
     /// <summary>True when the node lies below a zone cut or a DNAME: its data is glue or occluded, not authoritative.</summary>
-    public bool IsOccluded { get; internal set; }
+    public bool IsOccluded
+    {
+        get => Has(Facts.Occluded);
+        internal set => Set(Facts.Occluded, value);
+    }
 
     /// <summary>The node "*." + this name, if the zone has it (RFC 4592 §2.1.1).</summary>
     public ZoneNode? WildcardChild { get; internal set; }
 
-    public RRset? Cname { get; private set; }
+    public RRset? Cname => Has(Facts.HasCname) ? Get(RecordType.CNAME) : null;
 
-    public RRset? Dname { get; private set; }
+    public RRset? Dname => Has(Facts.HasDname) ? Get(RecordType.DNAME) : null;
 
-    public bool IsEmptyNonTerminal => _rrsets.Length == 0;
+    public bool IsEmptyNonTerminal => _more is null && _inlineCount == 0;
 
     public bool IsWildcard => Name.IsWildcard;
 
@@ -50,7 +95,7 @@ public sealed class ZoneNode
 
     public RRset? Get(RecordType type)
     {
-        foreach (var rrset in _rrsets)
+        foreach (var rrset in RRsets)
         {
             if (rrset.Type == type)
             {
@@ -60,12 +105,38 @@ public sealed class ZoneNode
         return null;
     }
 
-    internal void SetRRsets(RRset[] rrsets)
+    internal void SetRRsets(RRset[] rrsets) => SetRRsets(rrsets, rrsets);
+
+    /// <param name="array">The same RRsets as an array when there are more than fit inline; kept, not copied.</param>
+    private void SetRRsets(ReadOnlySpan<RRset> rrsets, RRset[]? array = null)
     {
-        _rrsets = rrsets;
-        Cname = Get(RecordType.CNAME);
-        Dname = Get(RecordType.DNAME);
+        _inline = default;
+        if (rrsets.Length <= InlineRRsets)
+        {
+            rrsets.CopyTo(_inline);
+            _inlineCount = (byte)rrsets.Length;
+            _more = null;
+        }
+        else
+        {
+            _inlineCount = 0;
+            _more = array ?? rrsets.ToArray();
+        }
+        _facts &= ~(Facts.HasCname | Facts.HasDname);
+        foreach (var rrset in rrsets)
+        {
+            _facts |= rrset.Type switch
+            {
+                RecordType.CNAME => Facts.HasCname,
+                RecordType.DNAME => Facts.HasDname,
+                _ => Facts.None,
+            };
+        }
     }
+
+    private bool Has(Facts fact) => (_facts & fact) != 0;
+
+    private void Set(Facts fact, bool value) => _facts = value ? _facts | fact : _facts & ~fact;
 
     public override string ToString() => Name.ToString();
 }

@@ -147,4 +147,35 @@ public class DnsNameTests
             }
         }
     }
+
+    // Names of up to 24 octets are stored inside the DnsName, longer ones in an array: both must behave alike.
+    [Theory]
+    [InlineData("h12.bench.test.", "H12.Bench.Test.")]
+    [InlineData("a-rather-longer-label.below.the.example.com.", "A-RATHER-longer-label.Below.THE.example.com.")]
+    [InlineData("exactly-24-octets.test.", "EXACTLY-24-octets.test.")]
+    public void Short_and_long_names_compare_hash_and_split_alike(string text, string otherCase)
+    {
+        var name = DnsName.Parse(text);
+        var upper = DnsName.Parse(otherCase);
+        Assert.Equal(name, upper);
+        Assert.Equal(name.GetHashCode(), upper.GetHashCode());
+        Assert.Equal(0, name.CompareTo(upper));
+        Assert.Equal(text, name.ToString());
+        Assert.Equal(otherCase, upper.ToString());
+        Assert.Equal(text.Length + 1, name.Length);
+        Assert.Equal(text.Count(c => c == '.'), name.LabelCount);
+        Assert.Equal(text[..text.IndexOf('.')], System.Text.Encoding.ASCII.GetString(name.Label(0)));
+        Assert.Equal("test", System.Text.Encoding.ASCII.GetString(DnsName.Parse(text + "test.").Label(name.LabelCount)));
+        var parent = name.Parent();
+        Assert.Equal(text[(text.IndexOf('.') + 1)..], parent.ToString());
+        Assert.True(name.IsSubdomainOf(parent));
+        Assert.True(name.IsSubdomainOf(DnsName.Root));
+        Assert.False(parent.IsSubdomainOf(name));
+        Assert.True(parent.CompareTo(name) < 0);
+        Assert.Equal(name, parent.Prepend(name.Label(0)));
+        Assert.Equal(text, DnsName.FromWire(name.Wire).ToString());
+        Assert.Equal(text.ToLowerInvariant(), upper.ToLowerCase().ToString());
+        Assert.True(name.ToWildcard().IsWildcard);
+        Assert.Throws<ArgumentOutOfRangeException>(() => name.Label(name.LabelCount).Length);
+    }
 }

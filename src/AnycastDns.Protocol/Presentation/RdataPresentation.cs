@@ -31,25 +31,32 @@ public static class RdataPresentation
         ArgumentNullException.ThrowIfNull(origin);
         var r = t_reader ??= new RdataTextReader();
         r.Start(tokens, first, origin);
-        if (first < tokens.Count && !tokens.IsQuoted(first) && tokens[first] is "\\#")
+        try
         {
-            ParseGeneric(r, type);
+            if (first < tokens.Count && !tokens.IsQuoted(first) && tokens[first] is "\\#")
+            {
+                ParseGeneric(r, type);
+            }
+            else if (!HasTextFormat(type))
+            {
+                throw new PresentationException(first,
+                    $"{RecordTypeNames.ToText(type)} has no presentation format known here; write its RDATA in the RFC 3597 form \\# <length> <hex>");
+            }
+            else
+            {
+                ParseFields(r, type);
+                r.ExpectEnd(type);
+            }
+            if (r.Output.Length > RdataBuffer.MaxRdataLength)
+            {
+                throw new PresentationException(first, $"the RDATA is {r.Output.Length} octets long; at most 65535 fit (RFC 1035 §3.2.1)");
+            }
+            return r.Output.ToArray();
         }
-        else if (!HasTextFormat(type))
+        finally
         {
-            throw new PresentationException(first,
-                $"{RecordTypeNames.ToText(type)} has no presentation format known here; write its RDATA in the RFC 3597 form \\# <length> <hex>");
+            r.Finish();
         }
-        else
-        {
-            ParseFields(r, type);
-            r.ExpectEnd(type);
-        }
-        if (r.Output.Length > RdataBuffer.MaxRdataLength)
-        {
-            throw new PresentationException(first, $"the RDATA is {r.Output.Length} octets long; at most 65535 fit (RFC 1035 §3.2.1)");
-        }
-        return r.Output.ToArray();
     }
 
     /// <summary>True when <paramref name="type"/> has a type-specific text format here (all types accept <c>\#</c>).</summary>

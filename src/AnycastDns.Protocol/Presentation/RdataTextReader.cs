@@ -32,6 +32,16 @@ internal sealed class RdataTextReader
         Output.Clear();
     }
 
+    /// <summary>
+    /// Lets go of the tokens, and so of the text they are slices of: the reader lives on in a thread-static, and a
+    /// zone file's whole text (about 100 MB for a million names) must not live on with it.
+    /// </summary>
+    public void Finish()
+    {
+        _tokens = null!;
+        Origin = DnsName.Root;
+    }
+
     // ---- errors --------------------------------------------------------------------------------------------------
 
     public PresentationException Fail(int index, string message) => new(index, message);

@@ -1,0 +1,449 @@
+#!/usr/bin/env bash
+# Side by side: AnycastDns, Knot DNS and NSD on loopback, the same generated zone and query list, measured in one run.
+#
+#   bench/compare.sh [options]
+#     --names N          names in the zone dnsperf runs against (default 10000)
+#     --duration S       seconds per dnsperf run (default 10)
+#     --latency-duration S  seconds of the dnsperf -v run the p99 latency comes from (default 4)
+#     --warmup S         seconds of dnsperf before each measured run, untimed (default 2: .NET's tiered JIT)
+#     --rounds N         measure every server N times, round by round, to see the noise (default 1)
+#     --clients N        dnsperf -c (default 8); -T 1 -q 500 as issue 5 says
+#     --workers N        server threads: Knot udp-workers and tcp-workers, NSD server-count, AnycastDns
+#                        --udp-receive-loops (default 1: one core each, so CPU per query compares like with like)
+#     --load-names N     names in the zone-load comparison (default 1000000; 0 skips it)
+#     --only-load        the zone-load comparison alone
+#     --servers LIST     comma-separated subset of anycastdns,knot,nsd (default all three)
+#     --baseline REV     also measure AnycastDns as of git revision REV (built in a temporary worktree), as the
+#                        server "baseline": before and after a change, in one run
+#     --keep             keep the temporary folder (zones, configurations, logs, raw dnsperf output)
+#
+# Installs dnsperf, knot, knot-dnsutils (kdig) and nsd with apt-get where missing (as root; apt-get update first when
+# a package is unknown), builds AnycastDns in Release, and stops only the processes it started, by PID, on exit.
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+repo=$PWD
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
+
+names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
+servers=anycastdns,knot,nsd baseline=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --names) names=$2; shift ;;
+        --duration) duration=$2; shift ;;
+        --latency-duration) latency_duration=$2; shift ;;
+        --warmup) warmup=$2; shift ;;
+        --rounds) rounds=$2; shift ;;
+        --clients) clients=$2; shift ;;
+        --workers) workers=$2; shift ;;
+        --load-names) load_names=$2; shift ;;
+        --only-load) only_load=1 ;;
+        --servers) servers=$2; shift ;;
+        --baseline) baseline=$2; shift ;;
+        --keep) keep=1 ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "compare.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+IFS=, read -r -a server_list <<<"$servers"
+[ -z "$baseline" ] || server_list=(baseline "${server_list[@]}")
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+say() { echo "compare.sh: $*" >&2; }
+
+# ---- tools ---------------------------------------------------------------------------------------------------------
+
+declare -A program=([dnsperf]=/usr/bin/dnsperf [knot]=/usr/sbin/knotd [knot-dnsutils]=/usr/bin/kdig [nsd]=/usr/sbin/nsd)
+
+install_tools() {
+    local missing=() package
+    for package in dnsperf knot knot-dnsutils nsd; do
+        [ -x "${program[$package]}" ] || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 \
+        || die "missing ${missing[*]}: run as root on Debian 12, or first: sudo apt-get install --no-install-recommends ${missing[*]}"
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    local log=$work/apt.log
+    # A fresh machine has empty package lists: a package apt does not know yet needs an update first.
+    for package in "${missing[@]}"; do
+        if ! apt-cache show "$package" >/dev/null 2>&1; then
+            apt-get update -qq >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "apt-get update failed"; }
+            break
+        fi
+    done
+    # policy-rc.d exit 101 keeps the packages' own knot and nsd services from starting on port 53 during install.
+    local policy=/usr/sbin/policy-rc.d created_policy=0
+    if [ ! -e $policy ]; then
+        printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && created_policy=1
+    fi
+    local status=0
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1 || status=$?
+    [ $created_policy -eq 0 ] || rm -f $policy
+    [ $status -eq 0 ] || { tail -n 20 "$log" >&2; die "apt-get could not install ${missing[*]}"; }
+    for package in "${missing[@]}"; do
+        [ -x "${program[$package]}" ] || die "$package installed but ${program[$package]} is not there"
+    done
+}
+
+# ---- processes -----------------------------------------------------------------------------------------------------
+
+work=$(mktemp -d /tmp/anycastdns-compare.XXXXXX)
+started=()
+
+cleanup() {
+    local pid
+    for pid in "${started[@]}"; do
+        stop_server "$pid"
+    done
+    [ ! -d "$work/baseline-src" ] || git -C "$repo" worktree remove --force "$work/baseline-src" 2>/dev/null || true
+    if [ $keep -eq 1 ]; then say "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# SIGTERM, then SIGKILL after 10 s. Only PIDs this script started reach here; their own children (NSD's server and
+# xfrd processes) are stopped by them.
+stop_server() {
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+forget() {
+    local pid=$1 kept=() p
+    for p in "${started[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+    started=("${kept[@]}")
+}
+
+# A port free for both UDP and TCP on 127.0.0.1, and not handed out before in this run.
+used_ports=" "
+free_port() {
+    local port
+    while true; do
+        port=$(python3 -c '
+import socket
+t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
+print(p)')
+        case $used_ports in *" $port "*) continue ;; esac
+        used_ports+="$port "
+        echo "$port"
+        return
+    done
+}
+
+# PID and every descendant's PID.
+process_tree() {
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+        { s = $0; sub(/^.*\) /, "", s); split(s, f, " "); parent[$1] = f[2] }
+        END {
+            tree[root] = 1; print root
+            do { grew = 0; for (p in parent) if (!(p in tree) && (parent[p] in tree)) { tree[p] = 1; print p; grew = 1 } } while (grew)
+        }'
+}
+
+# CPU seconds (user + system, threads included, reaped children too) of a process and its descendants.
+cpu_seconds() {
+    local pid files=()
+    for pid in $(process_tree "$1"); do files+=("/proc/$pid/stat"); done
+    cat "${files[@]}" 2>/dev/null | awk -v hz="$(getconf CLK_TCK)" '
+        { s = $0; sub(/^.*\) /, "", s); split(s, f, " "); t += f[12] + f[13] + f[14] + f[15] }
+        END { printf "%.3f\n", t / hz }'
+}
+
+# Memory after load, MiB: "largest VmRSS, largest VmHWM, PSS summed over the process tree". NSD forks its server
+# and xfrd processes from the loaded main process; they share its pages, so the plain sum of RSS would count the zone
+# three times and PSS (each shared page divided among its sharers) is the fair total.
+memory_mib() {
+    local pid rss=0 hwm=0 pss=0 v
+    for pid in $(process_tree "$1"); do
+        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0); [ "${v:-0}" -gt $rss ] && rss=$v
+        v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0); [ "${v:-0}" -gt $hwm ] && hwm=$v
+        v=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0); pss=$((pss + ${v:-0}))
+    done
+    echo "$((rss / 1024)) $((hwm / 1024)) $((pss / 1024))"
+}
+
+# ---- servers -------------------------------------------------------------------------------------------------------
+
+# start_<server> <folder> <zone file> <port>: starts it in the background and prints its PID.
+start_knot() {
+    local dir=$1 zone=$2 port=$3
+    mkdir -p "$dir/db"
+    cat >"$dir/knot.conf" <<EOF
+server:
+    rundir: "$dir"
+    pidfile: "$dir/knot.pid"
+    listen: 127.0.0.1@$port
+    udp-workers: $workers
+    tcp-workers: $workers
+    background-workers: 1
+control:
+    listen: "$dir/knot.sock"
+database:
+    storage: "$dir/db"
+log:
+  - target: stderr
+    any: notice
+template:
+  - id: default
+    semantic-checks: off
+    zonefile-load: whole
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: bench.test.
+    file: "$zone"
+EOF
+    /usr/sbin/knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+start_nsd() {
+    local dir=$1 zone=$2 port=$3
+    cat >"$dir/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1@$port
+    do-ip6: no
+    server-count: $workers
+    reuseport: no
+    username: ""
+    chroot: ""
+    zonesdir: "$dir"
+    database: ""
+    pidfile: "$dir/nsd.pid"
+    xfrdfile: "$dir/xfrd.state"
+    xfrdir: "$dir"
+    zonelistfile: "$dir/zone.list"
+    logfile: "$dir/server.log"
+    verbosity: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: bench.test.
+    zonefile: "$zone"
+EOF
+    # -d: foreground; nsd still forks its server and xfrd processes, which it stops when it gets SIGTERM.
+    /usr/sbin/nsd -d -c "$dir/nsd.conf" >>"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+anycastdns_dll=$repo/src/AnycastDns/bin/Release/net10.0/anycastdns.dll
+baseline_dll=$work/baseline-src/src/AnycastDns/bin/Release/net10.0/anycastdns.dll
+
+# start_dotnet <dll> <folder> <zone file> <port>
+start_dotnet() {
+    local dll=$1 dir=$2 zone=$3 port=$4
+    mkdir -p "$dir/zones"
+    ln -sf "$zone" "$dir/zones/bench.test.zone"
+    # No limit on answers per TCP connection, as Knot and NSD have none: dnsperf keeps its 8 connections all run long.
+    dotnet "$dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
+        --udp-receive-loops "$workers" --tcp-max-queries 0 >"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+start_anycastdns() { start_dotnet "$anycastdns_dll" "$@"; }
+
+start_baseline() { start_dotnet "$baseline_dll" "$@"; }
+
+# Waits until the server answers <name> A with <address> (NOERROR, AA), at most <seconds>; fails if it died or never
+# did. bench/probe.py asks every 10 ms with a 50 ms timeout, in slices of a second between which the PID is checked.
+wait_for_answer() {
+    local server=$1 pid=$2 port=$3 name=$4 address=$5 seconds=$6 dir=$7
+    local deadline=$((SECONDS + seconds))
+    while [ $SECONDS -lt $deadline ]; do
+        python3 "$repo/bench/probe.py" "$port" "$name" "$address" 1 && return 0
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 20 "$dir/server.log" >&2
+            die "$server exited before answering $name (log above, from $dir/server.log)"
+        fi
+    done
+    tail -n 20 "$dir/server.log" >&2
+    die "$server did not answer $name A $address within $seconds s: did it load the zone? (log above)"
+}
+
+# Checks the answers every server must give before it is measured: an authoritative A at the zone's start and end,
+# NXDOMAIN, a wildcard, a referral. A server that runs but serves something else stops the comparison here.
+verify_server() {
+    local server=$1 port=$2 out
+    check() {
+        local what=$1 pattern=$2; shift 2
+        out=$(/usr/bin/kdig @127.0.0.1 -p "$port" +time=2 +retry=1 "$@" 2>&1) || true
+        grep -Eq "$pattern" <<<"$out" || { echo "$out" >&2; die "$server answers $what wrongly (expected /$pattern/; kdig output above)"; }
+    }
+    check "www A" 'Flags: qr aa.*ANSWER: 1;' www.bench.test. A
+    check "www A" 'www\.bench\.test\.[[:space:]]+3600[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.80' www.bench.test. A
+    check "last A" 'last\.bench\.test\.[[:space:]]+3600[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.254' last.bench.test. A
+    check "a missing name" 'status: NXDOMAIN' nx-verify.bench.test. A
+    check "a wildcard" 'x\.w7\.bench\.test\.[[:space:]]+3600[[:space:]]+IN[[:space:]]+A[[:space:]]+10\.0\.0\.7' x.w7.bench.test. A
+    check "a referral" 'AUTHORITY: 1.*|d8\.bench\.test\.[[:space:]]+3600[[:space:]]+IN[[:space:]]+NS[[:space:]]+ns\.d8\.bench\.test\.' www.d8.bench.test. A
+    check "a TCP query" 'www\.bench\.test\.[[:space:]]+3600[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.80' +tcp www.bench.test. A
+}
+
+# ---- main ----------------------------------------------------------------------------------------------------------
+
+install_tools
+command -v python3 >/dev/null 2>&1 || die "python3 not found (Debian: /usr/bin/python3)"
+command -v dotnet >/dev/null 2>&1 || die "dotnet not found: install the .NET 10 SDK"
+say "building AnycastDns (Release)"
+dotnet build -c Release -nologo -v q "$repo/src/AnycastDns/AnycastDns.csproj" >"$work/build.log" 2>&1 \
+    || { tail -n 30 "$work/build.log" >&2; die "build failed"; }
+[ -f "$anycastdns_dll" ] || die "$anycastdns_dll not built"
+if [ -n "$baseline" ]; then
+    say "building the baseline, AnycastDns as of $baseline (Release)"
+    git -C "$repo" worktree add --detach "$work/baseline-src" "$baseline" >"$work/baseline.log" 2>&1 \
+        || { cat "$work/baseline.log" >&2; die "no revision '$baseline'"; }
+    dotnet build -c Release -nologo -v q "$work/baseline-src/src/AnycastDns/AnycastDns.csproj" >>"$work/baseline.log" 2>&1 \
+        || { tail -n 30 "$work/baseline.log" >&2; die "the baseline does not build"; }
+fi
+
+echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
+echo "versions: knotd $(/usr/sbin/knotd -V | awk '{ print $NF }'), nsd $(/usr/sbin/nsd -v 2>&1 | awk 'NR == 1 { print $NF }'), $(/usr/bin/dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $NF; exit }'), anycastdns $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo '+changes')${baseline:+, baseline $(git -C "$repo" rev-parse --short "$baseline")}"
+
+# ---- throughput ----------------------------------------------------------------------------------------------------
+
+# dnsperf_run <port> <udp|tcp> <seconds> [more dnsperf options]: the issue's dnsperf command line on our query list.
+dnsperf_run() {
+    local port=$1 proto=$2 seconds=$3; shift 3
+    /usr/bin/dnsperf -m "$proto" -s 127.0.0.1 -p "$port" -d "$work/queries.txt" -c "$clients" -T 1 -q 500 -l "$seconds" "$@"
+}
+
+# perf <server> <pid> <port> <udp|tcp> <round>: one dnsperf run, the server's CPU read from /proc around it, then a
+# shorter verbose run for the latency percentile; appends a line "round proto server qps cpu_us avg_ms p99_ms lost%".
+perf() {
+    local server=$1 pid=$2 port=$3 proto=$4 round=$5 raw=$work/dnsperf-$1-$4-$5
+    local before after
+    before=$(cpu_seconds "$pid")
+    dnsperf_run "$port" "$proto" "$duration" >"$raw.txt" 2>&1 || { tail -n 20 "$raw.txt" >&2; die "dnsperf against $server ($proto) failed"; }
+    after=$(cpu_seconds "$pid")
+    # dnsperf 2.10 (Debian 12) has no latency histogram; -v prints every query's latency, which costs dnsperf about
+    # a quarter of its rate, so the percentile comes from this separate run and the rate from the run above.
+    dnsperf_run "$port" "$proto" "$latency_duration" -v >"$raw-v.txt" 2>&1 || { tail -n 20 "$raw-v.txt" >&2; die "dnsperf -v against $server ($proto) failed"; }
+    local p99
+    p99=$(awk '/^> / { n++; b[int($NF * 1e6)]++; if (int($NF * 1e6) > max) max = int($NF * 1e6) }
+        END { want = n * 0.99; for (us = 0; us <= max; us++) { seen += b[us]; if (seen >= want) { printf "%.3f\n", us / 1000; exit } } }' "$raw-v.txt")
+    awk -v round="$round" -v proto="$proto" -v server="$server" -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN { print a - b }')" -v p99="$p99" '
+        /Queries completed:/ { done = $3 }
+        /Queries lost:/ { lost = $4; gsub(/[()%]/, "", lost) }
+        /Queries per second:/ { qps = $4 }
+        /Average Latency/ && avg == "" { avg = $4 }  # TCP runs add a second one: the connection latency
+        END {
+            if (done == 0) { print "no query completed" > "/dev/stderr"; exit 1 }
+            printf "%s %s %s %.0f %.2f %.3f %s %s\n", round, proto, server, qps, cpu * 1e6 / done, avg * 1000, p99, lost
+        }' "$raw.txt" >>"$work/results.txt"
+}
+
+warm_up() {
+    dnsperf_run "$1" "$2" "$warmup" >/dev/null 2>&1 || true
+}
+
+# Prints the table of one protocol: every round, each server's row with its ratios to Knot's and NSD's of that round.
+table() {
+    local proto=$1
+    awk -v proto="$proto" '
+        $2 != proto { next }
+        { key = $1 " " $3; qps[key] = $4; cpu[key] = $5; row[++n] = $0 }
+        function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+        END {
+            printf "%-6s %-11s %9s %8s %8s %8s %6s %9s %8s %9s %8s\n", "round", "server", "QPS", "CPU us/q", "avg ms", "p99 ms", "lost%", "QPS/Knot", "QPS/NSD", "CPU/Knot", "CPU/NSD"
+            for (i = 1; i <= n; i++) {
+                split(row[i], f, " "); r = f[1]; s = f[3]
+                printf "%-6s %-11s %9d %8.2f %8.3f %8.3f %6s %9s %8s %9s %8s\n", r, s, f[4], f[5], f[6], f[7], f[8],
+                    ratio(f[4], qps[r " knot"]), ratio(f[4], qps[r " nsd"]), ratio(f[5], cpu[r " knot"]), ratio(f[5], cpu[r " nsd"])
+            }
+        }' "$work/results.txt"
+}
+
+if [ $only_load -eq 0 ]; then
+    python3 "$repo/bench/gen.py" --names "$names" --zone "$work/bench.test.zone" --queries "$work/queries.txt"
+    declare -A pid_of port_of
+    for server in "${server_list[@]}"; do
+        mkdir -p "$work/$server"
+        port_of[$server]=$(free_port)
+        pid_of[$server]=$("start_$server" "$work/$server" "$work/bench.test.zone" "${port_of[$server]}")
+        started+=("${pid_of[$server]}")
+    done
+    for server in "${server_list[@]}"; do
+        wait_for_answer "$server" "${pid_of[$server]}" "${port_of[$server]}" last.bench.test. 192.0.2.254 60 "$work/$server"
+        verify_server "$server" "${port_of[$server]}"
+        say "$server (pid ${pid_of[$server]}, 127.0.0.1:${port_of[$server]}) answers correctly"
+    done
+    : >"$work/results.txt"
+    for round in $(seq "$rounds"); do
+        for proto in udp tcp; do
+            for server in "${server_list[@]}"; do
+                say "round $round: $proto against $server"
+                warm_up "${port_of[$server]}" "$proto"
+                perf "$server" "${pid_of[$server]}" "${port_of[$server]}" "$proto" "$round"
+            done
+        done
+    done
+    for server in "${server_list[@]}"; do
+        stop_server "${pid_of[$server]}"
+        forget "${pid_of[$server]}"
+    done
+    echo
+    echo "dnsperf -c $clients -T 1 -q 500 -l $duration over loopback; zone of $names names ($(grep -c '^[^$]' "$work/bench.test.zone") records), $(wc -l <"$work/queries.txt") queries in the list;"
+    echo "$workers worker(s) each: Knot udp-workers/tcp-workers, NSD server-count, AnycastDns --udp-receive-loops."
+    echo "CPU = utime + stime of the server and its children (/proc/PID/stat) over the run / queries completed."
+    echo "p99 from a separate ${latency_duration}s dnsperf -v run (1 us buckets); QPS, CPU and avg from the main run."
+    for proto in udp tcp; do
+        echo
+        echo "${proto^^}"
+        table "$proto"
+    done
+fi
+
+# ---- zone load -----------------------------------------------------------------------------------------------------
+
+if [ "$load_names" -gt 0 ]; then
+    say "generating the $load_names-name zone"
+    python3 "$repo/bench/gen.py" --names "$load_names" --zone "$work/load.zone"
+    records=$(grep -c '^[^$]' "$work/load.zone")
+    : >"$work/load.txt"
+    for server in "${server_list[@]}"; do
+        # Each alone, so that no other server's load competes for the cores.
+        dir=$work/load-$server
+        mkdir -p "$dir"
+        port=$(free_port)
+        start=$(date +%s%N)
+        pid=$("start_$server" "$dir" "$work/load.zone" "$port")
+        started+=("$pid")
+        wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
+        end=$(date +%s%N)
+        verify_server "$server" "$port"
+        # A moment for what loading left behind to be freed (Knot's parser; AnycastDns collects its load garbage one
+        # second after the swap), then the memory.
+        sleep 5
+        echo "$server $(((end - start) / 1000000)) $(memory_mib "$pid")" >>"$work/load.txt"
+        say "$server loaded in $(((end - start) / 1000000)) ms"
+        stop_server "$pid"
+        forget "$pid"
+    done
+    echo
+    echo "Zone load: $load_names names, $records records, $(($(stat -c %s "$work/load.zone") / 1048576)) MiB of zone file;"
+    echo "time from process start to the first right answer for the zone's last name (bench/probe.py: every 10 ms);"
+    echo "memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed over the server's processes."
+    awk '
+        { s[++n] = $1; t[$1] = $2; rss[$1] = $3; hwm[$1] = $4; pss[$1] = $5 }
+        function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+        END {
+            printf "%-11s %8s %8s %8s %8s %10s %9s %10s %9s\n", "server", "load s", "RSS MiB", "HWM MiB", "PSS MiB", "time/Knot", "RSS/Knot", "time/NSD", "RSS/NSD"
+            for (i = 1; i <= n; i++) {
+                x = s[i]
+                printf "%-11s %8.2f %8d %8d %8d %10s %9s %10s %9s\n", x, t[x] / 1000, rss[x], hwm[x], pss[x],
+                    ratio(t[x], t["knot"]), ratio(rss[x], rss["knot"]), ratio(t[x], t["nsd"]), ratio(rss[x], rss["nsd"])
+            }
+        }' "$work/load.txt"
+fi
