@@ -112,9 +112,13 @@ public static class ZoneBuilder
         // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
         // names, RDATA and the apex only, which are final by now, so it runs beside the linking of parents, the checks
         // and the additional-section targets (which set other fields): on a million names that hides most of its second.
+        // Without ZONEMD records nothing decides whether the zone loads, so the digest is left until it is asked for
+        // (Zone.Digest): the zone answers that much sooner.
         var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
         var digestDiagnostics = new List<ZoneDiagnostic>();
-        var digesting = Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), sha384));
+        var digesting = zonemds.Count == 0
+            ? Task.FromResult((true, (byte[]?)null))
+            : Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), (byte[]?)sha384));
 
         var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
         var apex = apexData.Node;
@@ -154,7 +158,14 @@ public static class ZoneBuilder
         {
             return null;
         }
-        zone.SetDigest(digest);
+        if (digest is null)
+        {
+            zone.SetDigest(() => ZoneDigest.Compute(zone, ZonemdHashAlgorithm.Sha384));
+        }
+        else
+        {
+            zone.SetDigest(digest);
+        }
         return zone;
     }
 
