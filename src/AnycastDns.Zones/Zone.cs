@@ -62,20 +62,30 @@ public sealed class Zone
     /// <summary>The NSEC3 chain the apex NSEC3PARAM names (RFC 5155 §4), when the zone denies with NSEC3.</summary>
     public Nsec3Chain? Nsec3 { get; internal set; }
 
+    // Set once by the builder before the zone is published: the digest itself, or how to compute it when first asked.
+    private Lazy<(byte[] Digest, string Hex)> _digest = null!;
+
     /// <summary>
-    /// The zone's identity: its RFC 8976 digest, scheme SIMPLE with SHA-384 (§3.3.1), computed once at load over every
-    /// record except the apex ZONEMD RRset and its signatures. Two loads of the same data, however written, agree.
+    /// The zone's identity: its RFC 8976 digest, scheme SIMPLE with SHA-384 (§3.3.1), over every record except the
+    /// apex ZONEMD RRset and its signatures. Two loads of the same data, however written, agree. A zone with ZONEMD
+    /// records has it from its load, which verified them; for any other zone it is computed when first asked (by a
+    /// reload's comparison, the status endpoint, or <see cref="ComputeDigest"/> after the zone is served), because on
+    /// a million names it costs more than a second that the first answer need not wait for.
     /// </summary>
-    public ReadOnlyMemory<byte> Digest { get; private set; }
+    public ReadOnlyMemory<byte> Digest => _digest.Value.Digest;
 
     /// <summary><see cref="Digest"/> in lower-case hexadecimal, as a ZONEMD record would show it.</summary>
-    public string DigestHex { get; private set; } = "";
+    public string DigestHex => _digest.Value.Hex;
 
-    internal void SetDigest(byte[] sha384)
-    {
-        Digest = sha384;
-        DigestHex = Convert.ToHexStringLower(sha384);
-    }
+    /// <summary>Computes <see cref="Digest"/> now if it was left for later, so that no later caller waits for it.</summary>
+    public void ComputeDigest() => _ = _digest.Value;
+
+    internal void SetDigest(byte[] sha384) => _digest = new(WithHex(sha384));
+
+    internal void SetDigest(Func<byte[]> sha384) =>
+        _digest = new(() => WithHex(sha384()), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static (byte[], string) WithHex(byte[] sha384) => (sha384, Convert.ToHexStringLower(sha384));
 
     public IEnumerable<ZoneNode> Nodes => _nodes.Values;
 

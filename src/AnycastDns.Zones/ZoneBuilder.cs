@@ -13,7 +13,13 @@ public static class ZoneBuilder
     public static Zone? Build(DnsName origin, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
         int errorsBefore = CountErrors(diagnostics);
-        var owners = new Dictionary<DnsName, OwnerData>(CountOwnerRuns(records), DnsNameComparer.Instance);
+        // The owners' nodes go into the zone's own table as the records are grouped, so that a million names are
+        // hashed into one table, not into an owner table first and a node table after; the nodes get their RRsets
+        // once every record is read.
+        var nodes = new Dictionary<DnsName, ZoneNode>(CountOwnerRuns(records), DnsNameComparer.Instance);
+        var owners = new List<OwnerData>(nodes.Capacity);
+        // Owners whose records do not stand together are met again: found by node, in a table made at the first such.
+        Dictionary<ZoneNode, OwnerData>? ownerOfNode = null;
         var zoneStart = new SourceLocation(source, 1, 1);
 
         OwnerData? previous = null;
@@ -40,14 +46,33 @@ public static class ZoneBuilder
             var owner = sameOwner ? previous! : null;
             if (owner is null)
             {
-                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(owners, record.Owner, out _);
-                owner = slot ??= new OwnerData(record.Owner);
+                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(nodes, record.Owner, out bool known);
+                if (!known)
+                {
+                    owner = new OwnerData(record.Owner);
+                    slot = owner.Node;
+                    owners.Add(owner);
+                    ownerOfNode?.Add(owner.Node, owner);
+                }
+                else
+                {
+                    if (ownerOfNode is null)
+                    {
+                        ownerOfNode = new Dictionary<ZoneNode, OwnerData>(owners.Count, ReferenceEqualityComparer.Instance);
+                        foreach (var o in owners)
+                        {
+                            ownerOfNode.Add(o.Node, o);
+                        }
+                    }
+                    owner = ownerOfNode[slot!];
+                }
             }
             owner.Add(record, diagnostics);
             previous = owner;
         }
 
-        if (!owners.TryGetValue(origin, out var apexData) || apexData.Find(RecordType.SOA) is not { } soa)
+        OwnerData? apexData = nodes.TryGetValue(origin, out var apexNode) ? owners.Find(o => o.Node == apexNode) : null;
+        if (apexData?.Find(RecordType.SOA) is not { } soa)
         {
             Error(diagnostics, zoneStart, $"no SOA record at the zone apex {origin}");
             return null;
@@ -61,30 +86,33 @@ public static class ZoneBuilder
             Error(diagnostics, soa.Records[0].Location, $"no NS records at the zone apex {origin}");
         }
 
-        // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2). They are found
-        // first, so that the node table is made once at its final size; names are probed as wire suffixes, and only
-        // the missing ones become DnsNames.
-        var ownerLookup = owners.GetAlternateLookup<ReadOnlySpan<byte>>();
+        // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2). Names are probed as
+        // wire suffixes, and only the missing ones become DnsNames; they join the table after the owners, at once.
+        var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
         var emptyNonTerminals = new HashSet<DnsName>(DnsNameComparer.Instance);
         var emptyLookup = emptyNonTerminals.GetAlternateLookup<ReadOnlySpan<byte>>();
-        foreach (var owner in owners.Values)
+        foreach (var owner in owners)
         {
             var wire = owner.Name.Wire;
             for (int labels = owner.Name.LabelCount; labels > origin.LabelCount; labels--)
             {
                 wire = wire[(wire[0] + 1)..];
                 // A suffix as long as the origin is the origin (every owner is below it), which owns the SOA.
-                if (wire.Length == origin.Length || ownerLookup.ContainsKey(wire) || !emptyLookup.Add(wire))
+                if (wire.Length == origin.Length || nodeLookup.ContainsKey(wire) || !emptyLookup.Add(wire))
                 {
                     break;
                 }
             }
         }
-        // Encoding the RRsets and making the nodes of a million owners is the longest step of a build, and each owner's
-        // stands alone: large zones do it in two halves side by side, each with its own record store and warnings
-        // (added in order afterwards, so they read as if made in one pass). The table is then filled in file order.
-        var ownerArray = new OwnerData[owners.Count];
-        owners.Values.CopyTo(ownerArray, 0);
+        nodes.EnsureCapacity(nodes.Count + emptyNonTerminals.Count);
+        foreach (var name in emptyNonTerminals)
+        {
+            nodes.Add(name, new ZoneNode(name, []));
+        }
+        // Encoding the RRsets of a million owners is the longest step of a build, and each owner's stands alone: large
+        // zones do it in two halves side by side, each with its own record store and warnings (added in order
+        // afterwards, so they read as if made in one pass).
+        var ownerArray = owners.ToArray();
         int parts = ownerArray.Length >= ParallelNodesFrom && Environment.ProcessorCount > 1 ? 2 : 1;
         var made = new (List<ZoneDiagnostic> Warnings, int Records)[parts];
         Parallel.For(0, parts, part =>
@@ -98,25 +126,19 @@ public static class ZoneBuilder
             diagnostics.AddRange(warnings);
             recordCount += count;
         }
-        var nodes = new Dictionary<DnsName, ZoneNode>(owners.Count + emptyNonTerminals.Count, DnsNameComparer.Instance);
-        foreach (var owner in ownerArray)
-        {
-            nodes.Add(owner.Name, owner.Node);
-        }
-        foreach (var name in emptyNonTerminals)
-        {
-            nodes.Add(name, new ZoneNode(name, []));
-        }
 
         var zone = new Zone(origin, nodes, recordCount, source);
         // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
         // names, RDATA and the apex only, which are final by now, so it runs beside the linking of parents, the checks
         // and the additional-section targets (which set other fields): on a million names that hides most of its second.
+        // Without ZONEMD records nothing decides whether the zone loads, so the digest is left until it is asked for
+        // (Zone.Digest): the zone answers that much sooner.
         var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
         var digestDiagnostics = new List<ZoneDiagnostic>();
-        var digesting = Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), sha384));
+        var digesting = zonemds.Count == 0
+            ? Task.FromResult((true, (byte[]?)null))
+            : Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), (byte[]?)sha384));
 
-        var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
         var apex = apexData.Node;
         foreach (var node in nodes.Values)
         {
@@ -131,7 +153,7 @@ public static class ZoneBuilder
                 }
             }
         }
-        CheckNodes(origin, nodes, owners, diagnostics);
+        CheckNodes(origin, nodes, ownerArray, diagnostics);
         MarkOccludedEmptyNonTerminals(nodes);
         bool checksPassed = CountErrors(diagnostics) == errorsBefore;
         if (checksPassed)
@@ -154,7 +176,14 @@ public static class ZoneBuilder
         {
             return null;
         }
-        zone.SetDigest(digest);
+        if (digest is null)
+        {
+            zone.SetDigest(() => ZoneDigest.Compute(zone, ZonemdHashAlgorithm.Sha384));
+        }
+        else
+        {
+            zone.SetDigest(digest);
+        }
         return zone;
     }
 
@@ -177,9 +206,9 @@ public static class ZoneBuilder
         }
     }
 
-    private static void CheckNodes(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, Dictionary<DnsName, OwnerData> owners, List<ZoneDiagnostic> diagnostics)
+    private static void CheckNodes(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, OwnerData[] owners, List<ZoneDiagnostic> diagnostics)
     {
-        foreach (var owner in owners.Values)
+        foreach (var owner in owners)
         {
             var node = owner.Node;
             var first = owner.FirstLocation;
@@ -367,7 +396,8 @@ public static class ZoneBuilder
             }
             var rrsets = scratch.AsSpan(0, owner.Sets.Length);
             owner.ToRRsets(store, rrsets, warnings);
-            var node = owner.Node = new ZoneNode(owner.Name, rrsets);
+            var node = owner.Node;
+            node.CopyRRsets(rrsets);
             node.IsApex = owner == apex;
             node.IsDelegation = !node.IsApex && node.Get(RecordType.NS) is not null;
             foreach (var rrset in rrsets)
@@ -380,7 +410,7 @@ public static class ZoneBuilder
 
     /// <summary>
     /// Owners in a row of records (the reader gives consecutive records of one owner the same DnsName): the number of
-    /// distinct owners when each owner's records stand together, as they do in most files, so the owner table is
+    /// distinct owners when each owner's records stand together, as they do in most files, so the node table is
     /// made at about its final size instead of growing through a million names.
     /// </summary>
     private static int CountOwnerRuns(IReadOnlyList<ZoneRecord> records)
@@ -423,8 +453,8 @@ public static class ZoneBuilder
 
         public DnsName Name { get; } = name;
 
-        /// <summary>The node made from these records.</summary>
-        public ZoneNode Node { get; set; } = null!;
+        /// <summary>The node these records become, in the zone's table from the first record on.</summary>
+        public ZoneNode Node { get; } = new(name, []);
 
         public ReadOnlySpan<RRsetData> Sets => _sets.AsSpan(0, _count);
 

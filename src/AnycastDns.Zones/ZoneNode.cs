@@ -42,12 +42,6 @@ public sealed class ZoneNode
         SetRRsets(rrsets);
     }
 
-    /// <summary>A node with a copy of <paramref name="rrsets"/>: the builder passes its scratch space.</summary>
-    internal ZoneNode(DnsName name, ReadOnlySpan<RRset> rrsets)
-    {
-        Name = name;
-        SetRRsets(rrsets);
-    }
 
     public DnsName Name { get; }
 
@@ -106,6 +100,9 @@ public sealed class ZoneNode
     }
 
     internal void SetRRsets(RRset[] rrsets) => SetRRsets(rrsets, rrsets);
+
+    /// <summary>Sets a copy of <paramref name="rrsets"/>: the builder passes its scratch space.</summary>
+    internal void CopyRRsets(ReadOnlySpan<RRset> rrsets) => SetRRsets(rrsets);
 
     /// <param name="array">The same RRsets as an array when there are more than fit inline; kept, not copied.</param>
     private void SetRRsets(ReadOnlySpan<RRset> rrsets, RRset[]? array = null)
