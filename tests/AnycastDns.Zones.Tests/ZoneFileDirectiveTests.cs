@@ -467,4 +467,23 @@ public sealed class ZoneFileDirectiveTests : IDisposable
         Assert.True(result.Diagnostics.Count == 0, string.Join("\n", result.Diagnostics));
         return result.Records;
     }
+
+    [Fact]
+    public void A_file_that_starts_with_a_utf8_byte_order_mark_is_one_clear_error_at_its_first_octet()
+    {
+        string folder = Directory.CreateTempSubdirectory("anycastdns-bom-").FullName;
+        try
+        {
+            string zone = Path.Combine(folder, "example.test.zone");
+            File.WriteAllBytes(zone, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.ASCII.GetBytes("@ 300 SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ 300 NS ns1\nns1 300 A 192.0.2.1\n")]);
+            var result = ZoneFileReader.ReadFile(zone, Origin);
+            var error = Assert.Single(result.Diagnostics);
+            Assert.Equal($"{zone}:1:1: error: the file starts with a UTF-8 byte-order mark (EF BB BF); a zone file is plain text without one (RFC 1035 §5.1): save it without the BOM", error.ToString());
+            Assert.Empty(result.Records);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

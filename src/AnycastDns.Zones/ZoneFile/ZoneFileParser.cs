@@ -67,6 +67,9 @@ internal sealed class ZoneFileParser
         ReadSource(text, displayName, origin);
     }
 
+    /// <summary>EF BB BF as this parser sees octets: one ISO-8859-1 char each.</summary>
+    private const string Utf8ByteOrderMark = "\u00EF\u00BB\u00BF";
+
     /// <summary>Reads a file as octets, one char per byte, so that every byte reaches RDATA and names unchanged.</summary>
     public static string? TryReadOctets(string path, out string? error)
     {
@@ -84,6 +87,15 @@ internal sealed class ZoneFileParser
 
     private void ReadSource(string text, string name, DnsName origin)
     {
+        // Editors on some systems start UTF-8 files with a byte-order mark. A master file is plain text (RFC 1035 §5.1),
+        // and read on, the mark would become part of the first owner name; say what it is instead (NSD, Knot and BIND
+        // reject such a file with an error about its first token).
+        if (text.StartsWith(Utf8ByteOrderMark, StringComparison.Ordinal))
+        {
+            Report(new SourceLocation(name, 1, 1), Severity.Error,
+                "the file starts with a UTF-8 byte-order mark (EF BB BF); a zone file is plain text without one (RFC 1035 §5.1): save it without the BOM");
+            return;
+        }
         var file = new FileState(name, origin);
         var lexer = new PresentationLexer(text);
         var tokens = file.Tokens;
