@@ -37,7 +37,7 @@ internal static class DnssecChecks
             diagnostics.Add(new ZoneDiagnostic(FirstLocation(records, RecordType.SOA, zone.Origin), Severity.Warning,
                 $"{zone.Origin} is signed but has neither an NSEC chain nor an NSEC3 chain named by an NSEC3PARAM: negative answers carry no proof (RFC 4035 §3.1.3)"));
         }
-        CheckSignatureTimes(records, diagnostics, options);
+        CheckSignatureTimes(zone, records, diagnostics, options);
         return ok;
     }
 
@@ -73,12 +73,12 @@ internal static class DnssecChecks
     /// RFC 4034 §3.1.5 and RFC 4035 §5.3.1: outside [inception, expiration] a signature does not validate. Reported once
     /// per kind and zone, at the record that is first to fail, with a count, because a zone has as many RRSIGs as RRsets.
     /// </summary>
-    private static void CheckSignatureTimes(IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options)
+    private static void CheckSignatureTimes(Zone zone, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options)
     {
         var now = options.Clock.GetUtcNow();
         uint nowSerial = (uint)now.ToUnixTimeSeconds();
         uint windowSeconds = (uint)Math.Clamp(options.SignatureExpiryWarning.TotalSeconds, 0, int.MaxValue);
-        ZoneRecord? firstExpired = null, firstExpiring = null, firstFuture = null;
+        ZoneRecord? firstExpired = null, firstExpiring = null, firstFuture = null, first = null;
         int expired = 0, expiring = 0, future = 0;
         foreach (var record in records)
         {
@@ -87,6 +87,7 @@ internal static class DnssecChecks
                 continue;
             }
             // Serial-number arithmetic (RFC 1982, RFC 4034 §3.1.5): the 32-bit times wrap in 2106.
+            first = Earlier(first, record);
             int untilExpiry = (int)(Expiration(record) - nowSerial);
             int sinceInception = (int)(nowSerial - Inception(record));
             if (untilExpiry < 0)
@@ -104,6 +105,11 @@ internal static class DnssecChecks
                 future++;
                 firstFuture ??= record;
             }
+        }
+        if (first is not null)
+        {
+            // The 32-bit time taken nearest to now (RFC 4034 §3.1.5 serial arithmetic), so that 2106's wrap reads right.
+            zone.EarliestSignatureExpiry = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + (int)(Expiration(first) - nowSerial));
         }
         if (firstExpired is not null)
         {

@@ -56,6 +56,12 @@ public sealed class Zone
     /// <summary>True when the apex has a DNSKEY RRset and a signed SOA (RFC 4035 §2): DO queries then get RRSIGs and denial proofs.</summary>
     public bool IsSigned { get; internal set; }
 
+    /// <summary>
+    /// When the first of the zone's RRSIGs expires (RFC 4034 §3.1.5), null when it has none. Past it, validators reject
+    /// that data (RFC 4035 §5.3.1): a zone that is never reloaded ages toward it, so the server exports it as a metric.
+    /// </summary>
+    public DateTimeOffset? EarliestSignatureExpiry { get; internal set; }
+
     /// <summary>The NSEC chain in canonical order (RFC 4034 §4), when the zone denies with NSEC.</summary>
     public NsecChain? Nsec { get; internal set; }
 

@@ -67,6 +67,8 @@ public sealed class ServerMetrics : IHostedService, IDisposable
             "When the zone version served was loaded, Unix time");
         _meter.CreateObservableGauge("anycastdns.zone.stale", () => PerZone(server, (_, f) => f.IsStale ? 1L : 0L), null,
             "1 while the zone file's latest version failed to load and an older one is served");
+        _meter.CreateObservableGauge("anycastdns.zone.signatures.expiry.timestamp", () => SignatureExpiries(server), "s",
+            "When the first RRSIG of the zone version served expires, Unix time (signed zones only; RFC 4035 §5.3.1)");
         _meter.CreateObservableCounter("anycastdns.zone.load.failures", () => ZoneFailures(server), "{load}",
             "Loads of the zone's file that failed since start (the previous version kept serving)");
 
@@ -182,6 +184,11 @@ public sealed class ServerMetrics : IHostedService, IDisposable
     private static List<Measurement<double>> ZoneLoadTimes(DnsServer server) =>
         server.Reloader.LoadedCatalog is not { } catalog ? []
         : [.. catalog.Files.Where(f => f.LoadedAt is not null).Select(f => new Measurement<double>(f.LoadedAt!.Value.ToUnixTimeMilliseconds() / 1000.0, ZoneTag(f)))];
+
+    private static List<Measurement<double>> SignatureExpiries(DnsServer server) =>
+        server.Reloader.LoadedCatalog is not { } catalog ? []
+        : [.. catalog.Files.Where(f => f.Served?.EarliestSignatureExpiry is not null)
+            .Select(f => new Measurement<double>(f.Served!.EarliestSignatureExpiry!.Value.ToUnixTimeSeconds(), ZoneTag(f)))];
 
     private static List<Measurement<long>> ZoneFailures(DnsServer server)
     {

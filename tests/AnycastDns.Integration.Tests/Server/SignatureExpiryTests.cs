@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AnycastDns.Integration.Tests.Telemetry;
 using AnycastDns.TestSupport;
 
 namespace AnycastDns.Integration.Tests.Server;
@@ -25,7 +26,8 @@ public sealed class SignatureExpiryTests : IDisposable
     public async Task Signatures_within_the_configured_window_are_a_warning_on_the_zones_endpoint()
     {
         // Nine days left: inside a 10-day window, outside the default 7 days, so the warning proves the key is read.
-        var signed = await SignedZone.SignAsync("expiring.test.", Zone, DenialKind.Nsec, Path.Combine(_folder, "keys"), DateTimeOffset.UtcNow.AddDays(9));
+        var expiration = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(9).ToUnixTimeSeconds());
+        var signed = await SignedZone.SignAsync("expiring.test.", Zone, DenialKind.Nsec, Path.Combine(_folder, "keys"), expiration);
         string zones = Directory.CreateDirectory(Path.Combine(_folder, "zones")).FullName;
         File.Copy(signed.Path, Path.Combine(zones, "expiring.test.zone"));
         string config = Path.Combine(_folder, "appsettings.json");
@@ -40,5 +42,9 @@ public sealed class SignatureExpiryTests : IDisposable
         var diagnostics = zone.GetProperty("diagnostics").EnumerateArray().Select(d => d.GetString()!).ToList();
         var warning = Assert.Single(diagnostics);
         Assert.Matches(@"expiring\.test\.zone:\d+:\d+: warning: \d+ RRSIGs expire within 10 days; the first, over ", warning);
+
+        // The same date as a metric, for an alert that fires as a zone nobody reloads ages toward it.
+        var samples = await PrometheusText.ParseAsync(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")));
+        Assert.Equal(expiration.ToUnixTimeSeconds(), samples.Value("anycastdns_zone_signatures_expiry_timestamp_seconds", ("zone", "expiring.test.")));
     }
 }
