@@ -17,6 +17,11 @@ internal static class DnssecChecks
     /// <summary>Prepares <paramref name="zone"/>; false when an error keeps it from being served.</summary>
     public static bool Prepare(Zone zone, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options)
     {
+        if (!HasDnssecRecords(records))
+        {
+            // Most zones: nothing to attach, chain or check, and no walk over every node for it.
+            return true;
+        }
         foreach (var node in zone.Nodes)
         {
             CoveringSignatures.Attach(node);
@@ -39,6 +44,18 @@ internal static class DnssecChecks
         }
         CheckSignatureTimes(zone, records, diagnostics, options);
         return ok;
+    }
+
+    private static bool HasDnssecRecords(IReadOnlyList<ZoneRecord> records)
+    {
+        foreach (var record in records)
+        {
+            if (record.Type is RecordType.RRSIG or RecordType.NSEC or RecordType.NSEC3 or RecordType.NSEC3PARAM or RecordType.DNSKEY)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>RFC 5155 §4: the NSEC3PARAM tells the server which chain to answer from, so one must match it, apex included.</summary>
