@@ -51,6 +51,13 @@ public sealed class ServerOptions
     /// Bind it to a management address: it can trigger reloads.</summary>
     public ListenAddress? Http { get; init; }
 
+    /// <summary>
+    /// Key <c>HttpControl</c>: whether the status endpoint takes POST /reload, /drain and /undrain (default true). False
+    /// leaves it read-only, for a listener the monitoring network scrapes: reload then by SIGHUP or the file watch,
+    /// drain by the maintenance file.
+    /// </summary>
+    public bool HttpControl { get; init; } = true;
+
     /// <summary>Key <c>Anycast:BirdSocket</c>: BIRD 2's control socket; when set, the server drives its own announcement.</summary>
     public string? BirdSocket { get; init; }
 
@@ -132,6 +139,7 @@ public sealed class ServerOptions
             Drain = TimeSpan.FromSeconds(Double(configuration, "Anycast:DrainSeconds", 0, 3600, configuration["Anycast:BirdSocket"] is { Length: > 0 } ? 30 : 0)),
             MaintenanceFile = configuration["Anycast:MaintenanceFile"] is { Length: > 0 } maintenance ? maintenance : null,
             Http = configuration["Http"] is { Length: > 0 } http ? ListenAddress.Parse(http, allowWildcard: true) : null,
+            HttpControl = Bool(configuration, "HttpControl", defaults.HttpControl),
             TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),
             TcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections),
             WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),

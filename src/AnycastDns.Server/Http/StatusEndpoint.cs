@@ -54,6 +54,20 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
                 : Results.Text($"not ready: {why}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         });
         app.MapGet("/state", () => Json(WriteState));
+        app.MapGet("/zones", () => Json(w => WriteZones(w, server.Reloader.Catalog)));
+        if (!options.HttpControl)
+        {
+            // A read-only endpoint: what it can be asked to do, it refuses, saying how else to do it.
+            foreach (string command in (string[])["/reload", "/drain", "/undrain"])
+            {
+                app.MapPost(command, () => Results.Text(
+                    "control over HTTP is off (HttpControl is false): reload with SIGHUP, drain with the maintenance file\n",
+                    statusCode: StatusCodes.Status403Forbidden));
+            }
+            await StartAppAsync(app, address, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("status endpoint on http://{Address}/ (healthz, readyz, state, zones, metrics; read-only)", address);
+            return;
+        }
         app.MapPost("/drain", () =>
         {
             lifecycle.SetMaintenance(true);
@@ -66,12 +80,17 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
                 ? $"maintenance off, but {file} exists: still withdrawn\n"
                 : "maintenance off: announcing again once the self-check passes\n");
         });
-        app.MapGet("/zones", () => Json(w => WriteZones(w, server.Reloader.Catalog)));
         app.MapPost("/reload", async () =>
         {
             var changes = await server.Reloader.ReloadAsync("POST /reload").ConfigureAwait(false);
             return Json(w => WriteChanges(w, changes));
         });
+        await StartAppAsync(app, address, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("status endpoint on http://{Address}/ (healthz, readyz, state, zones, metrics, POST reload, drain, undrain)", address);
+    }
+
+    private async Task StartAppAsync(WebApplication app, ListenAddress address, CancellationToken cancellationToken)
+    {
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -82,7 +101,6 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
             throw new ConfigurationException($"cannot listen on {address}/http: {e.Message}", e);
         }
         _app = app;
-        logger.LogInformation("status endpoint on http://{Address}/ (healthz, readyz, state, zones, metrics, POST reload, drain, undrain)", address);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -21,6 +21,7 @@ internal static class ServeArguments
         ("--tcp-max-connections", "Tcp:MaxConnections", false, false, "<n> open TCP connections at most (default: 1000)"),
         ("--tcp-max-queries", "Tcp:MaxQueriesPerConnection", false, false, "<n> answers per TCP connection, 0 for no limit (default: 10000)"),
         ("--http", "Http", false, false, "<ip:port>       status endpoint: /healthz, /readyz, /state, /zones, /metrics, POST /reload (default: none)"),
+        ("--no-http-control", "HttpControl", false, true, "     a read-only status endpoint: POST /reload, /drain and /undrain answer 403"),
         ("--bird-socket", "Anycast:BirdSocket", false, false, "<path>   BIRD 2 control socket: announce only while ready, withdraw before stopping (default: none)"),
         ("--bird-protocol", "Anycast:BirdProtocol", false, false, "<name> the BIRD static protocol holding the anycast prefix (default: anycast)"),
         ("--anycast-address", "Anycast:Addresses", true, false, "<ip> a listen address that is anycast, repeatable (default: all count for the drain)"),

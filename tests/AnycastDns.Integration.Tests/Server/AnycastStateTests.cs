@@ -168,4 +168,28 @@ public sealed class AnycastStateTests : IDisposable
         }
         Assert.DoesNotContain("-> Unhealthy", server.Log, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_read_only_status_endpoint_serves_status_and_metrics_and_refuses_every_command()
+    {
+        File.Copy(Path.Combine(RepositoryPaths.ExampleZones, "example.com.zone"), Path.Combine(_folder, "example.com.zone"));
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var server = await AnycastDnsServer.StartAsync(_folder, ["--http", $"127.0.0.1:{http}", "--no-http-control"], ["127.0.0.1"]);
+        await WaitForReady(http, HttpStatusCode.OK);
+
+        foreach (var path in new[] { "/healthz", "/state", "/zones", "/metrics" })
+        {
+            var (code, _) = await Get(http, path);
+            Assert.True(code == HttpStatusCode.OK, $"GET {path}: {(int)code}");
+        }
+        foreach (var command in new[] { "/reload", "/drain", "/undrain" })
+        {
+            using var response = await _http.PostAsync(new Uri($"http://127.0.0.1:{http}{command}"), null);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.Contains("HttpControl is false", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        // Refused means not done: still announced, no maintenance.
+        Assert.StartsWith("ready: announced", await WaitForReady(http, HttpStatusCode.OK), StringComparison.Ordinal);
+        Assert.DoesNotContain("Maintenance", server.Log, StringComparison.Ordinal);
+    }
 }
