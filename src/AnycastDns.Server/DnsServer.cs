@@ -67,6 +67,20 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// <summary>The TCP listeners, one per address, for their connection counts.</summary>
     public IReadOnlyList<TcpFront> TcpFronts => _tcp;
 
+    /// <summary>TCP connections turned away at the connection limit so far, over all addresses.</summary>
+    public long TcpTurnedAway
+    {
+        get
+        {
+            long sum = 0;
+            foreach (var front in _tcp)
+            {
+                sum += front.Connections.ClosedFor(TcpCloseReason.OverLimit);
+            }
+            return sum;
+        }
+    }
+
     /// <summary>The connection limits shared by every TCP address, with the count of open connections; null before <see cref="Prepare"/>.</summary>
     public TcpLimits? TcpLimits { get; private set; }
 

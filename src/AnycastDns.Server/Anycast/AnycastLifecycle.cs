@@ -50,7 +50,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
         _options = options;
         _server = server;
         _announcement = announcement;
-        _selfCheck = new SelfCheck(options, () => server.TcpLimits?.Refused ?? 0);
+        _selfCheck = new SelfCheck(options, () => server.TcpTurnedAway);
         _logger = logger;
         _transitions.AddLast(_current);
         _entered[(int)_current.State] = (1, _current.At);

@@ -4,7 +4,6 @@ namespace AnycastDns.Server.Listeners;
 public sealed class TcpLimits(int maxConnections, int maxQueriesPerConnection, TimeSpan idleTimeout)
 {
     private int _open;
-    private long _refused;
 
     public int MaxConnections { get; } = maxConnections;
 
@@ -16,9 +15,6 @@ public sealed class TcpLimits(int maxConnections, int maxQueriesPerConnection, T
 
     public int Open => Volatile.Read(ref _open);
 
-    /// <summary>Connections turned away so far because the limit was reached.</summary>
-    public long Refused => Interlocked.Read(ref _refused);
-
     /// <summary>Counts one more open connection, unless that would pass the limit.</summary>
     public bool TryOpen()
     {
@@ -27,7 +23,6 @@ public sealed class TcpLimits(int maxConnections, int maxQueriesPerConnection, T
             int open = Volatile.Read(ref _open);
             if (open >= MaxConnections)
             {
-                Interlocked.Increment(ref _refused);
                 return false;
             }
             if (Interlocked.CompareExchange(ref _open, open + 1, open) == open)
