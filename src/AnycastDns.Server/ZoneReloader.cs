@@ -203,7 +203,12 @@ public sealed class ZoneReloader : IDisposable
     /// the load so that the zones answer sooner, are computed first, so that their garbage goes too and no status
     /// request waits for them.
     /// </summary>
-    private static void ReturnLoadMemory(IReadOnlyList<ZoneChange> changes) =>
+    private static void ReturnLoadMemory(IReadOnlyList<ZoneChange> changes)
+    {
+        if (changes.Count == 0)
+        {
+            return; // nothing was re-read, so there is no garbage to give back and no pause worth taking
+        }
         _ = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ =>
         {
             foreach (var change in changes)
@@ -213,6 +218,7 @@ public sealed class ZoneReloader : IDisposable
             System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
 
     private void Log(ZoneChange change)
     {
