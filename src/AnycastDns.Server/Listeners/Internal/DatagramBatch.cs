@@ -31,6 +31,8 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
     private const int EAgain = 11;
     private const int ENoSys = 38;
     private const int EConnRefused = 111;
+    private const int EBadF = 9;
+    private const int ENotSock = 88;
 
     /// <summary>sizeof(struct sockaddr_storage): room for any peer address.</summary>
     private const int AddressSize = 128;
@@ -120,7 +122,9 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
             return count;
         }
         int errno = Marshal.GetLastPInvokeError();
-        return errno is EAgain or EIntr or EConnRefused ? 0 : throw new SocketException(errno == ENoSys ? (int)SocketError.OperationNotSupported : errno);
+        return errno is EAgain or EIntr or EConnRefused ? 0
+            : errno == ENoSys ? throw new SocketException((int)SocketError.OperationNotSupported)
+            : throw Failure("recvmmsg", errno);
     }
 
     /// <summary>The bytes of datagram <paramref name="index"/> of the last <see cref="Receive"/>.</summary>
@@ -167,9 +171,9 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
             {
                 continue;
             }
-            if (errno is 9 /* EBADF */ or 88 /* ENOTSOCK */)
+            if (errno is EBadF or ENotSock)
             {
-                throw new SocketException(errno);
+                throw Failure("sendmmsg", errno);
             }
             next++; // this one reply is lost; sendmmsg reports the error of the first datagram it could not send
         }
@@ -184,6 +188,13 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
             _block = null;
         }
     }
+
+    /// <summary>
+    /// A Linux errno as an exception: SocketException's own number is a <see cref="SocketError"/>, not an errno, so the
+    /// errno goes into the message as the C library words it.
+    /// </summary>
+    private static SocketException Failure(string call, int errno) =>
+        new((int)SocketError.SocketError, $"{call}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
 
     private static int Descriptor(SafeSocketHandle socket) => (int)socket.DangerousGetHandle();
 
