@@ -54,17 +54,15 @@ public sealed class ZoneReloader : IDisposable
         using var activity = ServerActivities.StartZoneLoad(initial: true, "start", _options.Zones);
         ZoneCatalog catalog;
         IReadOnlyList<ZoneChange> changes;
-        bool withoutCollections = TryStartLoadWithoutCollections(_options.Zones);
+        TryStartLoadWithoutCollections(_options.Zones);
         try
         {
             catalog = ZoneCatalog.Empty(_options.Zones, new ZoneLoadOptions { SignatureExpiryWarning = _options.SignatureExpiryWarning }).Reload(out changes);
         }
-        finally
+        catch
         {
-            if (withoutCollections && System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion)
-            {
-                GC.EndNoGCRegion();
-            }
+            EndLoadWithoutCollections();
+            throw;
         }
         Publish(catalog, changes);
         ServerActivities.ZonesLoaded(activity, changes);
@@ -78,17 +76,36 @@ public sealed class ZoneReloader : IDisposable
     /// The first load runs without garbage collections when memory allows: nothing is served yet, so nothing waits for
     /// the memory a collection would free, and almost everything a load allocates survives until it ends, so the
     /// collections during it only copy the zone from generation to generation (0.7 s of pauses in the 4 s of a
-    /// 1 M-name zone). The budget is what a load allocates, about 24 times the zone files' size; the collection
-    /// after the swap (<see cref="ReturnLoadMemory"/>) gives the garbage back. Reloads run with collections: their
-    /// pause-free region would first need a full collection of the zones being served.
+    /// 1 M-name zone). The budget is what a load allocates, about 24 times the zone files' size. The region lasts
+    /// until the collection after the swap (<see cref="ReturnLoadMemory"/>), which gives the garbage back: ended at
+    /// once, the first allocation after the load would pay for a collection that copies the whole new zone out of
+    /// generation 0 (half a second on a million names) before the first answer. Answering allocates nothing, so the
+    /// rest of the budget covers the start of the listeners; should it run out, the runtime collects and ends the
+    /// region itself. Reloads run with collections: their pause-free region would first need a full collection of the
+    /// zones being served.
     /// </summary>
+    private static void EndLoadWithoutCollections()
+    {
+        if (System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.NoGCRegion)
+        {
+            return;
+        }
+        try
+        {
+            GC.EndNoGCRegion();
+        }
+        catch (InvalidOperationException)
+        {
+            // The runtime ended the region already: its budget ran out, or something induced a collection.
+        }
+    }
+
     private static bool TryStartLoadWithoutCollections(string folder)
     {
         long octets = 0;
         foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*" + ZoneLoader.Extension))
         {
-            // A zone file may be a symbolic link (deployments link a checkout's files): its target's size counts.
-            octets += (file.LinkTarget is null ? file : file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file).Length;
+            octets += ZoneLoader.FileSize(file);
         }
         long budget = octets * 24;
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
@@ -201,16 +218,18 @@ public sealed class ZoneReloader : IDisposable
     /// the new snapshot answers first (at start the listeners bind first, and the server is not yet announced), and
     /// queries that come during the pause wait in the socket buffers. The zones' digests (Zone.Digest), left out of
     /// the load so that the zones answer sooner, are computed first, so that their garbage goes too and no status
-    /// request waits for them.
+    /// request waits for them. The first load's pause-free region ends here (<see cref="TryStartLoadWithoutCollections"/>).
     /// </summary>
     private static void ReturnLoadMemory(IReadOnlyList<ZoneChange> changes)
     {
         if (changes.Count == 0)
         {
+            EndLoadWithoutCollections();
             return; // nothing was re-read, so there is no garbage to give back and no pause worth taking
         }
         _ = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ =>
         {
+            EndLoadWithoutCollections();
             foreach (var change in changes)
             {
                 change.After?.ComputeDigest();

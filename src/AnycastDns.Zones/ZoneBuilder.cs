@@ -12,64 +12,26 @@ public static class ZoneBuilder
     /// <summary>Builds the zone, or returns null and adds the reasons to <paramref name="diagnostics"/>.</summary>
     public static Zone? Build(DnsName origin, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
-        int errorsBefore = CountErrors(diagnostics);
-        // The owners' nodes go into the zone's own table as the records are grouped, so that a million names are
-        // hashed into one table, not into an owner table first and a node table after; the nodes get their RRsets
-        // once every record is read.
-        var nodes = new Dictionary<DnsName, ZoneNode>(CountOwnerRuns(records), DnsNameComparer.Instance);
-        var owners = new List<OwnerData>(nodes.Capacity);
-        // Owners whose records do not stand together are met again: found by node, in a table made at the first such.
-        Dictionary<ZoneNode, OwnerData>? ownerOfNode = null;
-        var zoneStart = new SourceLocation(source, 1, 1);
-
-        OwnerData? previous = null;
+        var grouping = new Grouping(origin, CountOwnerRuns(records));
         foreach (var record in records)
         {
-            // The reader hands consecutive records of one owner the same DnsName: no need to check or hash it again.
-            bool sameOwner = previous is not null && ReferenceEquals(previous.Name, record.Owner);
-            if (!sameOwner && !record.Owner.IsSubdomainOf(origin))
-            {
-                Error(diagnostics, record.Location, $"{record.Owner} is outside the zone {origin}");
-                continue;
-            }
-            if (record.Class != RecordClass.IN)
-            {
-                Error(diagnostics, record.Location, $"class {RecordTypeNames.ToText(record.Class)} is not served; only IN zones are");
-                continue;
-            }
-            if (record.Type is RecordType.OPT or RecordType.TSIG or RecordType.TKEY or RecordType.ANY or RecordType.AXFR
-                or RecordType.IXFR or RecordType.MAILA or RecordType.MAILB)
-            {
-                Error(diagnostics, record.Location, $"{RecordTypeNames.ToText(record.Type)} is a meta-type and cannot appear in a zone (RFC 6895 §3.1)");
-                continue;
-            }
-            var owner = sameOwner ? previous! : null;
-            if (owner is null)
-            {
-                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(nodes, record.Owner, out bool known);
-                if (!known)
-                {
-                    owner = new OwnerData(record.Owner);
-                    slot = owner.Node;
-                    owners.Add(owner);
-                    ownerOfNode?.Add(owner.Node, owner);
-                }
-                else
-                {
-                    if (ownerOfNode is null)
-                    {
-                        ownerOfNode = new Dictionary<ZoneNode, OwnerData>(owners.Count, ReferenceEqualityComparer.Instance);
-                        foreach (var o in owners)
-                        {
-                            ownerOfNode.Add(o.Node, o);
-                        }
-                    }
-                    owner = ownerOfNode[slot!];
-                }
-            }
-            owner.Add(record, diagnostics);
-            previous = owner;
+            grouping.Add(record);
         }
+        return Build(grouping, records, diagnostics, source, options);
+    }
+
+    /// <summary>
+    /// Builds the zone from records already grouped (<see cref="ZoneLoader"/> groups a large file's records while it is
+    /// being read); <paramref name="records"/> are the same records, in the order read.
+    /// </summary>
+    internal static Zone? Build(Grouping grouping, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
+    {
+        int errorsBefore = CountErrors(diagnostics);
+        diagnostics.AddRange(grouping.Diagnostics);
+        var origin = grouping.Origin;
+        var nodes = grouping.Nodes;
+        var owners = grouping.Owners;
+        var zoneStart = new SourceLocation(source, 1, 1);
 
         OwnerData? apexData = nodes.TryGetValue(origin, out var apexNode) ? owners.Find(o => o.Node == apexNode) : null;
         if (apexData?.Find(RecordType.SOA) is not { } soa)
@@ -86,28 +48,50 @@ public static class ZoneBuilder
             Error(diagnostics, soa.Records[0].Location, $"no NS records at the zone apex {origin}");
         }
 
-        // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2). Names are probed as
-        // wire suffixes, and only the missing ones become DnsNames; they join the table after the owners, at once.
+        // Parents and empty non-terminals in one pass over the owners: every name between an owner and the apex exists
+        // (RFC 4592 §2.2.2). A parent is probed as a wire suffix; a missing one becomes an empty non-terminal whose own
+        // parent is looked for in turn. The new nodes wait in a table of their own and join the zone's table at once.
+        var apex = apexData.Node;
         var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
-        var emptyNonTerminals = new HashSet<DnsName>(DnsNameComparer.Instance);
+        var emptyNonTerminals = new Dictionary<DnsName, ZoneNode>(DnsNameComparer.Instance);
         var emptyLookup = emptyNonTerminals.GetAlternateLookup<ReadOnlySpan<byte>>();
         foreach (var owner in owners)
         {
-            var wire = owner.Name.Wire;
-            for (int labels = owner.Name.LabelCount; labels > origin.LabelCount; labels--)
+            for (var node = owner.Node; node != apex;)
             {
-                wire = wire[(wire[0] + 1)..];
-                // A suffix as long as the origin is the origin (every owner is below it), which owns the SOA.
-                if (wire.Length == origin.Length || nodeLookup.ContainsKey(wire) || !emptyLookup.Add(wire))
+                // Most names sit right below the apex: a parent as long as the origin is the apex.
+                var parentWire = node.Name.Wire[(node.Name.Wire[0] + 1)..];
+                bool known = true;
+                if (parentWire.Length == origin.Length)
+                {
+                    node.Parent = apex;
+                }
+                else if (!nodeLookup.TryGetValue(parentWire, out var parent) && !emptyLookup.TryGetValue(parentWire, out parent))
+                {
+                    var name = DnsName.FromWire(parentWire);
+                    emptyNonTerminals.Add(name, parent = new ZoneNode(name, []));
+                    known = false;
+                    node.Parent = parent;
+                }
+                else
+                {
+                    node.Parent = parent;
+                }
+                if (node.IsWildcard)
+                {
+                    node.Parent.WildcardChild = node;
+                }
+                if (known)
                 {
                     break;
                 }
+                node = node.Parent;
             }
         }
-        nodes.EnsureCapacity(nodes.Count + emptyNonTerminals.Count);
-        foreach (var name in emptyNonTerminals)
+        grouping.FitNodeTable(emptyNonTerminals.Count);
+        foreach (var (name, node) in emptyNonTerminals)
         {
-            nodes.Add(name, new ZoneNode(name, []));
+            nodes.Add(name, node);
         }
         // Encoding the RRsets of a million owners is the longest step of a build, and each owner's stands alone: large
         // zones do it in two halves side by side, each with its own record store and warnings (added in order
@@ -129,8 +113,8 @@ public static class ZoneBuilder
 
         var zone = new Zone(origin, nodes, recordCount, source);
         // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
-        // names, RDATA and the apex only, which are final by now, so it runs beside the linking of parents, the checks
-        // and the additional-section targets (which set other fields): on a million names that hides most of its second.
+        // names, RDATA and the apex only, which are final by now, so it runs beside the checks and the additional-section
+        // targets (which set other fields): on a million names that hides most of its second.
         // Without ZONEMD records nothing decides whether the zone loads, so the digest is left until it is asked for
         // (Zone.Digest): the zone answers that much sooner.
         var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
@@ -139,27 +123,13 @@ public static class ZoneBuilder
             ? Task.FromResult((true, (byte[]?)null))
             : Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), (byte[]?)sha384));
 
-        var apex = apexData.Node;
-        foreach (var node in nodes.Values)
-        {
-            if (node != apex)
-            {
-                // Most names sit right below the apex: a parent as long as the origin is the apex.
-                var parent = node.Name.Wire[(node.Name.Wire[0] + 1)..];
-                node.Parent = parent.Length == origin.Length ? apex : nodeLookup[parent];
-                if (node.IsWildcard)
-                {
-                    node.Parent.WildcardChild = node;
-                }
-            }
-        }
+        // The additional-section targets read names and RRsets only, which are final by now: they are found beside the
+        // checks (which set other fields), and thrown away with the zone if a check fails.
+        var resolving = Task.Run(() => ResolveAdditionalTargets(nodes));
         CheckNodes(origin, nodes, ownerArray, diagnostics);
         MarkOccludedEmptyNonTerminals(nodes);
         bool checksPassed = CountErrors(diagnostics) == errorsBefore;
-        if (checksPassed)
-        {
-            ResolveAdditionalTargets(nodes);
-        }
+        resolving.GetAwaiter().GetResult();
         var (verified, digest) = digesting.GetAwaiter().GetResult();
         if (!checksPassed)
         {
@@ -444,8 +414,98 @@ public static class ZoneBuilder
     private static void Warning(List<ZoneDiagnostic> diagnostics, SourceLocation at, string message) =>
         diagnostics.Add(new ZoneDiagnostic(at, Severity.Warning, message));
 
+    /// <summary>
+    /// A zone's records gathered by owner and type as they come, each owner's node in the zone's table from its first
+    /// record on. The first step of a build; the records that cannot be in a zone at all are errors here.
+    /// </summary>
+    internal sealed class Grouping
+    {
+        // Owners whose records do not stand together are met again: found by node, in a table made at the first such.
+        private Dictionary<ZoneNode, OwnerData>? _ownerOfNode;
+        private OwnerData? _previous;
+
+        /// <param name="expectedOwners">About how many owners will come: the node table is made that large.</param>
+        public Grouping(DnsName origin, int expectedOwners)
+        {
+            Origin = origin;
+            // The owners' nodes go into the zone's own table as the records are grouped, so that a million names are
+            // hashed into one table, not into an owner table first and a node table after.
+            Nodes = new Dictionary<DnsName, ZoneNode>(expectedOwners, DnsNameComparer.Instance);
+            Owners = new List<OwnerData>(expectedOwners);
+        }
+
+        public DnsName Origin { get; }
+
+        public Dictionary<DnsName, ZoneNode> Nodes { get; }
+
+        public List<OwnerData> Owners { get; }
+
+        public List<ZoneDiagnostic> Diagnostics { get; } = new();
+
+        public void Add(ZoneRecord record)
+        {
+            // The reader hands consecutive records of one owner the same DnsName: no need to check or hash it again.
+            bool sameOwner = _previous is not null && ReferenceEquals(_previous.Name, record.Owner);
+            if (!sameOwner && !record.Owner.IsSubdomainOf(Origin))
+            {
+                Error(Diagnostics, record.Location, $"{record.Owner} is outside the zone {Origin}");
+                return;
+            }
+            if (record.Class != RecordClass.IN)
+            {
+                Error(Diagnostics, record.Location, $"class {RecordTypeNames.ToText(record.Class)} is not served; only IN zones are");
+                return;
+            }
+            if (record.Type is RecordType.OPT or RecordType.TSIG or RecordType.TKEY or RecordType.ANY or RecordType.AXFR
+                or RecordType.IXFR or RecordType.MAILA or RecordType.MAILB)
+            {
+                Error(Diagnostics, record.Location, $"{RecordTypeNames.ToText(record.Type)} is a meta-type and cannot appear in a zone (RFC 6895 §3.1)");
+                return;
+            }
+            var owner = sameOwner ? _previous! : null;
+            if (owner is null)
+            {
+                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Nodes, record.Owner, out bool known);
+                if (!known)
+                {
+                    owner = new OwnerData(record.Owner);
+                    slot = owner.Node;
+                    Owners.Add(owner);
+                    _ownerOfNode?.Add(owner.Node, owner);
+                }
+                else
+                {
+                    if (_ownerOfNode is null)
+                    {
+                        _ownerOfNode = new Dictionary<ZoneNode, OwnerData>(Owners.Count, ReferenceEqualityComparer.Instance);
+                        foreach (var o in Owners)
+                        {
+                            _ownerOfNode.Add(o.Node, o);
+                        }
+                    }
+                    owner = _ownerOfNode[slot!];
+                }
+            }
+            owner.Add(record, Diagnostics);
+            _previous = owner;
+        }
+
+        /// <summary>
+        /// Makes room for <paramref name="more"/> nodes (the empty non-terminals), and gives back what a guess of the
+        /// owners' number (<see cref="ZoneLoader"/> guesses from the file's size) set aside beyond a quarter too many.
+        /// </summary>
+        public void FitNodeTable(int more)
+        {
+            int needed = Nodes.Count + more;
+            if (Nodes.EnsureCapacity(needed) > needed + needed / 4)
+            {
+                Nodes.TrimExcess(needed);
+            }
+        }
+    }
+
     /// <summary>Records of one owner, gathered by type, before they become a node.</summary>
-    private sealed class OwnerData(DnsName name)
+    internal sealed class OwnerData(DnsName name)
     {
         // Most owners have one or two RRsets; this is made once per owner of a zone of millions.
         private RRsetData[] _sets = new RRsetData[2];
@@ -495,7 +555,7 @@ public static class ZoneBuilder
     }
 
     /// <summary>The records of one RRset in the order read, duplicates dropped; the first held without a list.</summary>
-    private sealed class RRsetData(ZoneRecord first) : IReadOnlyList<ZoneRecord>
+    internal sealed class RRsetData(ZoneRecord first) : IReadOnlyList<ZoneRecord>
     {
         // Up to this many records, duplicates are looked for one by one; a set is only worth it for larger RRsets.
         private const int LinearSearchLimit = 8;

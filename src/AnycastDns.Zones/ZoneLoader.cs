@@ -80,9 +80,10 @@ public static class ZoneLoader
     {
         var diagnostics = new List<ZoneDiagnostic>();
         ZoneFileResult parsed;
+        ZoneBuilder.Grouping? grouping = null;
         try
         {
-            parsed = ZoneFileReader.ReadFile(path, origin);
+            parsed = ReadFile(path, origin, out grouping);
         }
         catch (IOException e)
         {
@@ -99,8 +100,86 @@ public static class ZoneLoader
         {
             return new ZoneLoadResult(origin, path, null, diagnostics) { Sources = parsed.Sources };
         }
-        var zone = ZoneBuilder.Build(origin, parsed.Records, diagnostics, path, options);
+        var zone = grouping is null
+            ? ZoneBuilder.Build(origin, parsed.Records, diagnostics, path, options)
+            : ZoneBuilder.Build(grouping, parsed.Records, diagnostics, path, options);
         return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
+    }
+
+    /// <summary>
+    /// The size of a zone file, or of the file a symbolic link to one leads to (deployments link a checkout's files).
+    /// </summary>
+    public static long FileSize(FileInfo file) =>
+        (file.LinkTarget is null ? file : file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file).Length;
+
+    /// <summary>Files from this size on are read and grouped by owner at once, on two threads.</summary>
+    private const long GroupWhileReadingFrom = 1 << 20;
+
+    /// <summary>
+    /// Octets of zone file per owner name, for the size of the node table made before the owners are counted: a
+    /// little under the smallest usual (an unsigned zone of one short record per name, about 45), so the table rarely
+    /// grows while it fills; one that came out too large is trimmed (<see cref="ZoneBuilder.Grouping.FitNodeTable"/>).
+    /// </summary>
+    private const int OctetsPerOwnerGuess = 40;
+
+    /// <summary>
+    /// Reads the file; a large one's records are grouped by owner (the build's first step) on a second thread as they
+    /// are read, and <paramref name="grouping"/> is that grouping, else null.
+    /// </summary>
+    private static ZoneFileResult ReadFile(string path, DnsName origin, out ZoneBuilder.Grouping? grouping)
+    {
+        grouping = null;
+        long size;
+        try
+        {
+            size = FileSize(new FileInfo(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            size = 0; // the reader says what is wrong with the path
+        }
+        if (size < GroupWhileReadingFrom || Environment.ProcessorCount < 2)
+        {
+            return ZoneFileReader.ReadFile(path, origin);
+        }
+        using var handoff = new RecordHandoff();
+        var grouped = new ZoneBuilder.Grouping(origin, (int)Math.Min(size / OctetsPerOwnerGuess, Array.MaxLength / 2));
+        Exception? failure = null;
+        var grouper = new Thread(() =>
+        {
+            try
+            {
+                foreach (var record in handoff.Consume())
+                {
+                    grouped.Add(record);
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "zone grouping",
+        };
+        grouper.Start();
+        ZoneFileResult parsed;
+        try
+        {
+            parsed = ZoneFileReader.ReadFile(path, origin, handoff);
+        }
+        finally
+        {
+            handoff.Complete();
+            grouper.Join();
+        }
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+        grouping = grouped;
+        return parsed;
     }
 
     /// <summary>

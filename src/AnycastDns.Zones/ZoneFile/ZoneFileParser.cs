@@ -187,7 +187,7 @@ internal sealed class ZoneFileParser
         var location = At(file, 0);
         if (TryTtl(ttl, type, rdata, location, out uint effectiveTtl))
         {
-            _result.Records.Add(new ZoneRecord(owner, type, recordClass, effectiveTtl, rdata, location));
+            _result.AddRecord(new ZoneRecord(owner, type, recordClass, effectiveTtl, rdata, location));
         }
     }
 
@@ -713,7 +713,7 @@ internal sealed class ZoneFileParser
             {
                 return;
             }
-            _result.Records.Add(new ZoneRecord(owner, type, recordClass, effectiveTtl, rdata, location));
+            _result.AddRecord(new ZoneRecord(owner, type, recordClass, effectiveTtl, rdata, location));
         }
     }
 }

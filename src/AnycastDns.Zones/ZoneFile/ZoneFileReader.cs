@@ -16,11 +16,14 @@ public static class ZoneFileReader
     /// Reads the zone file at <paramref name="path"/> for the zone <paramref name="origin"/>. $INCLUDE paths are
     /// relative to the zone file's folder and may not leave it.
     /// </summary>
-    public static ZoneFileResult ReadFile(string path, DnsName origin)
+    public static ZoneFileResult ReadFile(string path, DnsName origin) => ReadFile(path, origin, handoff: null);
+
+    /// <summary>As <see cref="ReadFile(string, DnsName)"/>, also handing every record to <paramref name="handoff"/> as it is read.</summary>
+    internal static ZoneFileResult ReadFile(string path, DnsName origin, RecordHandoff? handoff)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(origin);
-        var result = new ZoneFileResult();
+        var result = new ZoneFileResult { Handoff = handoff };
         string fullPath = Path.GetFullPath(path);
         string? text = ZoneFileParser.TryReadOctets(fullPath, out string? error);
         if (text is null)

@@ -39,6 +39,15 @@ public sealed class ZoneFileResult
 
     public bool HasErrors => _errors > 0;
 
+    /// <summary>When set, every record read is also handed to it, for a builder working beside the reader.</summary>
+    internal RecordHandoff? Handoff { get; init; }
+
+    internal void AddRecord(ZoneRecord record)
+    {
+        Records.Add(record);
+        Handoff?.Add(record);
+    }
+
     internal void Add(ZoneDiagnostic diagnostic)
     {
         Diagnostics.Add(diagnostic);
