@@ -6,7 +6,8 @@
 #     --duration S       seconds per dnsperf run (default 10)
 #     --latency-duration S  seconds of the dnsperf -v run the p99 latency comes from (default 4)
 #     --warmup S         seconds of dnsperf before each measured run, untimed (default 2: .NET's tiered JIT)
-#     --rounds N         measure every server N times, round by round, to see the noise (default 1)
+#     --rounds N         measure every server N times, round by round, to see the noise, and print each one's medians
+#                        over the rounds (default 1); the zone load too
 #     --clients N        dnsperf -c (default 8); -T 1 -q 500 as issue 5 says
 #     --workers N        server threads: Knot udp-workers and tcp-workers, NSD server-count, AnycastDns
 #                        --udp-receive-loops (default 1: one core each, so CPU per query compares like with like)
@@ -348,19 +349,43 @@ warm_up() {
     dnsperf_run "$1" "$2" "$warmup" >/dev/null 2>&1 || true
 }
 
-# Prints the table of one protocol: every round, each server's row with its ratios to Knot's and NSD's of that round.
+# awk functions for the tables: a ratio, and the median of the values v[1..k] (mawk has no sort).
+awk_stats='
+    function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+    function median(v, k,    i, j, x) {
+        for (i = 2; i <= k; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+        return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+    }
+    # Adds value x to series name (stat[name, 1..count[name]]).
+    function add(name, x) { stat[name, ++count[name]] = x }
+    # The median of series name, or "-" when it is empty.
+    function med(name,    i, v) { if (!count[name]) return "-"; for (i = 1; i <= count[name]; i++) v[i] = stat[name, i]; return median(v, count[name]) }
+    function fmt(x) { return x == "-" ? x : sprintf("%.2f", x) }
+'
+
+# Prints the table of one protocol: every round, each server's row with its ratios to Knot's and NSD's of that round;
+# with more than one round, then each server's medians over the rounds (of its figures, and of its per-round ratios).
 table() {
     local proto=$1
-    awk -v proto="$proto" '
+    awk -v proto="$proto" "$awk_stats"'
         $2 != proto { next }
-        { key = $1 " " $3; qps[key] = $4; cpu[key] = $5; row[++n] = $0 }
-        function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+        { key = $1 " " $3; qps[key] = $4; cpu[key] = $5; row[++n] = $0; if (!(($3) in seen)) { seen[$3] = 1; order[++servers] = $3 } }
         END {
             printf "%-6s %-11s %9s %8s %8s %8s %6s %9s %8s %9s %8s\n", "round", "server", "QPS", "CPU us/q", "avg ms", "p99 ms", "lost%", "QPS/Knot", "QPS/NSD", "CPU/Knot", "CPU/NSD"
             for (i = 1; i <= n; i++) {
                 split(row[i], f, " "); r = f[1]; s = f[3]
                 printf "%-6s %-11s %9d %8.2f %8.3f %8.3f %6s %9s %8s %9s %8s\n", r, s, f[4], f[5], f[6], f[7], f[8],
                     ratio(f[4], qps[r " knot"]), ratio(f[4], qps[r " nsd"]), ratio(f[5], cpu[r " knot"]), ratio(f[5], cpu[r " nsd"])
+                add(s "qps", f[4]); add(s "cpu", f[5]); add(s "avg", f[6]); add(s "p99", f[7]); add(s "lost", f[8])
+                if (qps[r " knot"] > 0) { add(s "qk", f[4] / qps[r " knot"]); add(s "ck", f[5] / cpu[r " knot"]) }
+                if (qps[r " nsd"] > 0) { add(s "qn", f[4] / qps[r " nsd"]); add(s "cn", f[5] / cpu[r " nsd"]) }
+                if (r + 0 > rounds) rounds = r + 0
+            }
+            if (rounds < 2) exit
+            for (i = 1; i <= servers; i++) {
+                s = order[i]
+                printf "%-6s %-11s %9d %8.2f %8.3f %8.3f %6.2f %9s %8s %9s %8s\n", "median", s, med(s "qps"), med(s "cpu"), med(s "avg"), med(s "p99"), med(s "lost"),
+                    fmt(med(s "qk")), fmt(med(s "qn")), fmt(med(s "ck")), fmt(med(s "cn"))
             }
         }' "$work/results.txt"
 }
@@ -412,38 +437,49 @@ if [ "$load_names" -gt 0 ]; then
     python3 "$repo/bench/gen.py" --names "$load_names" --zone "$work/load.zone"
     records=$(grep -c '^[^$]' "$work/load.zone")
     : >"$work/load.txt"
-    for server in "${server_list[@]}"; do
-        # Each alone, so that no other server's load competes for the cores.
-        dir=$work/load-$server
-        mkdir -p "$dir"
-        port=$(free_port)
-        start=$(date +%s%N)
-        pid=$("start_$server" "$dir" "$work/load.zone" "$port")
-        started+=("$pid")
-        wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
-        end=$(date +%s%N)
-        verify_server "$server" "$port"
-        # A moment for what loading left behind to be freed (Knot's parser; AnycastDns collects its load garbage one
-        # second after the swap), then the memory.
-        sleep 5
-        echo "$server $(((end - start) / 1000000)) $(memory_mib "$pid")" >>"$work/load.txt"
-        say "$server loaded in $(((end - start) / 1000000)) ms"
-        stop_server "$pid"
-        forget "$pid"
+    for round in $(seq "$rounds"); do
+        for server in "${server_list[@]}"; do
+            # Each alone, so that no other server's load competes for the cores.
+            dir=$work/load-$server
+            mkdir -p "$dir"
+            port=$(free_port)
+            start=$(date +%s%N)
+            pid=$("start_$server" "$dir" "$work/load.zone" "$port")
+            started+=("$pid")
+            wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
+            end=$(date +%s%N)
+            verify_server "$server" "$port"
+            # A moment for what loading left behind to be freed (Knot's parser; AnycastDns collects its load garbage
+            # one second after the swap), then the memory.
+            sleep 5
+            echo "$round $server $(((end - start) / 1000000)) $(memory_mib "$pid")" >>"$work/load.txt"
+            say "round $round: $server loaded in $(((end - start) / 1000000)) ms"
+            stop_server "$pid"
+            forget "$pid"
+        done
     done
     echo
     echo "Zone load: $load_names names, $records records, $(($(stat -c %s "$work/load.zone") / 1048576)) MiB of zone file;"
     echo "time from process start to the first right answer for the zone's last name (bench/probe.py: every 10 ms);"
     echo "memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed over the server's processes."
-    awk '
-        { s[++n] = $1; t[$1] = $2; rss[$1] = $3; hwm[$1] = $4; pss[$1] = $5 }
-        function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+    awk "$awk_stats"'
+        { key = $1 " " $2; row[++n] = $0; t[key] = $3; rss[key] = $4; if (!(($2) in seen)) { seen[$2] = 1; order[++servers] = $2 } }
         END {
-            printf "%-11s %8s %8s %8s %8s %10s %9s %10s %9s\n", "server", "load s", "RSS MiB", "HWM MiB", "PSS MiB", "time/Knot", "RSS/Knot", "time/NSD", "RSS/NSD"
+            printf "%-6s %-11s %8s %8s %8s %8s %10s %9s %10s %9s\n", "round", "server", "load s", "RSS MiB", "HWM MiB", "PSS MiB", "time/Knot", "RSS/Knot", "time/NSD", "RSS/NSD"
             for (i = 1; i <= n; i++) {
-                x = s[i]
-                printf "%-11s %8.2f %8d %8d %8d %10s %9s %10s %9s\n", x, t[x] / 1000, rss[x], hwm[x], pss[x],
-                    ratio(t[x], t["knot"]), ratio(rss[x], rss["knot"]), ratio(t[x], t["nsd"]), ratio(rss[x], rss["nsd"])
+                split(row[i], f, " "); r = f[1]; x = f[2]
+                printf "%-6s %-11s %8.2f %8d %8d %8d %10s %9s %10s %9s\n", r, x, f[3] / 1000, f[4], f[5], f[6],
+                    ratio(f[3], t[r " knot"]), ratio(f[4], rss[r " knot"]), ratio(f[3], t[r " nsd"]), ratio(f[4], rss[r " nsd"])
+                add(x "t", f[3] / 1000); add(x "rss", f[4]); add(x "hwm", f[5]); add(x "pss", f[6])
+                if (t[r " knot"] > 0) { add(x "tk", f[3] / t[r " knot"]); add(x "rk", f[4] / rss[r " knot"]) }
+                if (t[r " nsd"] > 0) { add(x "tn", f[3] / t[r " nsd"]); add(x "rn", f[4] / rss[r " nsd"]) }
+                if (r + 0 > rounds) rounds = r + 0
+            }
+            if (rounds < 2) exit
+            for (i = 1; i <= servers; i++) {
+                x = order[i]
+                printf "%-6s %-11s %8.2f %8d %8d %8d %10s %9s %10s %9s\n", "median", x, med(x "t"), med(x "rss"), med(x "hwm"), med(x "pss"),
+                    fmt(med(x "tk")), fmt(med(x "rk")), fmt(med(x "tn")), fmt(med(x "rn"))
             }
         }' "$work/load.txt"
 fi
