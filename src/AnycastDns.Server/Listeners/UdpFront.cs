@@ -193,6 +193,8 @@ public sealed class UdpFront : IDisposable
                 {
                     if (batch.IsTruncated(i))
                     {
+                        // Longer than any query this server reads (DatagramBatch.QuerySize): dropped, and counted so.
+                        stats.Count([], 0, batch.Client(i));
                         continue;
                     }
                     int length = Answer(batch.Query(i), batch.Response(i), stats, batch.Client(i));

@@ -60,7 +60,7 @@ public sealed class MetricsTests
         Assert.Equal(1, samples.Value("anycastdns_queries_total", Udp, V4, ("dns_question_type", "MX"), ("dns_response_code", "NOERROR")));
         Assert.Equal(3, samples.Value("anycastdns_queries_total", Tcp, V4, ("dns_question_type", "A"), ("dns_response_code", "NOERROR")));
         Assert.Equal(1, samples.Value("anycastdns_queries_truncated_total", Udp, V4));
-        Assert.Equal(2, samples.Value("anycastdns_queries_dropped_total", Udp, V4));
+        Assert.Equal(3, samples.Value("anycastdns_queries_dropped_total", Udp, V4));
         Assert.Equal(1, samples.Value("anycastdns_tcp_connections_closed_total", V4, ("reason", "idle_timeout")));
         Assert.Equal(1, samples.Value("anycastdns_tcp_connections_closed_total", V4, ("reason", "bad_frame")));
         double closed = samples.Where(s => s.Name == "anycastdns_tcp_connections_closed_total" && s.Has(V4)).Sum(s => s.Value);
@@ -135,8 +135,9 @@ public sealed class MetricsTests
         }
     }
 
-    /// <summary>Two messages the server must drop (a 5-octet datagram, a response), then an MX query from the same
-    /// socket, so the same receive thread has counted the drops by the time the MX answer is back.</summary>
+    /// <summary>Three messages the server must drop (a 5-octet datagram, a response, a 5000-octet datagram: longer than
+    /// any query it reads), then an MX query from the same socket, so the same receive thread has counted the drops by
+    /// the time the MX answer is back.</summary>
     private static async Task SendDroppedThenMxAsync(IPEndPoint server)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -146,6 +147,9 @@ public sealed class MetricsTests
         var response = DnsMessage.CreateQuery(DnsName.Parse("www.example.test."), RecordType.A, id: 9);
         response.IsResponse = true;
         await socket.SendAsync(response.Encode(), SocketFlags.None, deadline.Token);
+        var oversized = new byte[5000];
+        DnsMessage.CreateQuery(DnsName.Parse("www.example.test."), RecordType.A, id: 11).Encode().CopyTo(oversized, 0);
+        await socket.SendAsync(oversized, SocketFlags.None, deadline.Token);
         await socket.SendAsync(DnsMessage.CreateQuery(DnsName.Parse("example.test."), RecordType.MX, id: 10).Encode(), SocketFlags.None, deadline.Token);
         var buffer = new byte[65535];
         int received = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
