@@ -70,13 +70,42 @@ internal sealed class ZoneFileParser
     /// <summary>EF BB BF as this parser sees octets: one ISO-8859-1 char each.</summary>
     private const string Utf8ByteOrderMark = "\u00EF\u00BB\u00BF";
 
-    /// <summary>Reads a file as octets, one char per byte, so that every byte reaches RDATA and names unchanged.</summary>
+    /// <summary>
+    /// Reads a file as octets, one char per byte, so that every byte reaches RDATA and names unchanged. The chars are
+    /// written straight into the string, a block at a time: a large zone's octets are never held twice.
+    /// </summary>
     public static string? TryReadOctets(string path, out string? error)
     {
         try
         {
             error = null;
-            return Encoding.Latin1.GetString(File.ReadAllBytes(path));
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+            long length = stream.Length;
+            if (length > Array.MaxLength)
+            {
+                error = $"the file is {length} octets long; a zone file can have at most {Array.MaxLength}";
+                return null;
+            }
+            return string.Create((int)length, stream, static (chars, source) =>
+            {
+                byte[] block = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+                try
+                {
+                    for (int done = 0; done < chars.Length;)
+                    {
+                        int read = source.Read(block, 0, Math.Min(block.Length, chars.Length - done));
+                        if (read == 0)
+                        {
+                            throw new IOException("the file became shorter while it was read");
+                        }
+                        done += Encoding.Latin1.GetChars(block.AsSpan(0, read), chars[done..]);
+                    }
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(block);
+                }
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {

@@ -3,7 +3,7 @@ using AnycastDns.Protocol;
 namespace AnycastDns.Zones;
 
 /// <summary>A place in a zone file: 1-based line and column (columns count characters; a tab is one).</summary>
-public sealed record SourceLocation(string File, int Line, int Column)
+public readonly record struct SourceLocation(string File, int Line, int Column)
 {
     public override string ToString() => $"{File}:{Line}:{Column}";
 }
