@@ -14,10 +14,17 @@ internal static class DnssecChecks
     /// <summary>RFC 4034 §3.1: type covered (2), algorithm (1), labels (1), original TTL (4), then expiration and inception.</summary>
     private const int ExpirationOffset = 8;
 
-    /// <summary>Prepares <paramref name="zone"/>; false when an error keeps it from being served.</summary>
-    public static bool Prepare(Zone zone, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options)
+    /// <summary>The types only a DNSSEC-signed zone holds.</summary>
+    internal static bool IsDnssecType(RecordType type) =>
+        type is RecordType.RRSIG or RecordType.NSEC or RecordType.NSEC3 or RecordType.NSEC3PARAM or RecordType.DNSKEY;
+
+    /// <summary>
+    /// Prepares <paramref name="zone"/>; false when an error keeps it from being served. The builder says whether any
+    /// record is of a DNSSEC type (<see cref="IsDnssecType"/>): a zone without one has nothing to prepare.
+    /// </summary>
+    internal static bool Prepare(Zone zone, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options, bool hasDnssecRecords)
     {
-        if (!HasDnssecRecords(records))
+        if (!hasDnssecRecords)
         {
             // Most zones: nothing to attach, chain or check, and no walk over every node for it.
             return true;
@@ -44,18 +51,6 @@ internal static class DnssecChecks
         }
         CheckSignatureTimes(zone, records, diagnostics, options);
         return ok;
-    }
-
-    private static bool HasDnssecRecords(IReadOnlyList<ZoneRecord> records)
-    {
-        foreach (var record in records)
-        {
-            if (record.Type is RecordType.RRSIG or RecordType.NSEC or RecordType.NSEC3 or RecordType.NSEC3PARAM or RecordType.DNSKEY)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>RFC 5155 §4: the NSEC3PARAM tells the server which chain to answer from, so one must match it, apex included.</summary>

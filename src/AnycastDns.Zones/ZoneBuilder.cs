@@ -98,17 +98,19 @@ public static class ZoneBuilder
         // afterwards, so they read as if made in one pass).
         var ownerArray = owners.ToArray();
         int parts = ownerArray.Length >= ParallelNodesFrom && Environment.ProcessorCount > 1 ? 2 : 1;
-        var made = new (List<ZoneDiagnostic> Warnings, int Records)[parts];
+        var made = new (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec)[parts];
         Parallel.For(0, parts, part =>
         {
             int from = (int)((long)ownerArray.Length * part / parts), to = (int)((long)ownerArray.Length * (part + 1) / parts);
             made[part] = MakeNodes(ownerArray.AsSpan(from, to - from), apexData);
         });
         int recordCount = 0;
-        foreach (var (warnings, count) in made)
+        bool hasDnssecRecords = false;
+        foreach (var (warnings, count, dnssec) in made)
         {
             diagnostics.AddRange(warnings);
             recordCount += count;
+            hasDnssecRecords |= dnssec;
         }
 
         var zone = new Zone(origin, nodes, recordCount, source);
@@ -137,7 +139,7 @@ public static class ZoneBuilder
             return null;
         }
         // DNSSEC: signatures per RRset, the NSEC/NSEC3 chains in order, and the checks of a signed zone.
-        if (!DnssecChecks.Prepare(zone, records, diagnostics, options ?? ZoneLoadOptions.Default))
+        if (!DnssecChecks.Prepare(zone, records, diagnostics, options ?? ZoneLoadOptions.Default, hasDnssecRecords))
         {
             return null;
         }
@@ -351,13 +353,17 @@ public static class ZoneBuilder
     /// <summary>Owners from which <see cref="MakeNodes"/> runs in two halves side by side.</summary>
     private const int ParallelNodesFrom = 50_000;
 
-    /// <summary>Each owner's RRsets and node (<see cref="OwnerData.Node"/>); the warnings found and the records made.</summary>
-    private static (List<ZoneDiagnostic> Warnings, int Records) MakeNodes(ReadOnlySpan<OwnerData> owners, OwnerData apex)
+    /// <summary>
+    /// Each owner's RRsets and node (<see cref="OwnerData.Node"/>); the warnings found, the records made, and whether any
+    /// RRset is of a DNSSEC type (so that a zone without one skips the DNSSEC preparation without another walk).
+    /// </summary>
+    private static (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec) MakeNodes(ReadOnlySpan<OwnerData> owners, OwnerData apex)
     {
         var warnings = new List<ZoneDiagnostic>();
         var store = new RecordStore();
         var scratch = new RRset[8];
         int records = 0;
+        bool dnssec = false;
         foreach (var owner in owners)
         {
             if (scratch.Length < owner.Sets.Length)
@@ -373,9 +379,10 @@ public static class ZoneBuilder
             foreach (var rrset in rrsets)
             {
                 records += rrset.Count;
+                dnssec |= DnssecChecks.IsDnssecType(rrset.Type);
             }
         }
-        return (warnings, records);
+        return (warnings, records, dnssec);
     }
 
     /// <summary>

@@ -116,11 +116,12 @@ public static class ZoneLoader
     private const long GroupWhileReadingFrom = 1 << 20;
 
     /// <summary>
-    /// Octets of zone file per owner name, for the size of the node table made before the owners are counted: a
-    /// little under the smallest usual (an unsigned zone of one short record per name, about 45), so the table rarely
-    /// grows while it fills; one that came out too large is trimmed (<see cref="ZoneBuilder.Grouping.FitNodeTable"/>).
+    /// Octets of zone file per name (owners and the empty non-terminals between them), for the size of the node table
+    /// made before the owners are counted: under the smallest usual (an unsigned zone of one short record per name,
+    /// about 40 with its share of empty non-terminals), so the table rarely grows while it fills; one that came out too
+    /// large is trimmed (<see cref="ZoneBuilder.Grouping.FitNodeTable"/>).
     /// </summary>
-    private const int OctetsPerOwnerGuess = 40;
+    private const int OctetsPerOwnerGuess = 36;
 
     /// <summary>
     /// Reads the file; a large one's records are grouped by owner (the build's first step) on a second thread as they
