@@ -84,22 +84,6 @@ public sealed class ZoneReloader : IDisposable
     /// region itself. Reloads run with collections: their pause-free region would first need a full collection of the
     /// zones being served.
     /// </summary>
-    private static void EndLoadWithoutCollections()
-    {
-        if (System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.NoGCRegion)
-        {
-            return;
-        }
-        try
-        {
-            GC.EndNoGCRegion();
-        }
-        catch (InvalidOperationException)
-        {
-            // The runtime ended the region already: its budget ran out, or something induced a collection.
-        }
-    }
-
     private static bool TryStartLoadWithoutCollections(string folder)
     {
         long octets = 0;
@@ -120,6 +104,23 @@ public sealed class ZoneReloader : IDisposable
         catch (ArgumentOutOfRangeException)
         {
             return false; // more than this GC can set aside
+        }
+    }
+
+    /// <summary>Ends the first load's pause-free region, if it is still on.</summary>
+    private static void EndLoadWithoutCollections()
+    {
+        if (System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.NoGCRegion)
+        {
+            return;
+        }
+        try
+        {
+            GC.EndNoGCRegion();
+        }
+        catch (InvalidOperationException)
+        {
+            // The runtime ended the region already: its budget ran out, or something induced a collection.
         }
     }
 

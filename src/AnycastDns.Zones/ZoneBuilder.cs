@@ -57,35 +57,26 @@ public static class ZoneBuilder
         var emptyLookup = emptyNonTerminals.GetAlternateLookup<ReadOnlySpan<byte>>();
         foreach (var owner in owners)
         {
+            // Up from the owner until a parent that already exists: only a new empty non-terminal needs its own.
             for (var node = owner.Node; node != apex;)
             {
                 // Most names sit right below the apex: a parent as long as the origin is the apex.
                 var parentWire = node.Name.Wire[(node.Name.Wire[0] + 1)..];
-                bool known = true;
-                if (parentWire.Length == origin.Length)
-                {
-                    node.Parent = apex;
-                }
-                else if (!nodeLookup.TryGetValue(parentWire, out var parent) && !emptyLookup.TryGetValue(parentWire, out parent))
+                ZoneNode? parent = parentWire.Length == origin.Length ? apex
+                    : nodeLookup.TryGetValue(parentWire, out var found) || emptyLookup.TryGetValue(parentWire, out found) ? found
+                    : null;
+                bool created = parent is null;
+                if (parent is null)
                 {
                     var name = DnsName.FromWire(parentWire);
                     emptyNonTerminals.Add(name, parent = new ZoneNode(name, []));
-                    known = false;
-                    node.Parent = parent;
                 }
-                else
-                {
-                    node.Parent = parent;
-                }
+                node.Parent = parent;
                 if (node.IsWildcard)
                 {
-                    node.Parent.WildcardChild = node;
+                    parent.WildcardChild = node;
                 }
-                if (known)
-                {
-                    break;
-                }
-                node = node.Parent;
+                node = created ? parent : apex;
             }
         }
         grouping.FitNodeTable(emptyNonTerminals.Count);

@@ -124,6 +124,13 @@ public static class ZoneLoader
     private const int OctetsPerOwnerGuess = 36;
 
     /// <summary>
+    /// The most names guessed from a file's size: a signed zone has ten to thirty times the octets per name, and a
+    /// guess from a file of gigabytes would set aside a table of hundreds of megabytes; past this the table grows as
+    /// the names come (on the grouping thread, beside the reading).
+    /// </summary>
+    private const int MostOwnersGuessed = 2_000_000;
+
+    /// <summary>
     /// Reads the file; a large one's records are grouped by owner (the build's first step) on a second thread as they
     /// are read, and <paramref name="grouping"/> is that grouping, else null.
     /// </summary>
@@ -144,7 +151,7 @@ public static class ZoneLoader
             return ZoneFileReader.ReadFile(path, origin);
         }
         using var handoff = new RecordHandoff();
-        var grouped = new ZoneBuilder.Grouping(origin, (int)Math.Min(size / OctetsPerOwnerGuess, Array.MaxLength / 2));
+        var grouped = new ZoneBuilder.Grouping(origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
         Exception? failure = null;
         var grouper = new Thread(() =>
         {
