@@ -54,7 +54,7 @@ public sealed class ZoneReloader : IDisposable
         using var activity = ServerActivities.StartZoneLoad(initial: true, "start", _options.Zones);
         ZoneCatalog catalog;
         IReadOnlyList<ZoneChange> changes;
-        TryStartLoadWithoutCollections(_options.Zones);
+        StartLoadWithoutCollections(_options.Zones);
         try
         {
             catalog = ZoneCatalog.Empty(_options.Zones, new ZoneLoadOptions { SignatureExpiryWarning = _options.SignatureExpiryWarning }).Reload(out changes);
@@ -84,7 +84,7 @@ public sealed class ZoneReloader : IDisposable
     /// region itself. Reloads run with collections: their pause-free region would first need a full collection of the
     /// zones being served.
     /// </summary>
-    private static bool TryStartLoadWithoutCollections(string folder)
+    private static void StartLoadWithoutCollections(string folder)
     {
         long octets = 0;
         foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*" + ZoneLoader.Extension))
@@ -95,15 +95,16 @@ public sealed class ZoneReloader : IDisposable
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (budget < 64L << 20 || budget > available / 2)
         {
-            return false; // small zones load in moments anyway; large ones must not take the machine's memory
+            return; // small zones load in moments anyway; large ones must not take the machine's memory
         }
         try
         {
-            return GC.TryStartNoGCRegion(budget);
+            // Whether the region started does not matter to the load: EndLoadWithoutCollections looks at the GC's mode.
+            GC.TryStartNoGCRegion(budget);
         }
         catch (ArgumentOutOfRangeException)
         {
-            return false; // more than this GC can set aside
+            // More than this GC can set aside: the load runs with collections.
         }
     }
 
@@ -219,7 +220,7 @@ public sealed class ZoneReloader : IDisposable
     /// the new snapshot answers first (at start the listeners bind first, and the server is not yet announced), and
     /// queries that come during the pause wait in the socket buffers. The zones' digests (Zone.Digest), left out of
     /// the load so that the zones answer sooner, are computed first, so that their garbage goes too and no status
-    /// request waits for them. The first load's pause-free region ends here (<see cref="TryStartLoadWithoutCollections"/>).
+    /// request waits for them. The first load's pause-free region ends here (<see cref="StartLoadWithoutCollections"/>).
     /// </summary>
     private static void ReturnLoadMemory(IReadOnlyList<ZoneChange> changes)
     {
