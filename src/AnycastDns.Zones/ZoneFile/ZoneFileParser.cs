@@ -70,6 +70,9 @@ internal sealed class ZoneFileParser
     /// <summary>EF BB BF as this parser sees octets: one ISO-8859-1 char each.</summary>
     private const string Utf8ByteOrderMark = "\u00EF\u00BB\u00BF";
 
+    /// <summary>The longest string .NET makes (chars): the file's text is one, a char per octet.</summary>
+    private const int MaxTextLength = 0x3FFFFFDF;
+
     /// <summary>
     /// Reads a file as octets, one char per byte, so that every byte reaches RDATA and names unchanged. The chars are
     /// written straight into the string, a block at a time: a large zone's octets are never held twice.
@@ -81,9 +84,9 @@ internal sealed class ZoneFileParser
             error = null;
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             long length = stream.Length;
-            if (length > Array.MaxLength)
+            if (length > MaxTextLength)
             {
-                error = $"the file is {length} octets long; a zone file can have at most {Array.MaxLength}";
+                error = $"the file is {length} octets long; a zone file can have at most {MaxTextLength}";
                 return null;
             }
             return string.Create((int)length, stream, static (chars, source) =>
