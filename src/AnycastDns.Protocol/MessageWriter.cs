@@ -89,13 +89,15 @@ public ref struct MessageWriter
     public bool WriteName(scoped ReadOnlySpan<byte> name, bool compress = true)
     {
         int start = _position;
+        // Only names complete before this one are compression targets: the labels this call adds are followed, until
+        // it ends, by whatever the buffer held before (an earlier message), and must not be matched against.
         int tableStart = _tableCount;
         int pos = 0;
         while (name[pos] != 0)
         {
             if (compress)
             {
-                int target = FindSuffix(name[pos..]);
+                int target = FindSuffix(name[pos..], tableStart);
                 if (target >= 0)
                 {
                     if (_position + 2 > _limit) goto Fail;
@@ -178,10 +180,10 @@ public ref struct MessageWriter
         }
     }
 
-    /// <summary>Offset of an earlier occurrence of <paramref name="suffix"/> in the message, or -1.</summary>
-    private readonly int FindSuffix(scoped ReadOnlySpan<byte> suffix)
+    /// <summary>Offset of an occurrence of <paramref name="suffix"/> among the first <paramref name="count"/> targets (names already complete), or -1.</summary>
+    private readonly int FindSuffix(scoped ReadOnlySpan<byte> suffix, int count)
     {
-        for (int i = 0; i < _tableCount; i++)
+        for (int i = 0; i < count; i++)
         {
             int offset = _table[i];
             if (_buffer[offset] == suffix[0] && MatchesAt(offset, suffix))
@@ -192,20 +194,27 @@ public ref struct MessageWriter
         return -1;
     }
 
-    /// <summary>Compares the (possibly compressed) name at <paramref name="offset"/> in our own output with an uncompressed name.</summary>
+    /// <summary>
+    /// Compares the (possibly compressed) name at <paramref name="offset"/> in our own output with an uncompressed name.
+    /// Every octet read lies below the write position, and a pointer must lead backwards (RFC 1035 §4.1.4 "prior
+    /// occurrence"), so a result never depends on what the buffer held before this message.
+    /// </summary>
     private readonly bool MatchesAt(int offset, scoped ReadOnlySpan<byte> name)
     {
         int pos = 0;
         int guard = 0;
-        while (guard++ < 128)
+        while (guard++ < 128 && offset < _position)
         {
             int len = _buffer[offset];
             if (len >= 0xC0)
             {
-                offset = ((len & 0x3F) << 8) | _buffer[offset + 1];
+                if (offset + 1 >= _position) return false;
+                int target = ((len & 0x3F) << 8) | _buffer[offset + 1];
+                if (target >= offset) return false;
+                offset = target;
                 continue;
             }
-            if (len != name[pos]) return false;
+            if (len > 63 || offset + 1 + len > _position || len != name[pos]) return false;
             if (len == 0) return true;
             if (!WireName.EqualsIgnoreCase(_buffer.Slice(offset + 1, len), name.Slice(pos + 1, len))) return false;
             offset += len + 1;
