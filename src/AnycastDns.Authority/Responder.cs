@@ -71,6 +71,12 @@ public sealed class Responder
             : ClassicUdpLimit;
         r.Writer.Limit = limit;
         r.Writer.WriteHeader(r.Header);
+        // RFC 5001 §2.1: honouring an NSID request is the server's choice. A long identity (up to 255 octets) and a long
+        // question can overrun 512 octets together: the identity is left out rather than the query left unanswered.
+        if (q.NsidRequested && Header.Length + q.Name.Length + 4 + OptLength(q, transport) > limit)
+        {
+            q.NsidRequested = false;
+        }
 
         switch (verdict)
         {
