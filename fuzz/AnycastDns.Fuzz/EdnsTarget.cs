@@ -15,7 +15,8 @@ namespace AnycastDns.Fuzz;
 /// the response the option reader leads to, and the parser's internals stay internal (no InternalsVisibleTo for a
 /// fuzzer). The cost is one lookup per run, small beside the parse.
 /// </para>
-/// Input: octet 0 as in <c>respond</c> (bit 0 TCP, bit 1 the second configuration) and bits 2-3 the question; octet 1
+/// Input: octet 0 as in <c>respond</c> (bit 0 TCP, bit 1 the second configuration, bit 2 the slip, bit 3 IPv6) and bits
+/// 4-5 the question; octet 1
 /// the ARCOUNT; the rest is the additional section.
 /// </summary>
 internal sealed class EdnsTarget : RespondTarget
@@ -37,7 +38,7 @@ internal sealed class EdnsTarget : RespondTarget
         {
             return;
         }
-        var question = Questions[(input[0] >> 2) & 3];
+        var question = Questions[(input[0] >> 4) & 3];
         var additional = input[2..];
         // The octet that picks transport and configuration, then the query, as respond takes them.
         int length = 1 + Header.Length + question.Length + additional.Length;

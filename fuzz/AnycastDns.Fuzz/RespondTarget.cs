@@ -7,7 +7,8 @@ namespace AnycastDns.Fuzz;
 /// <c>respond</c>: any octets as a query to <see cref="Responder.Respond"/> over the test zones (plain and signed), and
 /// the response held to <see cref="ResponseRules"/>. The first octet picks how it is asked: bit 0 TCP rather than UDP,
 /// bit 1 the second server configuration (EDNS maximum 4096 rather than 1232, a 255-octet NSID, no version string, ANY in
-/// full over UDP). The rest is the message; DO, EDNS size and options come in it.
+/// full over UDP), bit 2 the "slip" reply of response rate limiting (<see cref="Responder.RespondLimited"/>, UDP only),
+/// bit 3 a client on IPv6 rather than IPv4. The rest is the message; DO, EDNS size and options come in it.
 /// </summary>
 internal class RespondTarget : FuzzTarget
 {
@@ -45,24 +46,34 @@ internal class RespondTarget : FuzzTarget
         {
             return;
         }
-        var transport = (input[0] & 1) != 0 ? Transport.Tcp : Transport.Udp;
-        var responder = _responders[(input[0] >> 1) & 1];
-        Ask(responder, input[1..], transport);
+        var how = new Asking(
+            Transport: (input[0] & 1) != 0 ? Transport.Tcp : Transport.Udp,
+            Limited: (input[0] & 4) != 0 && (input[0] & 1) == 0,
+            Client: (input[0] & 8) != 0 ? ClientV6 : ClientV4);
+        Ask(_responders[(input[0] >> 1) & 1], input[1..], how);
         ClientCodec.Read(input[1..]);
     }
 
+    private static readonly byte[] ClientV4 = [192, 0, 2, 7];
+    private static readonly byte[] ClientV6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
+
+    /// <summary>How a query reaches the responder: transport, whether rate limiting slips it, and from which address.</summary>
+    protected readonly record struct Asking(Transport Transport, bool Limited, byte[] Client);
+
     /// <summary>Answers <paramref name="query"/> into a buffer full of leftovers and holds the response to the rules.</summary>
-    protected void Ask(Responder responder, ReadOnlySpan<byte> query, Transport transport)
+    protected void Ask(Responder responder, ReadOnlySpan<byte> query, Asking how)
     {
-        Span<byte> buffer = transport == Transport.Tcp ? _tcpResponse : _udpResponse.AsSpan(0, responder.MaxUdpResponse);
+        Span<byte> buffer = how.Transport == Transport.Tcp ? _tcpResponse : _udpResponse.AsSpan(0, responder.MaxUdpResponse);
         FillWithLeftovers(buffer, query);
-        int length = Respond(responder, query, buffer, transport);
-        _rules.Check(query, transport, responder.MaxUdpResponse, buffer[..length]);
+        int length = Respond(responder, query, buffer, how, out var decision);
+        _rules.Check(query, how.Transport, responder.MaxUdpResponse, buffer[..length], decision, how.Limited);
     }
 
     /// <summary>The one call of the responder: everything else here is about its input and its output.</summary>
-    private static int Respond(Responder responder, ReadOnlySpan<byte> query, Span<byte> response, Transport transport) =>
-        responder.Respond(query, response, transport);
+    private static int Respond(Responder responder, ReadOnlySpan<byte> query, Span<byte> response, Asking how, out ResponseDecision decision) =>
+        how.Limited
+            ? responder.RespondLimited(query, response, how.Client, out decision)
+            : responder.Respond(query, response, how.Transport, how.Client, out decision);
 
     /// <summary>
     /// The server reuses its buffers, so a response is written over an earlier one. Octets of the query, over and over,

@@ -26,14 +26,20 @@ internal sealed class ResponseRules
     /// <summary>The query as read by these rules, after <see cref="Check"/>.</summary>
     public QueryFacts Query => _query;
 
-    /// <summary>Throws <see cref="FuzzFinding"/> when <paramref name="response"/> (empty: not answered) breaks a rule for <paramref name="query"/>.</summary>
-    public void Check(ReadOnlySpan<byte> query, Transport transport, int maxUdpPayload, ReadOnlySpan<byte> response)
+    /// <summary>
+    /// Throws <see cref="FuzzFinding"/> when <paramref name="response"/> (empty: not answered) breaks a rule for
+    /// <paramref name="query"/>, or <paramref name="decision"/> says something else than the response.
+    /// <paramref name="limited"/>: the reply is rate limiting's slip (RespondLimited).
+    /// </summary>
+    public void Check(ReadOnlySpan<byte> query, Transport transport, int maxUdpPayload, ReadOnlySpan<byte> response, in ResponseDecision decision, bool limited)
     {
         _query.Read(query);
         var q = _query;
+        Require(decision.Length == response.Length, $"the decision says {decision.Length} octets, the response has {response.Length}");
         if (!q.IsQuery)
         {
             Require(response.Length == 0, $"a message that is not a query (shorter than a header, or QR set) was answered with {response.Length} octets");
+            Require(decision.Class == ResponseClass.Dropped, $"a dropped message decided as {decision.Class}");
             return;
         }
         Require(response.Length > 0, "a query got no response");
@@ -80,6 +86,25 @@ internal sealed class ResponseRules
         {
             Require(message.Answers.Count == 0, $"{rcode} with answers");
         }
+        if (limited && q.HasQuestion && rcode != ResponseCode.FormErr)
+        {
+            // The slip: no records, TC, so that a resolver retries over TCP; or BADCOOKIE with a cookie.
+            Require(message.Answers.Count + message.Authority.Count + message.Additional.Count == 0, "records in a rate-limited slip");
+            Require(header.Has(Header.TcBit) || rcode == ResponseCode.BadCookie, "a rate-limited slip without TC or BADCOOKIE");
+        }
+
+        // What the responder says it decided is what it wrote.
+        Require(decision.Rcode == (ushort)rcode, $"the decision says RCODE {decision.Rcode}, the response {rcode}");
+        Require(decision.Truncated == header.Has(Header.TcBit), $"the decision says TC {decision.Truncated}, the response {header.Has(Header.TcBit)}");
+        Require(decision.QType == (q.HasQuestion ? q.Type : 0), $"the decision says QTYPE {decision.QType}");
+        Require(decision.QName(response).SequenceEqual(q.HasQuestion ? q.Name : []), "the decision's question name is not the query's");
+        var expectedClass = rcode switch
+        {
+            ResponseCode.NoError => decision.Class is ResponseClass.Positive or ResponseClass.NoData or ResponseClass.Referral or ResponseClass.Wildcard,
+            ResponseCode.NXDomain => decision.Class == ResponseClass.NxDomain,
+            _ => decision.Class == ResponseClass.Error,
+        };
+        Require(expectedClass, $"{rcode} decided as {decision.Class}");
         // RFC 6891 §7: OPT in the response only when the query had one; RFC 3225 §3: DO copied.
         if (message.Edns is { } edns)
         {

@@ -127,8 +127,8 @@ internal sealed class ZoneFileTarget : FuzzTarget
         foreach (var (query, transport) in new[] { (plain, Transport.Udp), (dnssec, Transport.Udp), (dnssec, Transport.Tcp) })
         {
             var buffer = transport == Transport.Tcp ? _response.AsSpan() : _response.AsSpan(0, responder.MaxUdpResponse);
-            int length = responder.Respond(query, buffer, transport);
-            _rules.Check(query, transport, responder.MaxUdpResponse, buffer[..length]);
+            int length = responder.Respond(query, buffer, transport, [127, 0, 0, 1], out var decision);
+            _rules.Check(query, transport, responder.MaxUdpResponse, buffer[..length], decision, limited: false);
         }
     }
 

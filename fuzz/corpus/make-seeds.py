@@ -4,8 +4,9 @@ python3-dnspython) from the differential tests' query lists, and the edge cases 
 
     /usr/bin/python3 fuzz/corpus/make-seeds.py        # rewrites respond/, edns/ and zonefile/ beside this file
 
-Input formats (fuzz/AnycastDns.Fuzz): respond = 1 octet (bit 0 TCP, bit 1 the second server configuration) + the query;
-edns = that octet (bits 2-3 pick the fixed question) + ARCOUNT + the additional section; zonefile = the zone file
+Input formats (fuzz/AnycastDns.Fuzz): respond = 1 octet (bit 0 TCP, bit 1 the second server configuration, bit 2 the
+rate-limiting slip, bit 3 an IPv6 client) + the query; edns = that octet (bits 4-5 pick the fixed question) + ARCOUNT +
+the additional section; zonefile = the zone file
 fuzz.test.zone. Crashes that were found and fixed are kept in regressions/<target>/ and are not rewritten here."""
 
 import os
@@ -25,7 +26,8 @@ import dns.rdatatype
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-TCP, SECOND = 1, 2
+TCP, SECOND, LIMITED, V6 = 1, 2, 4, 8
+Q = 16  # edns: the question index times this
 
 
 def query_lists():
@@ -129,31 +131,37 @@ def respond_seeds():
     seeds["qr-set"] = bytes([0]) + header(flags=0x8000) + WWW_A
     seeds["short-header"] = bytes([0]) + header()[:11]
     seeds["empty"] = bytes([TCP])
+    # Rate limiting's slip, without and with a client cookie, and a malformed cookie.
+    seeds["slip"] = bytes([LIMITED]) + make("www.example.test.", "A")
+    seeds["slip-cookie"] = bytes([LIMITED | V6]) + make("www.example.test.", "A", options=[dns.edns.GenericOption(10, b"\x01" * 8)])
+    seeds["slip-noedns"] = bytes([LIMITED]) + make("nothere.example.test.", "A", edns=False)
+    seeds["cookie-short"] = bytes([V6]) + make("www.example.test.", "A", options=[dns.edns.GenericOption(10, b"\x01" * 5)])
+    seeds["cookie-server"] = bytes([0]) + make("www.example.test.", "A", options=[dns.edns.GenericOption(10, b"\x01" * 24)])
     return seeds
 
 
 def edns_seeds():
     seeds = {}
     for q in range(4):
-        seeds[f"plain-q{q}"] = bytes([q << 2, 1]) + opt()
-    seeds["do"] = bytes([1 << 2, 1]) + opt(do=True, payload=4096)
-    seeds["do-512"] = bytes([(1 << 2) | SECOND, 1]) + opt(do=True, payload=512)
-    seeds["nsid"] = bytes([(3 << 2) | SECOND, 1]) + opt(rdata=option(3))
-    seeds["nsid-with-data"] = bytes([3 << 2, 1]) + opt(rdata=option(3, b"ab"))
+        seeds[f"plain-q{q}"] = bytes([q * Q, 1]) + opt()
+    seeds["do"] = bytes([1 * Q, 1]) + opt(do=True, payload=4096)
+    seeds["do-512"] = bytes([(1 * Q) | SECOND, 1]) + opt(do=True, payload=512)
+    seeds["nsid"] = bytes([(3 * Q) | SECOND, 1]) + opt(rdata=option(3))
+    seeds["nsid-with-data"] = bytes([3 * Q, 1]) + opt(rdata=option(3, b"ab"))
     seeds["keepalive-tcp"] = bytes([TCP, 1]) + opt(rdata=option(11))
     seeds["keepalive-timeout-tcp"] = bytes([TCP, 1]) + opt(rdata=option(11, b"\x00\x64"))
     seeds["keepalive-udp"] = bytes([0, 1]) + opt(rdata=option(11, b"\x00\x64"))
     seeds["cookie"] = bytes([0, 1]) + opt(rdata=option(10, b"\x01" * 8))
     seeds["padding"] = bytes([TCP | SECOND, 1]) + opt(rdata=option(12, b"\x00" * 64))
     seeds["ecs"] = bytes([0, 1]) + opt(rdata=option(8, b"\x00\x01\x18\x00\xc0\x00\x02"))
-    seeds["many-options"] = bytes([(3 << 2) | TCP | SECOND, 1]) + opt(
+    seeds["many-options"] = bytes([(3 * Q) | TCP | SECOND, 1]) + opt(
         do=True, rdata=option(3) + option(11) + option(10, b"\x02" * 8) + option(12, b"") + option(65001, b"xyz"))
     seeds["option-overrun"] = bytes([0, 1]) + opt(rdata=option(3, b"", length=4))
     seeds["option-half-header"] = bytes([0, 1]) + opt(rdata=b"\x00\x03\x00")
     seeds["two-opt"] = bytes([0, 2]) + opt() + opt(do=True)
     seeds["opt-after-a"] = bytes([0, 2]) + name("ns1.example.test.") + struct.pack(">HHIH", 1, 1, 60, 4) + b"\xc0\x00\x02\x35" + opt()
     seeds["opt-owner"] = bytes([0, 1]) + opt(owner=b"\x01x\x00")
-    seeds["opt-version-1"] = bytes([2 << 2, 1]) + opt(version=1)
+    seeds["opt-version-1"] = bytes([2 * Q, 1]) + opt(version=1)
     seeds["opt-ext-rcode"] = bytes([0, 1]) + opt(ext=1)
     seeds["opt-truncated"] = bytes([0, 1]) + opt()[:7]
     seeds["arcount-255"] = bytes([0, 255]) + opt()
