@@ -53,6 +53,7 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                 int pending = 0;
                 int answeredNow = 0;
                 bool close = false;
+                bool failed = false;
                 while (filled - consumed >= 2)
                 {
                     int length = BinaryPrimitives.ReadUInt16BigEndian(input.AsSpan(consumed));
@@ -73,8 +74,21 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                     var stats = front.QueryStats;
                     long start = stats.Start();
                     var answer = output.AsSpan(pending + 2, ushort.MaxValue);
-                    int written = responder.Respond(input.AsSpan(consumed + 2, length), answer, Transport.Tcp, ClientAddress.Of(_client), out var decision);
-                    stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, answer);
+                    int written;
+                    try
+                    {
+                        written = responder.Respond(input.AsSpan(consumed + 2, length), answer, Transport.Tcp, ClientAddress.Of(_client), out var decision);
+                        stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, answer);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A bug, and the client may send the same again: counted, logged at most once per interval,
+                        // and the connection closed after the answers before it, so the client knows to stop waiting.
+                        stats.CountFailure();
+                        front.ReportFailure(e);
+                        failed = true;
+                        break;
+                    }
                     consumed += 2 + length;
                     if (written == 0)
                     {
@@ -104,6 +118,11 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                     await SendAsync(output, pending, send).ConfigureAwait(false);
                 }
                 front.CountQueries(answeredNow);
+                if (failed)
+                {
+                    CloseReason = TcpCloseReason.Failed;
+                    return;
+                }
                 if (close)
                 {
                     CloseReason = limits.MaxQueriesPerConnection > 0 && answered >= limits.MaxQueriesPerConnection ? TcpCloseReason.QueryLimit : TcpCloseReason.BadFrame;

@@ -11,12 +11,13 @@ namespace AnycastDns.Server.Listeners;
 /// Answers DNS over TCP on one address (RFC 7766): accepts connections and hands each to a <see cref="TcpConnection"/>.
 /// The limit on open connections is shared by every address (<see cref="TcpLimits"/>).
 /// </summary>
-public sealed class TcpFront : IDisposable
+public sealed partial class TcpFront : IDisposable
 {
     private readonly Socket _listener;
     private readonly Responder _responder;
     private readonly TcpLimits _limits;
     private readonly ILogger _logger;
+    private readonly LogThrottle _failures = new(LogThrottle.DefaultInterval);
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<TcpConnection, Task> _connections = new();
     private readonly ThreadLocal<QueryStats> _stats;
@@ -99,7 +100,8 @@ public sealed class TcpFront : IDisposable
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "tcp {Address}: connection failed", Address);
+            // Whatever a client sends must not write the log once per connection.
+            ReportFailure(e);
         }
         finally
         {
@@ -108,6 +110,18 @@ public sealed class TcpFront : IDisposable
             _connections.TryRemove(connection, out _);
         }
     }
+
+    /// <summary>A query or a connection failed (a bug): logged at most once per <see cref="LogThrottle.DefaultInterval"/>, with how many were not.</summary>
+    internal void ReportFailure(Exception e)
+    {
+        if (_failures.ShouldLog(out long suppressed))
+        {
+            LogConnectionFailed(_logger, e, Address, suppressed);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "tcp {Address}: answering failed; the connection is closed ({Suppressed} more such failures since the last report, counted in anycastdns_queries_failed_total)")]
+    private static partial void LogConnectionFailed(ILogger logger, Exception exception, ListenAddress address, long suppressed);
 
     private async Task AcceptLoopAsync(CancellationToken stop)
     {

@@ -14,7 +14,7 @@ namespace AnycastDns.Server.Listeners;
 /// per call. The receive → answer → send path allocates nothing: buffers are allocated once per thread and the
 /// client's address is kept in them.
 /// </summary>
-public sealed class UdpFront : IDisposable
+public sealed partial class UdpFront : IDisposable
 {
     /// <summary>The largest datagram we read; a query longer than this is not a query (RFC 6891 §6.2.3 caps payloads at 65535).</summary>
     private const int ReceiveBufferSize = ushort.MaxValue;
@@ -26,6 +26,7 @@ public sealed class UdpFront : IDisposable
     private readonly Responder _responder;
     private readonly ResponseRateLimiter? _limiter;
     private readonly ILogger _logger;
+    private readonly LogThrottle _failures = new(LogThrottle.DefaultInterval);
     private readonly QueryStatistics _statistics;
     private readonly long[] _queries;
     private volatile bool _stopping;
@@ -297,10 +298,19 @@ public sealed class UdpFront : IDisposable
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "udp {Address}: answering a query failed", Address);
+            // Every input must get FORMERR, SERVFAIL or a drop by rule; this is a bug, and what triggers it can be sent
+            // again and again: counted every time, logged once per interval.
+            stats.CountFailure();
+            if (_failures.ShouldLog(out long suppressed))
+            {
+                LogAnswerFailed(_logger, e, Address, suppressed);
+            }
             return 0;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "udp {Address}: answering a query failed; not answered ({Suppressed} more such failures since the last report, counted in anycastdns_queries_failed_total)")]
+    private static partial void LogAnswerFailed(ILogger logger, Exception exception, ListenAddress address, long suppressed);
 
     private void Fail(Exception e)
     {

@@ -29,7 +29,10 @@ public sealed class QueryStats
 
     /// <summary>Responses rate limiting dropped, slipped, and let through in log-only mode (<see cref="RateLimitAction"/> order).</summary>
     internal const int RateLimited = Cookies + 4;
-    internal const int Length = RateLimited + 3 + Pad;
+
+    /// <summary>Queries the responder threw on: not answered, and logged at most once per <see cref="LogThrottle"/> interval.</summary>
+    internal const int Failed = RateLimited + 3;
+    internal const int Length = Failed + 1 + Pad;
 
     /// <summary>Null when metrics are off: then <see cref="Count"/> costs one test.</summary>
     private readonly long[]? _slots;
@@ -91,6 +94,15 @@ public sealed class QueryStats
         {
             _untilLogged = _log.OneIn;
             _log.Write(Transport, client, response[..decision.Length], decision.Rcode);
+        }
+    }
+
+    /// <summary>Counts a query that could not be answered because answering it threw (a bug, never the client's doing).</summary>
+    public void CountFailure()
+    {
+        if (_slots is { } slots)
+        {
+            slots[Failed]++;
         }
     }
 

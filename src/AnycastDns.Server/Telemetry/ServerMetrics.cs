@@ -43,6 +43,8 @@ public sealed class ServerMetrics : IHostedService, IDisposable
             "Answers sent with TC set because they did not fit the UDP size (RFC 1035 §4.2.1, RFC 6891 §7)");
         _meter.CreateObservableCounter("anycastdns.queries.dropped", () => PerTransport(statistics, QueryStats.Dropped), "{message}",
             "Messages dropped unanswered: shorter than a DNS header, or a response (QR set)");
+        _meter.CreateObservableCounter("anycastdns.queries.failed", () => PerTransport(statistics, QueryStats.Failed), "{query}",
+            "Queries not answered because answering them failed (a bug: logged at most once per 10 s, with the count left out)");
 
         _meter.CreateObservableCounter("anycastdns.rrl.responses", () => RateLimited(statistics), "{response}",
             "UDP responses response rate limiting held back, by action: dropped, slipped (sent as a small truncated answer or BADCOOKIE), log_only (sent: Rrl:LogOnly)");
