@@ -86,11 +86,12 @@ internal sealed class ResponseRules
         {
             Require(message.Answers.Count == 0, $"{rcode} with answers");
         }
-        if (limited && q.HasQuestion && rcode != ResponseCode.FormErr)
+        if (limited && q.HasQuestion && rcode is not (ResponseCode.FormErr or ResponseCode.BadVers))
         {
-            // The slip: no records, TC, so that a resolver retries over TCP; or BADCOOKIE with a cookie.
+            // The slip: no records, TC, so that a resolver retries over TCP; or BADCOOKIE with a cookie. A query that
+            // is answered FORMERR or BADVERS before any lookup gets that answer, as small as the slip and more useful.
             Require(message.Answers.Count + message.Authority.Count + message.Additional.Count == 0, "records in a rate-limited slip");
-            Require(header.Has(Header.TcBit) || rcode == ResponseCode.BadCookie, "a rate-limited slip without TC or BADCOOKIE");
+            Require(header.Has(Header.TcBit) || rcode == ResponseCode.BadCookie, $"a rate-limited slip without TC or BADCOOKIE: {rcode}");
         }
 
         // What the responder says it decided is what it wrote.
