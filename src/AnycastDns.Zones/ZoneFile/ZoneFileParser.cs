@@ -518,6 +518,13 @@ internal sealed class ZoneFileParser
             Error(file, 1, $"$INCLUDE needs a path relative to the zone file's folder, got '{relative}'");
             return;
         }
+        int nul = relative.IndexOf('\0', StringComparison.Ordinal);
+        if (nul >= 0)
+        {
+            // No file name holds a NUL octet (POSIX), and .NET refuses the path outright: say so, at the token.
+            Error(file, 1, $"$INCLUDE path has a NUL octet (\\000) at character {nul + 1}, which no file name can hold");
+            return;
+        }
         string full = Path.GetFullPath(Path.Combine(_includeRoot, relative));
         if (!IsInside(_includeRoot, full))
         {
@@ -525,8 +532,18 @@ internal sealed class ZoneFileParser
             return;
         }
         // A symbolic link in the folder may point anywhere: judge the path by where its links really lead.
-        string? realRoot = _realIncludeRoot ??= FollowLinks(_includeRoot);
-        string? real = FollowLinks(full);
+        string? realRoot, real;
+        try
+        {
+            realRoot = _realIncludeRoot ??= FollowLinks(_includeRoot);
+            real = FollowLinks(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A name component too long for the file system, a folder we may not look into, ...
+            Error(file, 1, $"cannot read $INCLUDE file '{relative}': {e.Message}");
+            return;
+        }
         if (realRoot is null || real is null)
         {
             Error(file, 1, $"cannot read $INCLUDE file '{relative}': its symbolic links go round in a loop");
