@@ -10,7 +10,8 @@
 # artifacts/fuzz/ (FUZZ_WORK): the build, the instrumented copy, and TARGET/findings of the last run.
 #
 # Installs, where missing: afl++ (Debian package, as root with apt-get) and SharpFuzz.CommandLine 2.3.0 (a local dotnet
-# tool, .config/dotnet-tools.json). Environment: FUZZ_TIMEOUT_MS (one run's time limit, default 5000: longer is a hang).
+# tool, .config/dotnet-tools.json). Environment: FUZZ_TIMEOUT_MS (one run's time limit, default 5000: longer is a hang);
+# FUZZ_BUILT=1 reuses the last build (scripts/test.sh runs the three targets on one build).
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
@@ -57,8 +58,9 @@ fi
 # The plain build replays inputs; a copy with the DNS assemblies instrumented runs under afl-fuzz. Instrumenting
 # rewrites the files in place, so it is done on a fresh copy, and only when the build changed.
 mkdir -p "$work"
-say "building fuzz/AnycastDns.Fuzz"
-if ! dotnet publish fuzz/AnycastDns.Fuzz -c Release -o "$work/build" --nologo -v quiet >"$work/build.log" 2>&1; then
+if [ "${FUZZ_BUILT:-0}" = 1 ] && [ -f "$work/build/AnycastDns.Fuzz.dll" ]; then
+    say "using the build in $work/build (FUZZ_BUILT=1)"
+elif say "building fuzz/AnycastDns.Fuzz" && ! dotnet publish fuzz/AnycastDns.Fuzz -c Release -o "$work/build" --nologo -v quiet >"$work/build.log" 2>&1; then
     grep -E "error|Error" "$work/build.log" | sort -u | head -n 30 >&2
     say "the build failed (log: $work/build.log)" >&2
     exit 1

@@ -9,17 +9,21 @@
 #   iproute2 (ip): network namespaces for the lab tests
 #   bird2 (bird, birdc): the BGP speaker the lab tests drive, a PoP and its upstream router in namespaces
 #   prometheus (promtool) and python3-prometheus-client: check and parse the /metrics scrape independently
-# then runs every test of the solution and exits with dotnet test's exit code.
+#   afl++ (afl-fuzz): the coverage-guided fuzzer of the fuzz targets, with the SharpFuzz.CommandLine 2.3.0 dotnet tool
+#     (restored from .config/dotnet-tools.json by scripts/fuzz.sh) that instruments the assemblies
+# then runs every test of the solution and, when no arguments narrow the run, each fuzz target (respond, edns, zonefile)
+# for FUZZ_SECONDS (default 30; 0 skips them) with scripts/fuzz.sh, each counted as one test. Exits non-zero when a
+# test failed or a fuzz target found a crash or a hang (or could not run).
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils bind9-utils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client)
+packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils bind9-utils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client afl++)
 # A program each package must have put in place (the python3 ones are checked as packages only).
 declare -A program=(
     [knot]=/usr/sbin/knotd [knot-dnssecutils]=/usr/bin/kzonecheck [knot-dnsutils]=/usr/bin/kdig
     [bind9-dnsutils]=/usr/bin/dig [bind9-utils]=/usr/bin/dnssec-signzone [nsd]=/usr/sbin/nsd [ldnsutils]=/usr/bin/drill
-    [iproute2]=/usr/sbin/ip [bird2]=/usr/sbin/bird [prometheus]=/usr/bin/promtool
+    [iproute2]=/usr/sbin/ip [bird2]=/usr/sbin/bird [prometheus]=/usr/bin/promtool [afl++]=/usr/bin/afl-fuzz
 )
 
 installed() {
@@ -73,6 +77,23 @@ dotnet test AnycastDns.sln \
 status=${PIPESTATUS[0]}
 set -e
 
+# The fuzz targets, each for a short bounded time, so that a change that lets an input crash or hang the responder,
+# the EDNS reader or the zone-file loader fails here (a long campaign: scripts/fuzz.sh TARGET SECONDS). Skipped when
+# arguments narrow the run (./scripts/test.sh --filter X) or with FUZZ_SECONDS=0.
+fuzz_seconds=${FUZZ_SECONDS:-30}
+if [ $# -eq 0 ] && [ "$fuzz_seconds" != 0 ]; then
+    built=0
+    for target in respond edns zonefile; do
+        if FUZZ_BUILT=$built ./scripts/fuzz.sh "$target" "$fuzz_seconds" 2>&1 | tee -a "$log"; then
+            echo "fuzz $target: Passed" | tee -a "$log"
+        else
+            echo "fuzz $target: Failed" | tee -a "$log"
+            [ "$status" -ne 0 ] || status=1
+        fi
+        built=1
+    done
+fi
+
 # "Passed!  - Failed:     0, Passed:    61, Skipped:     0, Total:    61, Duration: ..."
 awk '
     /^(Passed|Failed)! +- Failed: / {
@@ -83,6 +104,8 @@ awk '
             if ($i == "Skipped:") skipped += $(i + 1)
         }
     }
+    /^fuzz [a-z]+: Passed$/ { passed++ }
+    /^fuzz [a-z]+: Failed$/ { failed++ }
     END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }
 ' "$log"
 exit "$status"
