@@ -150,8 +150,9 @@ internal sealed class TcpConnection
                     byte[] answer = t_answer ??= new byte[MaxFrame];
                     var stats = _front.QueryStats;
                     long start = stats.Start();
-                    int written = _responder.Respond(input.AsSpan(consumed + 2, length), answer.AsSpan(2, ushort.MaxValue), Transport.Tcp);
-                    stats.Count(answer.AsSpan(2, written), start, _client);
+                    var response = answer.AsSpan(2, ushort.MaxValue);
+                    int written = _responder.Respond(input.AsSpan(consumed + 2, length), response, Transport.Tcp, ClientAddress.Of(_client), out var decision);
+                    stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, response);
                     consumed += 2 + length;
                     if (written == 0)
                     {
