@@ -41,9 +41,11 @@ internal sealed class TcpConnection
     /// <summary>The output buffer: room for <see cref="OutputFlush"/> and an ordinary answer after it.</summary>
     private const int Output = 2 * OutputFlush;
 
-    // The connection's state, as the table sees it: only a waiting connection may be evicted.
+    // The connection's state, as the table sees it: only a waiting connection may be evicted. Waiting means a read is
+    // pending for want of octets from the client; a connection whose octets are already there (a pipelining client,
+    // one whose write of answers just unblocked) is busy, however recent its last complete query.
     private const int Waiting = 0;
-    private const int Answering = 1;
+    private const int Busy = 1;
     private const int Evicted = 2;
     private const int Closed = 3;
 
@@ -81,13 +83,13 @@ internal sealed class TcpConnection
     /// <summary>Why the connection ended, once <see cref="RunAsync"/> has returned.</summary>
     public TcpCloseReason CloseReason { get; private set; }
 
-    /// <summary>True while no query is being answered: the connection waits for the client.</summary>
+    /// <summary>True while the connection waits for octets from the client: no query in hand, nothing unread.</summary>
     public bool IsWaiting => Volatile.Read(ref _state) == Waiting;
 
     /// <summary>When the wait began: the accept, or the end of the last answered query (<see cref="Stopwatch"/> ticks).</summary>
     public long WaitingSince => Volatile.Read(ref _waitingSince);
 
-    /// <summary>Claims a waiting connection for eviction; false when it has just begun answering (or closing), which it then finishes.</summary>
+    /// <summary>Claims a waiting connection for eviction; false when its octets have just come (or it is closing): it goes on.</summary>
     public bool TryEvict() => Interlocked.CompareExchange(ref _state, Evicted, Waiting) == Waiting;
 
     /// <summary>Ends the wait of an evicted connection: its pending read is cancelled and it closes.</summary>
@@ -107,9 +109,30 @@ internal sealed class TcpConnection
         int answered = 0;
         try
         {
+            // Busy from here (the first octets may be there already); claimed by eviction since the accept, it ends.
+            if (Interlocked.CompareExchange(ref _state, Busy, Waiting) != Waiting)
+            {
+                return;
+            }
             while (true)
             {
-                int read = await _socket.ReceiveAsync(input.AsMemory(filled), SocketFlags.None, idle.Token).ConfigureAwait(false);
+                var receive = _socket.ReceiveAsync(input.AsMemory(filled), SocketFlags.None, idle.Token);
+                int read;
+                if (receive.IsCompleted)
+                {
+                    read = receive.GetAwaiter().GetResult();
+                }
+                else
+                {
+                    // Nothing to read: waiting for the client, and from now on eviction may take this connection.
+                    Volatile.Write(ref _state, Waiting);
+                    read = await receive.ConfigureAwait(false);
+                    // Evicted just as the octets came: it ends here unanswered, as it would have a moment earlier.
+                    if (Interlocked.CompareExchange(ref _state, Busy, Waiting) != Waiting)
+                    {
+                        return;
+                    }
+                }
                 if (read == 0)
                 {
                     CloseReason = TcpCloseReason.ClientClosed;
@@ -122,13 +145,6 @@ internal sealed class TcpConnection
                     input = Resize(input, filled, readFilledBuffer);
                     continue;
                 }
-                // Busy until the answers are written: the table's eviction passes over it. If eviction claimed it
-                // just before, it ends here unanswered, as it would have a moment earlier.
-                if (Interlocked.CompareExchange(ref _state, Answering, Waiting) != Waiting)
-                {
-                    return;
-                }
-
                 // Answer every complete frame now in the buffer, into one write as far as they fit.
                 int consumed = 0;
                 int pending = 0;
@@ -203,7 +219,6 @@ internal sealed class TcpConnection
                 filled -= consumed;
                 input = Resize(input, filled, readFilledBuffer);
                 Volatile.Write(ref _waitingSince, Stopwatch.GetTimestamp());
-                Volatile.Write(ref _state, Waiting);
             }
         }
         catch (OperationCanceledException)

@@ -166,8 +166,11 @@ internal sealed class TcpDnsConnection : IDisposable
         return default;
     }
 
-    /// <summary>Reads messages until none comes for <paramref name="quiet"/>; returns how many came. Bounded by <paramref name="max"/> messages.</summary>
-    public async Task<int> DrainAsync(TimeSpan quiet, int max)
+    /// <summary>
+    /// Reads messages until none comes for <paramref name="quiet"/> (or the server closes: <c>Closed</c>); returns how many
+    /// came. Bounded by <paramref name="max"/> messages.
+    /// </summary>
+    public async Task<(int Messages, bool Closed)> DrainAsync(TimeSpan quiet, int max)
     {
         int count = 0;
         while (count < max)
@@ -176,7 +179,7 @@ internal sealed class TcpDnsConnection : IDisposable
             {
                 if (await ReceiveAsync(quiet) is null)
                 {
-                    break;
+                    return (count, true);
                 }
             }
             catch (TimeoutException)
@@ -185,7 +188,7 @@ internal sealed class TcpDnsConnection : IDisposable
             }
             count++;
         }
-        return count;
+        return (count, false);
     }
 
     /// <summary>Closes our side only (FIN): the server reads the end of the stream.</summary>
