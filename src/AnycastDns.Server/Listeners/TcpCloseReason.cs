@@ -18,8 +18,8 @@ public enum TcpCloseReason
     /// <summary>The connection reached <c>Tcp:MaxQueriesPerConnection</c>.</summary>
     QueryLimit,
     /// <summary>
-    /// Closed on accept: <c>Tcp:MaxConnections</c> were open and every one was in the middle of answering, so none could
-    /// make room (RFC 7766 §6.2.2 lets a server shed load).
+    /// Closed on accept: <c>Tcp:MaxConnections</c> were open and every one was busy (being answered, or with octets to
+    /// read), so none could make room (RFC 7766 §6.2.2 lets a server shed load).
     /// </summary>
     OverLimit,
     /// <summary>Closed on accept: the client (its IPv4 address, its IPv6 /64) already held <c>Tcp:MaxConnectionsPerClient</c>.</summary>

@@ -3,13 +3,14 @@ using System.Runtime.InteropServices;
 namespace AnycastDns.Server.Listeners;
 
 /// <summary>
-/// The open TCP connections over all addresses, and who may open one more. RFC 7766 §6.2.2: a server should keep one
-/// client from taking the connections others need, and may close idle connections when it runs short. So a newcomer is
-/// turned away when its client already holds <c>Tcp:MaxConnectionsPerClient</c>; when <c>Tcp:MaxConnections</c> are
-/// open, the connection that has waited longest for a query is closed to make room; only when every open connection
-/// is in the middle of answering is the newcomer turned away. A client reconnecting as fast as it can therefore
-/// displaces its own idle connections (or others' older ones), never a connection that is being answered, and a
-/// newcomer that asks at once is answered long before it becomes the one that waited longest.
+/// The open TCP connections over all addresses, and who may open one more. RFC 7766 §6.2.2 lets a server limit the
+/// connections of one client address or subnet, and §6.2.3 lets it give idle connections no time at all when under
+/// heavy load or attack. So a newcomer is turned away when its client already holds <c>Tcp:MaxConnectionsPerClient</c>;
+/// when <c>Tcp:MaxConnections</c> are open, the connection that has waited longest for a query is closed to make room;
+/// only when every open connection is busy (being answered, or with octets from its client already there to read) is
+/// the newcomer turned away. A client reconnecting as fast as it can therefore displaces idle connections, the oldest
+/// first, never one that is being answered, and a newcomer that asks at once is answered long before it becomes the
+/// one that waited longest.
 /// </summary>
 /// <remarks>
 /// Only accepts and closes take the lock. A connection's queries touch nothing here: a connection publishes whether
