@@ -73,7 +73,10 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// <summary>The TCP listeners, one per address, for their connection counts.</summary>
     public IReadOnlyList<TcpFront> TcpFronts => _tcp;
 
-    /// <summary>TCP connections turned away at the connection limit so far, over all addresses.</summary>
+    /// <summary>
+    /// TCP connections turned away at a connection limit so far, over all addresses: the table full of connections
+    /// being answered, or the client already holding its share. Evictions are not counted: the newcomer got in.
+    /// </summary>
     public long TcpTurnedAway
     {
         get
@@ -81,7 +84,7 @@ public sealed class DnsServer : IHostedService, IDisposable
             long sum = 0;
             foreach (var front in _tcp)
             {
-                sum += front.Connections.ClosedFor(TcpCloseReason.OverLimit);
+                sum += front.Connections.ClosedFor(TcpCloseReason.OverLimit) + front.Connections.ClosedFor(TcpCloseReason.PerClientLimit);
             }
             return sum;
         }
@@ -102,7 +105,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         }
         Reloader.LoadInitial();
         _responder = new Responder(Zones, _options.ToResponderOptions());
-        var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
+        var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxConnectionsPerClient, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
         {
             foreach (var address in _options.Listen)

@@ -9,7 +9,7 @@ namespace AnycastDns.Server.Listeners;
 
 /// <summary>
 /// Answers DNS over TCP on one address (RFC 7766): accepts connections and hands each to a <see cref="TcpConnection"/>.
-/// The limit on open connections is shared by every address (<see cref="TcpLimits"/>).
+/// The table of open connections, with its limits, is shared by every address (<see cref="TcpConnectionTable"/>).
 /// </summary>
 public sealed class TcpFront : IDisposable
 {
@@ -104,9 +104,27 @@ public sealed class TcpFront : IDisposable
         finally
         {
             Connections.Close(connection.CloseReason);
-            _limits.Close();
+            _limits.Table.Release(connection);
             _connections.TryRemove(connection, out _);
         }
+    }
+
+    /// <summary>The client's key for the per-client limit; false when the connection is already gone.</summary>
+    private static bool TryClientOf(Socket client, out TcpClientKey key)
+    {
+        try
+        {
+            if (client.RemoteEndPoint is IPEndPoint remote)
+            {
+                key = TcpClientKey.Of(remote.Address);
+                return true;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        key = default;
+        return false;
     }
 
     private async Task AcceptLoopAsync(CancellationToken stop)
@@ -134,14 +152,22 @@ public sealed class TcpFront : IDisposable
                 continue;
             }
             Connections.Accept();
-            if (!_limits.TryOpen())
+            if (!TryClientOf(client, out var key))
             {
-                Connections.Close(TcpCloseReason.OverLimit);
-                // Over the limit: close at once rather than let the client wait (RFC 7766 §6.2.2 lets servers shed load).
+                Connections.Close(TcpCloseReason.Reset);
                 client.Dispose();
                 continue;
             }
-            var connection = new TcpConnection(client, _responder, _limits, this);
+            var connection = new TcpConnection(client, key, _responder, _limits, this);
+            if (!_limits.Table.TryAdmit(connection, out var refusal, out var evicted))
+            {
+                Connections.Close(refusal);
+                // Turned away: closed at once rather than left waiting (RFC 7766 §6.2.2 lets servers shed load).
+                client.Dispose();
+                continue;
+            }
+            // The evicted connection's slot is the newcomer's already; it closes on its own task.
+            evicted?.StopWaiting();
             _connections[connection] = RunAsync(connection, stop);
         }
     }

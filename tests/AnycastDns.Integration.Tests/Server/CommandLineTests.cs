@@ -57,6 +57,7 @@ public sealed class CommandLineTests
     {
         AssertOneLineError(await Run("serve", "--bogus"), "unknown option '--bogus'");
         AssertOneLineError(await Run("serve", "--tcp-idle-timeout", "soon", "--zones", RepositoryPaths.TestZones), "Tcp:IdleTimeoutSeconds: 'soon'");
+        AssertOneLineError(await Run("serve", "--tcp-max-connections-per-client", "0", "--zones", RepositoryPaths.TestZones), "Tcp:MaxConnectionsPerClient: '0' is not a whole number from 1 to 1000000");
         AssertOneLineError(await Run("frobnicate"), "unknown command 'frobnicate'");
     }
 
