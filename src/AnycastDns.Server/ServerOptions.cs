@@ -75,7 +75,11 @@ public sealed class ServerOptions
     /// <summary>Key <c>Anycast:MaintenanceFile</c>: while this file exists the server withdraws but keeps answering.</summary>
     public string? MaintenanceFile { get; init; }
 
-    /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder change (SIGHUP always reloads).</summary>
+    /// <summary>Key <c>Cookies:SecretFile</c>: the file of DNS cookie secrets (RFC 9018), 32 hex digits a line, the first
+    /// making cookies and every one verifying them; the same file at every PoP. None: a random secret per process.</summary>
+    public string? CookieSecretFile { get; init; }
+
+    /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder or the cookie secret file change (SIGHUP always reloads).</summary>
     public bool WatchZones { get; init; } = true;
 
     /// <summary>Key <c>Reload:DebounceMilliseconds</c>: the quiet time after the last change before reloading, so a
@@ -142,12 +146,32 @@ public sealed class ServerOptions
             HttpControl = Bool(configuration, "HttpControl", defaults.HttpControl),
             TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),
             TcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections),
+            CookieSecretFile = CookieSecretFileOption(configuration),
             WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),
             ReloadDebounce = TimeSpan.FromMilliseconds(Int(configuration, "Reload:DebounceMilliseconds", 0, 60_000, (int)defaults.ReloadDebounce.TotalMilliseconds)),
             SignatureExpiryWarning = TimeSpan.FromDays(Double(configuration, "Dnssec:SignatureExpiryWarningDays", 0, 365, defaults.SignatureExpiryWarning.TotalDays)),
             TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),
             Telemetry = AnycastDns.Server.Telemetry.TelemetryOptions.FromConfiguration(configuration),
         };
+    }
+
+    /// <summary>The secret file's path; its content is read (and checked) when the server starts, where a problem ends it.</summary>
+    private static string? CookieSecretFileOption(IConfiguration configuration)
+    {
+        string? path = configuration["Cookies:SecretFile"];
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+        if (Directory.Exists(path))
+        {
+            throw new ConfigurationException($"Cookies:SecretFile: '{path}' is a folder, not a file of secrets");
+        }
+        if (!File.Exists(path))
+        {
+            throw new ConfigurationException($"Cookies:SecretFile: '{path}' does not exist");
+        }
+        return path;
     }
 
     private static List<System.Net.IPAddress> AnycastList(IConfiguration configuration, IReadOnlyList<ListenAddress> listen)
