@@ -45,6 +45,7 @@ internal static class AuthoritativeAnswer
                 case MatchKind.NxDomain:
                     // RFC 6604 §2.1: after a CNAME chain the RCODE still describes the last name.
                     response.Header.SetRcode((int)ResponseCode.NXDomain);
+                    response.Decide(ResponseClass.NxDomain, zone.Origin);
                     NegativeAnswer(ref response, zone);
                     Denial.NxDomain(ref response, zone, current, node);
                     return;
@@ -67,6 +68,14 @@ internal static class AuthoritativeAnswer
 
             // Exact match or wildcard synthesis (RFC 4592 §3.3.1): the owner is the name asked for.
             bool wildcard = match.Kind == MatchKind.Wildcard;
+            if (wildcard)
+            {
+                response.Decide(ResponseClass.Wildcard, node.Name);
+            }
+            else
+            {
+                response.Decide(ResponseClass.Positive);
+            }
             if (node.Cname is { } cname && qtype != RecordType.CNAME && qtype != RecordType.ANY)
             {
                 if (!response.Add(Section.Answer, current, cname))
@@ -100,6 +109,10 @@ internal static class AuthoritativeAnswer
                 return;
             }
             // NODATA: the name exists (or an empty non-terminal does, RFC 4592 §2.2.2) without that type (RFC 2308 §2.2).
+            if (!wildcard)
+            {
+                response.Decide(ResponseClass.NoData);
+            }
             NegativeAnswer(ref response, zone);
             if (wildcard)
             {
@@ -116,6 +129,7 @@ internal static class AuthoritativeAnswer
     /// <summary>RFC 1034 §4.3.2 step 3b: not our data; point at the child's name servers, AA off unless we already answered.</summary>
     private static void Referral(ref Response response, Zone zone, ZoneNode cut)
     {
+        response.Decide(ResponseClass.Referral, cut.Name);
         if (response.AnswerCount == 0)
         {
             response.Header.Set(Header.AaBit, false);

@@ -32,6 +32,15 @@ internal ref struct Query
     public bool NsidRequested;
     public bool KeepaliveRequested;
 
+    /// <summary>The COOKIE option's client cookie (8 octets, RFC 7873 §4), or empty when the query had none.</summary>
+    public ReadOnlySpan<byte> ClientCookie;
+
+    /// <summary>The COOKIE option's server cookie (8 to 32 octets), or empty when the client sent none.</summary>
+    public ReadOnlySpan<byte> ServerCookie;
+
+    /// <summary>The COOKIE option was there but malformed (RFC 7873 §5.2.2): the query is FORMERR.</summary>
+    public bool MalformedCookie;
+
     /// <summary>Parses <paramref name="message"/>; the question name is decompressed into <paramref name="nameBuffer"/>.</summary>
     public static QueryVerdict Parse(ReadOnlySpan<byte> message, Span<byte> nameBuffer, Transport transport, out Query query)
     {
@@ -130,6 +139,20 @@ internal ref struct Query
                             return false;
                         }
                         query.KeepaliveRequested = true;
+                    }
+                    break;
+                case EdnsOptionCode.Cookie:
+                    // RFC 7873 §4: a client cookie of 8 octets, alone or followed by a server cookie of 8 to 32;
+                    // any other length is FORMERR (§5.2.2). A second COOKIE option is ignored.
+                    if (length != 8 && (length < 16 || length > 40))
+                    {
+                        query.MalformedCookie = true;
+                        return false;
+                    }
+                    if (query.ClientCookie.IsEmpty)
+                    {
+                        query.ClientCookie = options.Slice(pos, 8);
+                        query.ServerCookie = options.Slice(pos + 8, length - 8);
                     }
                     break;
             }

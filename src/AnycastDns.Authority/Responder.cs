@@ -53,8 +53,28 @@ public sealed class Responder
     /// Answers <paramref name="query"/> into <paramref name="response"/> and returns the response length,
     /// or 0 when the message must not be answered (a response, or shorter than a header).
     /// </summary>
-    public int Respond(ReadOnlySpan<byte> query, Span<byte> response, Transport transport)
+    public int Respond(ReadOnlySpan<byte> query, Span<byte> response, Transport transport) =>
+        Respond(query, response, transport, [], out _);
+
+    /// <summary>
+    /// Answers <paramref name="query"/> from <paramref name="clientAddress"/> (4 or 16 octets; it goes into server
+    /// cookies, RFC 9018 §4.3) into <paramref name="response"/>, says in <paramref name="decision"/> what was decided,
+    /// and returns the response length, or 0 when the message must not be answered.
+    /// </summary>
+    public int Respond(ReadOnlySpan<byte> query, Span<byte> response, Transport transport, ReadOnlySpan<byte> clientAddress, out ResponseDecision decision) =>
+        Write(query, response, transport, clientAddress, limited: false, out decision);
+
+    /// <summary>
+    /// The reply to a query that response rate limiting lets through as a "slip": no records, TC and AA set, so that
+    /// a real resolver retries over TCP; when the query carried a client cookie, BADCOOKIE with a fresh server cookie
+    /// instead, so that it retries over UDP with the cookie, which is never limited (RFC 7873 §5.2.3, as BIND does).
+    /// </summary>
+    public int RespondLimited(ReadOnlySpan<byte> query, Span<byte> response, ReadOnlySpan<byte> clientAddress, out ResponseDecision decision) =>
+        Write(query, response, Transport.Udp, clientAddress, limited: true, out decision);
+
+    private int Write(ReadOnlySpan<byte> query, Span<byte> response, Transport transport, ReadOnlySpan<byte> clientAddress, bool limited, out ResponseDecision decision)
     {
+        decision = default;
         Span<byte> nameBuffer = stackalloc byte[DnsName.MaxLength + 1];
         var verdict = Query.Parse(query, nameBuffer, transport, out var q);
         if (verdict == QueryVerdict.Drop || response.Length < Header.Length)
@@ -71,28 +91,37 @@ public sealed class Responder
             : ClassicUdpLimit;
         r.Writer.Limit = limit;
         r.Writer.WriteHeader(r.Header);
+        Span<byte> serverCookie = stackalloc byte[ServerCookieLength];
+        decision.Cookie = CheckCookie(q, clientAddress, serverCookie);
 
         switch (verdict)
         {
             case QueryVerdict.NotImp:
-                r.Header.SetRcode((int)ResponseCode.NotImp);
-                return Finish(ref r, q, extendedRcode: 0, transport);
+                return Finish(ref r, q, (int)ResponseCode.NotImp, transport, serverCookie, ref decision);
             case QueryVerdict.FormErr:
-                r.Header.SetRcode((int)ResponseCode.FormErr);
                 if (q.HasQuestion && !WriteQuestion(ref r, q))
                 {
                     return 0;
                 }
-                return Finish(ref r, q, extendedRcode: 0, transport);
+                return Finish(ref r, q, (int)ResponseCode.FormErr, transport, serverCookie, ref decision);
             case QueryVerdict.BadVers:
                 WriteQuestion(ref r, q);
-                // RFC 6891 §6.1.3: BADVERS is 16, carried as extended RCODE 1 with the header's 4 bits 0.
-                return Finish(ref r, q, extendedRcode: (int)ResponseCode.BadVers >> 4, transport);
+                return Finish(ref r, q, (int)ResponseCode.BadVers, transport, serverCookie, ref decision);
         }
 
         if (!WriteQuestion(ref r, q))
         {
             return 0;
+        }
+        if (limited)
+        {
+            if (!q.ClientCookie.IsEmpty)
+            {
+                return Finish(ref r, q, (int)ResponseCode.BadCookie, transport, serverCookie, ref decision);
+            }
+            r.Header.Set(Header.AaBit, true);
+            r.Truncated = true;
+            return Finish(ref r, q, r.Header.Rcode, transport, serverCookie, ref decision);
         }
         // Keep room for the OPT record so that it is never the part that does not fit (RFC 6891 §7).
         r.Writer.Limit = limit - OptLength(q, transport);
@@ -104,13 +133,18 @@ public sealed class Responder
                 break;
             case RecordClass.CH:
                 _chaos.Write(ref r, q.Name, q.Type, _zones.Current);
+                if (r.Header.Rcode == (int)ResponseCode.Refused)
+                {
+                    r.ExtendedError = ExtendedErrorCode.NotSupported;
+                }
                 break;
             default:
                 r.Header.SetRcode((int)ResponseCode.Refused);
+                r.ExtendedError = ExtendedErrorCode.NotSupported;
                 break;
         }
         r.Writer.Limit = limit;
-        return Finish(ref r, q, extendedRcode: 0, transport);
+        return Finish(ref r, q, r.Header.Rcode, transport, serverCookie, ref decision);
     }
 
     private void AnswerInternet(ref Response r, scoped Query q, Transport transport)
@@ -120,6 +154,7 @@ public sealed class Responder
             // Zone transfers are not offered (RFC 5936 §4.2: a refused AXFR is REFUSED; over UDP, RFC 1995 §2 allows only IXFR).
             case RecordType.AXFR or RecordType.IXFR:
                 r.Header.SetRcode((int)ResponseCode.Refused);
+                r.ExtendedError = ExtendedErrorCode.Prohibited;
                 return;
             // TYPE 0 is reserved (RFC 6895 §3.1) and names no data: NOTIMP, as Knot answers. Other meta-types (OPT,
             // TSIG, TKEY) and MAILA/MAILB get the plain lookup, so NODATA, as NSD and Knot answer.
@@ -129,10 +164,20 @@ public sealed class Responder
         }
         var zones = _zones.Current;
         var zone = zones.FindZone(q.Name);
+        if (zones.FindNotReady(q.Name, zone) is { } loading)
+        {
+            // The zone's file is there but has never loaded: SERVFAIL, not an answer from a parent or REFUSED, so that
+            // a resolver tries another server (RFC 8914 §4.15, as NSD answers a zone it has not loaded).
+            r.Header.SetRcode((int)ResponseCode.ServFail);
+            r.ExtendedError = ExtendedErrorCode.NotReady;
+            r.Bucket = loading;
+            return;
+        }
         if (zone is null)
         {
-            // Not authoritative and not a resolver: REFUSED (RFC 1035 §4.1.1, as NSD and Knot answer).
+            // Not authoritative and not a resolver: REFUSED (RFC 1035 §4.1.1, as NSD and Knot answer), EDE 20 (RFC 8914 §4.21).
             r.Header.SetRcode((int)ResponseCode.Refused);
+            r.ExtendedError = ExtendedErrorCode.NotAuthoritative;
             return;
         }
         if (q.Type == RecordType.DS && !zone.Origin.IsRoot && q.Name.Length == zone.Origin.Length)
@@ -164,56 +209,84 @@ public sealed class Responder
         {
             return 0;
         }
-        int length = 11;
+        int length = OptWriter.FixedLength;
         if (q.NsidRequested)
         {
-            length += 4 + _nsid.Length;
+            length += OptWriter.OptionHeaderLength + _nsid.Length;
         }
         if (q.KeepaliveRequested && transport == Transport.Tcp)
         {
-            length += 6;
+            length += OptWriter.OptionHeaderLength + 2;
+        }
+        if (!q.ClientCookie.IsEmpty)
+        {
+            length += OptWriter.OptionHeaderLength + q.ClientCookie.Length + ServerCookieLength;
         }
         return length;
     }
 
-    private int Finish(ref Response r, scoped Query q, int extendedRcode, Transport transport)
+    private const int ServerCookieLength = 16;
+
+    private static CookieState CheckCookie(scoped in Query q, ReadOnlySpan<byte> clientAddress, Span<byte> serverCookie)
     {
+        // PLACEHOLDER until the cookies branch lands (same session).
+        _ = clientAddress;
+        serverCookie.Clear();
+        return q.MalformedCookie ? CookieState.Invalid : q.ClientCookie.IsEmpty ? CookieState.None : CookieState.ClientOnly;
+    }
+
+    /// <summary>Writes the OPT record (when the query had one), the final header, and what was decided.</summary>
+    private int Finish(ref Response r, scoped Query q, int rcode, Transport transport, scoped ReadOnlySpan<byte> serverCookie, ref ResponseDecision decision)
+    {
+        r.Header.SetRcode(rcode);
         // RFC 6891 §7: an OPT in the response only when the query had one.
         if (q.HasEdns)
         {
-            int optLength = OptLength(q, transport);
             var w = r.Writer;
-            if (w.Position + optLength > w.Limit)
+            if (w.Position + OptLength(q, transport) > w.Limit)
             {
                 return 0;
             }
-            Span<byte> opt = w.Buffer.Slice(w.Position, optLength);
-            opt[0] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(opt[1..], (ushort)RecordType.OPT);
-            BinaryPrimitives.WriteUInt16BigEndian(opt[3..], _options.MaxUdpPayload);
-            // RFC 3225 §3: the DO bit is copied from the query.
-            uint ttl = ((uint)extendedRcode << 24) | (q.DnssecOk ? EdnsRecord.DoBit : 0u);
-            BinaryPrimitives.WriteUInt32BigEndian(opt[5..], ttl);
-            BinaryPrimitives.WriteUInt16BigEndian(opt[9..], (ushort)(optLength - 11));
-            int at = 11;
+            // RFC 3225 §3: the DO bit is copied from the query; RFC 6891 §6.1.3: the RCODE's upper 8 bits go in OPT.
+            OptWriter.TryBegin(ref w, _options.MaxUdpPayload, rcode, q.DnssecOk, out int rdlengthAt);
             if (q.NsidRequested)
             {
-                BinaryPrimitives.WriteUInt16BigEndian(opt[at..], EdnsOptionCode.Nsid);
-                BinaryPrimitives.WriteUInt16BigEndian(opt[(at + 2)..], (ushort)_nsid.Length);
-                _nsid.CopyTo(opt[(at + 4)..]);
-                at += 4 + _nsid.Length;
+                OptWriter.TryWriteOption(ref w, EdnsOptionCode.Nsid, _nsid);
             }
             if (q.KeepaliveRequested && transport == Transport.Tcp)
             {
-                BinaryPrimitives.WriteUInt16BigEndian(opt[at..], EdnsOptionCode.TcpKeepalive);
-                BinaryPrimitives.WriteUInt16BigEndian(opt[(at + 2)..], 2);
-                BinaryPrimitives.WriteUInt16BigEndian(opt[(at + 4)..], _keepaliveUnits);
+                Span<byte> timeout = stackalloc byte[2];
+                BinaryPrimitives.WriteUInt16BigEndian(timeout, _keepaliveUnits);
+                OptWriter.TryWriteOption(ref w, EdnsOptionCode.TcpKeepalive, timeout);
             }
-            w.WriteBytes(opt);
+            if (!q.ClientCookie.IsEmpty)
+            {
+                // RFC 7873 §5.2: the client cookie echoed with our server cookie, on every response, errors included.
+                OptWriter.TryWriteOption(ref w, EdnsOptionCode.Cookie, q.ClientCookie, serverCookie);
+            }
+            // RFC 8914 §3: optional; left out when it does not fit.
+            if (r.ExtendedError >= 0)
+            {
+                OptWriter.TryWriteExtendedError(ref w, (ushort)r.ExtendedError, []);
+            }
+            OptWriter.End(ref w, rdlengthAt);
             r.Writer = w;
             r.CountAdditional();
         }
         r.Finish();
-        return r.Writer.Position;
+
+        decision.Length = r.Writer.Position;
+        decision.Rcode = (ushort)rcode;
+        decision.Truncated = r.Truncated;
+        decision.QType = q.HasQuestion ? (ushort)q.Type : (ushort)0;
+        decision.QNameLength = r.Header.QuestionCount == 1 ? q.Name.Length : 0;
+        decision.Bucket = r.Bucket;
+        decision.Class = rcode switch
+        {
+            (int)ResponseCode.NoError => r.Class == ResponseClass.Dropped ? ResponseClass.Positive : r.Class,
+            (int)ResponseCode.NXDomain => ResponseClass.NxDomain,
+            _ => ResponseClass.Error,
+        };
+        return decision.Length;
     }
 }

@@ -30,6 +30,15 @@ internal ref struct Response
 
     /// <summary>The NSEC/NSEC3 owners the answer needs as proof, written to the authority section at the end.</summary>
     public DenialProofs Proofs;
+
+    /// <summary>The kind of answer given, for rate limiting and statistics; the last link of a CNAME chain decides.</summary>
+    public ResponseClass Class;
+
+    /// <summary>The name keying the answer's rate-limiting bucket when it is not the question (<see cref="ResponseDecision.Bucket"/>).</summary>
+    public DnsName? Bucket;
+
+    /// <summary>The Extended DNS Error INFO-CODE to attach (RFC 8914 §4), or -1 for none.</summary>
+    public int ExtendedError;
     private int _answer;
     private int _authority;
     private int _additional;
@@ -39,6 +48,14 @@ internal ref struct Response
     public Response(Span<byte> buffer)
     {
         Writer = new MessageWriter(buffer);
+        ExtendedError = -1;
+    }
+
+    /// <summary>Records what kind of answer this is and which name keys it (null: the question name).</summary>
+    public void Decide(ResponseClass kind, DnsName? bucket = null)
+    {
+        Class = kind;
+        Bucket = bucket;
     }
 
     public readonly int AnswerCount => _answer;

@@ -387,9 +387,16 @@ public static class WireName
     /// </summary>
     public static int Hash(ReadOnlySpan<byte> wire)
     {
+        ulong h = Hash64(wire, 0);
+        return (int)(h ^ (h >> 32));
+    }
+
+    /// <summary>The 64 bits of <see cref="Hash(ReadOnlySpan{byte})"/>, started from <paramref name="seed"/> (a process's random seed keeps an outsider from choosing names that collide).</summary>
+    public static ulong Hash64(ReadOnlySpan<byte> wire, ulong seed)
+    {
         const ulong Multiplier = 0x9E3779B97F4A7C15; // 2^64 / golden ratio: spreads every input bit upward
         ref byte start = ref MemoryMarshal.GetReference(wire);
-        ulong h = (ulong)wire.Length * Multiplier;
+        ulong h = (seed ^ (ulong)wire.Length) * Multiplier;
         int i = 0;
         for (; i + sizeof(ulong) <= wire.Length; i += sizeof(ulong))
         {
@@ -401,8 +408,7 @@ public static class WireName
         {
             tail = (tail << 8) | ToLower(wire[i]);
         }
-        h = (h ^ tail) * Multiplier;
-        return (int)(h ^ (h >> 32));
+        return (h ^ tail) * Multiplier;
     }
 
     /// <summary>Whole-span ASCII case-insensitive equality (length octets compare as themselves: they are below 'A').</summary>

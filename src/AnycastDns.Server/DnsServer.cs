@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using AnycastDns.Authority;
 using AnycastDns.Server.Cookies;
 using AnycastDns.Server.Listeners;
+using AnycastDns.Server.RateLimiting;
 using AnycastDns.Server.Telemetry;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Hosting;
@@ -22,6 +23,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     private readonly List<UdpFront> _udp = [];
     private readonly List<TcpFront> _tcp = [];
     private Responder? _responder;
+    private readonly ResponseRateLimiter? _limiter;
     private volatile bool _started;
     private volatile bool _stopping;
 
@@ -32,7 +34,11 @@ public sealed class DnsServer : IHostedService, IDisposable
         _logger = loggers.CreateLogger<DnsServer>();
         Reloader = new ZoneReloader(options, Zones, loggers.CreateLogger<ZoneReloader>());
         Cookies = new CookieSecretReloader(options, loggers.CreateLogger<CookieSecretReloader>());
+        _limiter = options.RateLimit.Enabled ? new ResponseRateLimiter(options.RateLimit, loggers.CreateLogger<ResponseRateLimiter>()) : null;
     }
+
+    /// <summary>Response rate limiting of UDP answers; null when <c>Rrl:ResponsesPerSecond</c> is 0.</summary>
+    public ResponseRateLimiter? RateLimiter => _limiter;
 
     public ZoneSetHolder Zones { get; } = new(ZoneSet.Empty);
 
@@ -108,7 +114,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         {
             foreach (var address in _options.Listen)
             {
-                var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _statistics, _logger));
+                var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _limiter, _statistics, _logger));
                 _udp.Add(udp);
                 // TCP takes the port UDP got, so that asking for port 0 gives one port for both.
                 _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _statistics, _logger)));
@@ -155,6 +161,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     {
         Reloader.Dispose();
         Cookies.Dispose();
+        _limiter?.Dispose();
         foreach (var front in _udp)
         {
             front.Dispose();

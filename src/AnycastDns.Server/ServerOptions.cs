@@ -93,6 +93,9 @@ public sealed class ServerOptions
     /// warning on /zones (an expired one always is).</summary>
     public TimeSpan SignatureExpiryWarning { get; init; } = ZoneLoadOptions.Default.SignatureExpiryWarning;
 
+    /// <summary>Keys <c>Rrl:*</c>: response rate limiting of UDP answers.</summary>
+    public RateLimiting.RateLimitOptions RateLimit { get; init; } = new();
+
     public ResponderOptions ToResponderOptions() => new()
     {
         PopId = PopId,
@@ -152,6 +155,7 @@ public sealed class ServerOptions
             SignatureExpiryWarning = TimeSpan.FromDays(Double(configuration, "Dnssec:SignatureExpiryWarningDays", 0, 365, defaults.SignatureExpiryWarning.TotalDays)),
             TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),
             Telemetry = AnycastDns.Server.Telemetry.TelemetryOptions.FromConfiguration(configuration),
+            RateLimit = RateLimiting.RateLimitOptions.FromConfiguration(configuration),
         };
     }
 

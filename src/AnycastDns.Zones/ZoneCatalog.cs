@@ -17,6 +17,7 @@ public sealed class ZoneCatalog
         Options = options;
         _files = files;
         var served = new List<Zone>();
+        var notReady = new List<DnsName>();
         var states = new List<ZoneFileState>(files.Values);
         states.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         foreach (var state in states)
@@ -25,9 +26,13 @@ public sealed class ZoneCatalog
             {
                 served.Add(state.Served);
             }
+            else
+            {
+                notReady.Add(state.Origin);
+            }
         }
         Files = states;
-        ZoneSet = new ZoneSet(served);
+        ZoneSet = new ZoneSet(served, notReady);
     }
 
     public string Folder { get; }

@@ -13,8 +13,10 @@ public sealed class ZoneSet
     private readonly Dictionary<DnsName, Zone> _zones;
     private readonly Dictionary<DnsName, Zone>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
     private readonly int _minLabels;
+    private readonly Dictionary<DnsName, DnsName>? _notReady;
 
-    public ZoneSet(IEnumerable<Zone> zones)
+    /// <param name="notReady">Origins whose file is there but has never loaded: their names are not answered from a parent zone or refused, but SERVFAIL.</param>
+    public ZoneSet(IEnumerable<Zone> zones, IEnumerable<DnsName>? notReady = null)
     {
         _zones = new Dictionary<DnsName, Zone>(DnsNameComparer.Instance);
         _minLabels = int.MaxValue;
@@ -27,6 +29,13 @@ public sealed class ZoneSet
             _minLabels = Math.Min(_minLabels, zone.Origin.LabelCount);
         }
         _lookup = _zones.GetAlternateLookup<ReadOnlySpan<byte>>();
+        foreach (var origin in notReady ?? [])
+        {
+            if (!_zones.ContainsKey(origin))
+            {
+                (_notReady ??= new Dictionary<DnsName, DnsName>(DnsNameComparer.Instance))[origin] = origin;
+            }
+        }
         var sorted = new List<Zone>(_zones.Values);
         sorted.Sort((a, b) => a.Origin.CompareTo(b.Origin));
         Zones = sorted;
@@ -36,6 +45,35 @@ public sealed class ZoneSet
     public IReadOnlyList<Zone> Zones { get; }
 
     public int Count => _zones.Count;
+
+    /// <summary>Origins of zone files that have never loaded, in no particular order.</summary>
+    public IEnumerable<DnsName> NotReady => _notReady?.Keys ?? Enumerable.Empty<DnsName>();
+
+    /// <summary>
+    /// The origin of a never-loaded zone that contains <paramref name="name"/> and is closer to it than any zone served
+    /// (<paramref name="served"/>, from <see cref="FindZone"/>), or null. Cheap when every file has loaded.
+    /// </summary>
+    public DnsName? FindNotReady(ReadOnlySpan<byte> name, Zone? served)
+    {
+        if (_notReady is null)
+        {
+            return null;
+        }
+        var lookup = _notReady.GetAlternateLookup<ReadOnlySpan<byte>>();
+        int stop = served is null ? name.Length : name.Length - served.Origin.Length;
+        for (int offset = 0; offset < stop; offset += name[offset] + 1)
+        {
+            if (lookup.TryGetValue(name[offset..], out var origin))
+            {
+                return origin;
+            }
+            if (name[offset] == 0)
+            {
+                break;
+            }
+        }
+        return null;
+    }
 
     public Zone? this[DnsName origin] => _zones.GetValueOrDefault(origin);
 

@@ -72,8 +72,9 @@ internal sealed class TcpConnection(Socket socket, Responder responder, TcpLimit
                     }
                     var stats = front.QueryStats;
                     long start = stats.Start();
-                    int written = responder.Respond(input.AsSpan(consumed + 2, length), output.AsSpan(pending + 2, ushort.MaxValue), Transport.Tcp);
-                    stats.Count(output.AsSpan(pending + 2, written), start, _client);
+                    var answer = output.AsSpan(pending + 2, ushort.MaxValue);
+                    int written = responder.Respond(input.AsSpan(consumed + 2, length), answer, Transport.Tcp, ClientAddress.Of(_client), out var decision);
+                    stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, answer);
                     consumed += 2 + length;
                     if (written == 0)
                     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AnycastDns.Authority;
 using AnycastDns.Server.Listeners.Internal;
+using AnycastDns.Server.RateLimiting;
 using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +24,7 @@ public sealed class UdpFront : IDisposable
     private readonly Socket[] _sockets;
     private readonly Thread[] _threads;
     private readonly Responder _responder;
+    private readonly ResponseRateLimiter? _limiter;
     private readonly ILogger _logger;
     private readonly QueryStatistics _statistics;
     private readonly long[] _queries;
@@ -32,8 +34,9 @@ public sealed class UdpFront : IDisposable
     /// <summary>Counters are a cache line apart, so each receive thread writes its own line and none contend.</summary>
     private const int CounterStride = 16;
 
-    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, QueryStatistics statistics, ILogger logger)
+    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger)
     {
+        _limiter = limiter;
         _statistics = statistics;
         Address = address;
         _sockets = sockets;
@@ -64,7 +67,7 @@ public sealed class UdpFront : IDisposable
     public ListenAddress Address { get; }
 
     /// <summary>Binds <paramref name="loops"/> sockets to <paramref name="address"/>; throws <see cref="SocketException"/> when it cannot.</summary>
-    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, QueryStatistics statistics, ILogger logger)
+    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(address);
         var sockets = new List<Socket>(loops);
@@ -89,7 +92,7 @@ public sealed class UdpFront : IDisposable
                 // With port 0 the first socket picks the port and the others join it.
                 endPoint = (IPEndPoint)socket.LocalEndPoint!;
             }
-            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, statistics, logger);
+            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, limiter, statistics, logger);
         }
         catch
         {
@@ -194,7 +197,7 @@ public sealed class UdpFront : IDisposable
                     if (batch.IsTruncated(i))
                     {
                         // Longer than any query this server reads (DatagramBatch.QuerySize): dropped, and counted so.
-                        stats.Count([], 0, batch.Client(i));
+                        stats.Count(default, RateLimitAction.Answer, 0, batch.Client(i), []);
                         continue;
                     }
                     int length = Answer(batch.Query(i), batch.Response(i), stats, batch.Client(i));
@@ -269,14 +272,27 @@ public sealed class UdpFront : IDisposable
         }
     }
 
-    /// <summary>The response length, 0 for no answer, counted in the thread's <paramref name="stats"/>. A bug must cost one query, never the listener.</summary>
+    /// <summary>
+    /// The response length, 0 for no answer, counted in the thread's <paramref name="stats"/>; rate limiting may drop
+    /// the response or send the small "slip" reply in its place. A bug must cost one query, never the listener.
+    /// </summary>
     private int Answer(ReadOnlySpan<byte> query, Span<byte> response, QueryStats stats, ReadOnlySpan<byte> client)
     {
         long start = stats.Start();
         try
         {
-            int length = _responder.Respond(query, response, Transport.Udp);
-            stats.Count(response[..length], start, client);
+            var address = ClientAddress.Of(client);
+            int length = _responder.Respond(query, response, Transport.Udp, address, out var decision);
+            var action = _limiter is null ? RateLimitAction.Answer : _limiter.Check(address, decision, response);
+            if (action == RateLimitAction.Drop)
+            {
+                length = 0;
+            }
+            else if (action == RateLimitAction.Slip)
+            {
+                length = _responder.RespondLimited(query, response, address, out decision);
+            }
+            stats.Count(decision, action, start, client, response);
             return length;
         }
         catch (Exception e)

@@ -18,7 +18,7 @@ public sealed class QueryLog(int oneIn, ILogger logger)
     /// <summary>One query in this many is logged.</summary>
     public int OneIn { get; } = oneIn;
 
-    internal void Write(Transport transport, ReadOnlySpan<byte> client, ReadOnlySpan<byte> response)
+    internal void Write(Transport transport, ReadOnlySpan<byte> client, ReadOnlySpan<byte> response, int rcode)
     {
         try
         {
@@ -29,7 +29,7 @@ public sealed class QueryLog(int oneIn, ILogger logger)
                 "query from {Client} over {Transport}: {Name} {Class} {Type} -> {Rcode}, {Answers} answers, {Bytes} bytes{Truncated}",
                 from, transport == Transport.Udp ? "udp" : "tcp", question?.Name.ToString() ?? "-",
                 question is null ? "-" : RecordTypeNames.ToText(question.Class), question is null ? "-" : RecordTypeNames.ToText(question.Type),
-                message.ResponseCode.ToString().ToUpperInvariant(), message.Answers.Count, response.Length, message.Truncated ? ", truncated" : "");
+                ((ResponseCode)rcode).ToString().ToUpperInvariant(), message.Answers.Count, response.Length, message.Truncated ? ", truncated" : "");
         }
         catch (DnsFormatException e)
         {

@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using AnycastDns.Authority;
 using AnycastDns.Protocol;
+using AnycastDns.Server.RateLimiting;
 
 namespace AnycastDns.Server.Telemetry;
 
@@ -10,8 +10,8 @@ namespace AnycastDns.Server.Telemetry;
 /// The counts of one thread's answers on one transport and address family: by QTYPE and RCODE, truncated, dropped,
 /// and how long each took. Only the thread that owns it writes, with plain increments into one array that nobody
 /// else writes and that is padded a cache line on each side, so threads never contend; the metric callbacks read it
-/// (<see cref="QueryStatistics"/>). <see cref="Count"/> reads QTYPE, RCODE and TC from the response's own octets
-/// and allocates nothing.
+/// (<see cref="QueryStatistics"/>). <see cref="Count"/> reads QTYPE, RCODE and TC from the responder's decision and
+/// allocates nothing.
 /// </summary>
 public sealed class QueryStats
 {
@@ -23,7 +23,13 @@ public sealed class QueryStats
     internal const int Dropped = Truncated + 1;
     internal const int Durations = Dropped + 1;
     internal const int DurationTicks = Durations + AnswerDuration.BucketCount;
-    internal const int Length = DurationTicks + 1 + Pad;
+
+    /// <summary>Queries by <see cref="CookieState"/>.</summary>
+    internal const int Cookies = DurationTicks + 1;
+
+    /// <summary>Responses rate limiting dropped, slipped, and let through in log-only mode (<see cref="RateLimitAction"/> order).</summary>
+    internal const int RateLimited = Cookies + 4;
+    internal const int Length = RateLimited + 3 + Pad;
 
     /// <summary>Null when metrics are off: then <see cref="Count"/> costs one test.</summary>
     private readonly long[]? _slots;
@@ -46,84 +52,48 @@ public sealed class QueryStats
     public long Start() => _slots is null ? 0 : Stopwatch.GetTimestamp();
 
     /// <summary>
-    /// Counts one message handled: <paramref name="response"/> is what is sent back, empty when the message was dropped
-    /// (not a query: a response, or shorter than a header). <paramref name="client"/>, the sender's sockaddr (empty
-    /// when unknown), is only read by the query log.
+    /// Counts one message handled, from what the responder decided: <paramref name="decision"/> is of
+    /// <see cref="ResponseClass.Dropped"/> when the message was not a query (a response, or shorter than a header),
+    /// <paramref name="action"/> what rate limiting did with the response. <paramref name="client"/>, the sender's sockaddr
+    /// (empty when unknown), and <paramref name="response"/> are only read by the query log.
     /// </summary>
-    public void Count(ReadOnlySpan<byte> response, long start, ReadOnlySpan<byte> client)
+    public void Count(in ResponseDecision decision, RateLimitAction action, long start, ReadOnlySpan<byte> client, ReadOnlySpan<byte> response)
     {
         var slots = _slots;
         if (slots is not null)
         {
-            if (response.Length < Header.Length)
+            if (decision.Class == ResponseClass.Dropped)
             {
                 slots[Dropped]++;
             }
             else
             {
-                Classify(response, out int type, out int rcode);
-                slots[Queries + type * DnsLabels.RcodeCount + rcode]++;
-                // RFC 1035 §4.1.1: TC, the second-lowest bit of the third octet.
-                if ((response[2] & 0x02) != 0)
+                slots[Cookies + (int)decision.Cookie]++;
+                if (action != RateLimitAction.Answer)
                 {
-                    slots[Truncated]++;
+                    slots[RateLimited + (int)action - 1]++;
                 }
-                long ticks = Stopwatch.GetTimestamp() - start;
-                slots[Durations + AnswerDuration.Bucket(ticks)]++;
-                slots[DurationTicks] += ticks;
+                if (action != RateLimitAction.Drop)
+                {
+                    int type = decision.QNameLength == 0 ? DnsLabels.OtherType : DnsLabels.TypeSlot(decision.QType);
+                    slots[Queries + type * DnsLabels.RcodeCount + DnsLabels.RcodeSlot(decision.Rcode)]++;
+                    if (decision.Truncated)
+                    {
+                        slots[Truncated]++;
+                    }
+                    long ticks = Stopwatch.GetTimestamp() - start;
+                    slots[Durations + AnswerDuration.Bucket(ticks)]++;
+                    slots[DurationTicks] += ticks;
+                }
             }
         }
-        if (_log is not null && --_untilLogged <= 0 && response.Length >= Header.Length)
+        if (_log is not null && decision.Length > 0 && action != RateLimitAction.Drop && --_untilLogged <= 0)
         {
             _untilLogged = _log.OneIn;
-            _log.Write(Transport, client, response);
+            _log.Write(Transport, client, response[..decision.Length], decision.Rcode);
         }
     }
 
     /// <summary>A counter as last written; called from the metric callbacks, on another thread.</summary>
     internal long Read(int slot) => _slots is null ? 0 : Volatile.Read(ref _slots[slot]);
-
-    /// <summary>The QTYPE and RCODE slots of a response this server wrote: its question is the query's, uncompressed.</summary>
-    private static void Classify(ReadOnlySpan<byte> response, out int type, out int rcode)
-    {
-        int code = response[3] & 0x0F;
-        type = DnsLabels.OtherType;
-        if (BinaryPrimitives.ReadUInt16BigEndian(response[4..]) > 0)
-        {
-            int end = NameEnd(response, Header.Length);
-            if (end >= 0 && end + 4 <= response.Length)
-            {
-                type = DnsLabels.TypeSlot(BinaryPrimitives.ReadUInt16BigEndian(response[end..]));
-                // RFC 6891 §6.1.3: the upper 8 bits of the RCODE are in the OPT record's TTL. Our OPT is the last record;
-                // when it is the only one after the question (answers that carry no records: REFUSED, BADVERS, ...) it
-                // is right there, and BADVERS is only ever sent that way.
-                int opt = end + 4;
-                if (code == 0 && BinaryPrimitives.ReadUInt32BigEndian(response[6..]) == 0 && BinaryPrimitives.ReadUInt16BigEndian(response[10..]) == 1
-                    && opt + 11 <= response.Length && response[opt] == 0 && BinaryPrimitives.ReadUInt16BigEndian(response[(opt + 1)..]) == (ushort)RecordType.OPT)
-                {
-                    code |= response[opt + 5] << 4;
-                }
-            }
-        }
-        rcode = DnsLabels.RcodeSlot(code);
-    }
-
-    /// <summary>Where the name starting at <paramref name="at"/> ends (RFC 1035 §4.1.4), or -1 if it runs off the message.</summary>
-    private static int NameEnd(ReadOnlySpan<byte> message, int at)
-    {
-        while (at < message.Length)
-        {
-            int length = message[at];
-            if (length == 0)
-            {
-                return at + 1;
-            }
-            if ((length & 0xC0) == 0xC0)
-            {
-                return at + 2;
-            }
-            at += 1 + length;
-        }
-        return -1;
-    }
 }

@@ -44,6 +44,13 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         _meter.CreateObservableCounter("anycastdns.queries.dropped", () => PerTransport(statistics, QueryStats.Dropped), "{message}",
             "Messages dropped unanswered: shorter than a DNS header, or a response (QR set)");
 
+        _meter.CreateObservableCounter("anycastdns.rrl.responses", () => RateLimited(statistics), "{response}",
+            "UDP responses response rate limiting held back, by action: dropped, slipped (sent as a small truncated answer or BADCOOKIE), log_only (sent: Rrl:LogOnly)");
+        _meter.CreateObservableGauge("anycastdns.rrl.limited.prefixes", () => server.RateLimiter?.Prefixes.Active ?? 0, "{prefix}",
+            "Client prefixes with a response limited within the rate-limiting window, as of the last second");
+        _meter.CreateObservableCounter("anycastdns.cookie.queries", () => Cookies(statistics), "{query}",
+            "Queries by DNS cookie (RFC 7873): none, client_only, valid (a server cookie of this fleet's secret), invalid");
+
         // OTLP only: /metrics writes these as a real Prometheus histogram (PrometheusDurationHistogram), since an "le"
         // label on a counter is not one.
         _durationMeter = new Meter(DurationMeterName, _meter.Version);
@@ -119,6 +126,17 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         }
         return measurements;
     }
+
+    private static readonly string[] RateLimitActions = ["dropped", "slipped", "log_only"];
+    private static readonly string[] CookieStates = ["none", "client_only", "valid", "invalid"];
+
+    private static List<Measurement<long>> RateLimited(QueryStatistics statistics) =>
+        [.. ByTransport(statistics).Where(s => s.Key == Transport.Udp)
+            .SelectMany(s => RateLimitActions.Select((action, i) => new Measurement<long>(s.Value[QueryStats.RateLimited + i], new KeyValuePair<string, object?>("action", action))))];
+
+    private static List<Measurement<long>> Cookies(QueryStatistics statistics) =>
+        [.. ByTransport(statistics).SelectMany(s => CookieStates.Select((state, i) =>
+            new Measurement<long>(s.Value[QueryStats.Cookies + i], TransportTag(s.Key), new KeyValuePair<string, object?>("state", state))))];
 
     private static List<Measurement<long>> PerTransport(QueryStatistics statistics, int slot) =>
         [.. statistics.Sum().Select(s => new Measurement<long>(s.Value[slot], TransportTag(s.Key.Transport), FamilyTag(s.Key.Family)))];

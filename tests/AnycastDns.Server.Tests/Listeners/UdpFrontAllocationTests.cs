@@ -4,6 +4,7 @@ using AnycastDns.Authority;
 using AnycastDns.Protocol;
 using AnycastDns.Server;
 using AnycastDns.Server.Listeners;
+using AnycastDns.Server.RateLimiting;
 using AnycastDns.Server.Telemetry;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -47,8 +48,11 @@ public sealed class UdpFrontAllocationTests
 
         // Metrics on, as served by default: the per-thread query counting is part of the path measured.
         var statistics = new QueryStatistics(new TelemetryOptions(), NullLoggerFactory.Instance);
+        // Rate limiting on, loopback not exempt, at a rate these queries never reach: every response goes through the
+        // bucket table (and the limited path below shows the slip too allocates nothing).
+        using var limiter = new ResponseRateLimiter(new RateLimitOptions { ResponsesPerSecond = 1_000_000, Exempt = [], TableSize = 4096 }, NullLogger.Instance);
         using var front = UdpFront.Bind(new ListenAddress(new IPEndPoint(IPAddress.Loopback, 0)), loops: 1, receiveBufferBytes: 0,
-            freeBind: false, responder, statistics, NullLogger.Instance);
+            freeBind: false, responder, limiter, statistics, NullLogger.Instance);
         front.Start();
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
         client.Connect(front.Address.EndPoint);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using AnycastDns.Authority;
 using AnycastDns.Protocol;
+using AnycastDns.Server.RateLimiting;
 using AnycastDns.Server.Telemetry;
 using AnycastDns.TestSupport;
 using AnycastDns.Zones;
@@ -9,8 +10,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AnycastDns.Server.Tests.Telemetry;
 
 /// <summary>
-/// The per-thread query counters: QTYPE, RCODE (extended too), TC and drops read from the responses the real responder
-/// wrote for tests/zones, and counting them allocates nothing (the query path's rule, as ZeroAllocationTests proves
+/// The per-thread query counters: QTYPE, RCODE (extended too), TC and drops from what the real responder decided
+/// for tests/zones, and counting them allocates nothing (the query path's rule, as ZeroAllocationTests proves
 /// for answering itself).
 /// </summary>
 public sealed class QueryStatsTests
@@ -20,11 +21,18 @@ public sealed class QueryStatsTests
     private static readonly Responder Responder = new(ZoneCatalog.Load(RepositoryPaths.TestZones).ZoneSet, new ResponderOptions { PopId = "test-pop" });
 
     /// <summary>A response to <paramref name="name"/>/<paramref name="type"/>, as the server would send it.</summary>
-    private static byte[] Answer(string name, RecordType type, RecordClass cls = RecordClass.IN, EdnsRecord? edns = null, Transport transport = Transport.Udp)
+    private static Answered Answer(string name, RecordType type, RecordClass cls = RecordClass.IN, EdnsRecord? edns = null, Transport transport = Transport.Udp)
     {
         var response = new byte[Responder.MaxResponseSize];
-        int length = Responder.Respond(DnsMessage.CreateQuery(DnsName.Parse(name), type, cls, 0x4242, edns).Encode(), response, transport);
-        return response[..length];
+        int length = Responder.Respond(DnsMessage.CreateQuery(DnsName.Parse(name), type, cls, 0x4242, edns).Encode(), response, transport, [127, 0, 0, 1], out var decision);
+        return new Answered(response[..length], decision);
+    }
+
+    /// <summary>A response and what the responder decided about it.</summary>
+    private sealed record Answered(byte[] Response, ResponseDecision Decision)
+    {
+        /// <summary>A message that was not a query: nothing is sent.</summary>
+        public static readonly Answered None = new([], default);
     }
 
     private static long Queries(long[] sum, RecordType type, string rcode)
@@ -34,15 +42,15 @@ public sealed class QueryStatsTests
     }
 
     [Fact]
-    public void Counts_qtype_rcode_truncation_and_drops_from_the_response_octets()
+    public void Counts_qtype_rcode_truncation_and_drops_from_the_responders_decision()
     {
         var statistics = new QueryStatistics(new TelemetryOptions(), NullLoggerFactory.Instance);
         var stats = statistics.ForThread(Transport.Udp, AddressFamily.InterNetwork);
-        void Count(byte[] response, int times)
+        void Count(Answered answer, int times)
         {
             for (int i = 0; i < times; i++)
             {
-                stats.Count(response, stats.Start(), client: []);
+                stats.Count(answer.Decision, RateLimitAction.Answer, stats.Start(), client: [], answer.Response);
             }
         }
 
@@ -56,7 +64,7 @@ public sealed class QueryStatsTests
         Count(Answer("www.example.org.", RecordType.TXT, edns: new EdnsRecord()), 1);
         Count(Answer("id.server.", RecordType.TXT, RecordClass.CH), 1);
         Count(Answer("www.example.test.", (RecordType)65000), 1);
-        Count([], 4);
+        Count(Answered.None, 4);
 
         var sum = statistics.Sum()[(Transport.Udp, AddressFamily.InterNetwork)];
         // The truncated answer is an A query answered NOERROR as well.
@@ -82,13 +90,13 @@ public sealed class QueryStatsTests
     {
         var statistics = new QueryStatistics(new TelemetryOptions(), NullLoggerFactory.Instance);
         var stats = statistics.ForThread(Transport.Tcp, AddressFamily.InterNetworkV6);
-        byte[][] responses =
+        Answered[] responses =
         [
             Answer("www.example.test.", RecordType.A, transport: Transport.Tcp),
             Answer("nothere.example.test.", RecordType.A, transport: Transport.Tcp),
             Answer("huge.example.test.", RecordType.A),
             Answer("www.example.test.", RecordType.AAAA, edns: new EdnsRecord { Version = 1 }),
-            [],
+            Answered.None,
         ];
         var address = new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, 5353).Serialize();
         var client = address.Buffer[..address.Size].ToArray();
@@ -97,15 +105,15 @@ public sealed class QueryStatsTests
             // Warm up: first-call JIT work is a one-off cost, not a per-query allocation.
             for (int i = 0; i < 100; i++)
             {
-                stats.Count(response, stats.Start(), client);
+                stats.Count(response.Decision, RateLimitAction.Answer, stats.Start(), client, response.Response);
             }
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < Calls; i++)
             {
-                stats.Count(response, stats.Start(), client);
+                stats.Count(response.Decision, RateLimitAction.Answer, stats.Start(), client, response.Response);
             }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{allocated} bytes allocated over {Calls} counts of a {response.Length}-octet response");
+            Assert.True(allocated == 0, $"{allocated} bytes allocated over {Calls} counts of a {response.Response.Length}-octet response");
         }
         var sum = statistics.Sum()[(Transport.Tcp, AddressFamily.InterNetworkV6)];
         Assert.Equal(4 * (100 + Calls), Enumerable.Range(QueryStats.Queries, QueryStats.Truncated - QueryStats.Queries).Sum(i => sum[i]));
@@ -118,7 +126,8 @@ public sealed class QueryStatsTests
         var statistics = new QueryStatistics(new TelemetryOptions { Metrics = false }, NullLoggerFactory.Instance);
         var stats = statistics.ForThread(Transport.Udp, AddressFamily.InterNetwork);
         Assert.Equal(0, stats.Start());
-        stats.Count(Answer("www.example.test.", RecordType.A), stats.Start(), client: []);
+        var answer = Answer("www.example.test.", RecordType.A);
+        stats.Count(answer.Decision, RateLimitAction.Answer, stats.Start(), client: [], answer.Response);
         Assert.All(statistics.Sum()[(Transport.Udp, AddressFamily.InterNetwork)], n => Assert.Equal(0, n));
     }
 }
