@@ -5,9 +5,9 @@ namespace AnycastDns.Authority.Tests.Cookies;
 
 /// <summary>
 /// The RFC 9018 server cookie against the test vectors of RFC 9018 Appendix A (A.1 to A.4), and the edges of its
-/// validity window (§4.3). The vectors are the RFC's; the same values are in Knot DNS's tests/libknot/test_cookies.c and
-/// NLnet Labs' domain crate (base/opt/cookie.rs), and were recomputed here with the Python SipHash-2-4 of
-/// <see cref="SipHash24Tests"/>.
+/// validity window (§4.3). The values were taken from two implementations' tests of those vectors, which agree: Knot
+/// DNS's tests/libknot/test_cookies.c and NLnet Labs' domain crate (base/opt/cookie.rs, "Tests from Appendix A of RFC
+/// 9018"); and all six cookies were recomputed here with the Python SipHash-2-4 of <see cref="SipHash24Tests"/>.
 /// </summary>
 public class ServerCookieTests
 {

@@ -7,7 +7,7 @@ namespace AnycastDns.Authority.Tests.Cookies;
 /// SipHash-2-4 against the 64 vectors of the SipHash paper (Aumasson and Bernstein 2012, Appendix A, and the reference
 /// implementation's vectors.h): key 00 01 .. 0f, message i the i octets 00 01 .. (i-1), output the hash's 8 octets in
 /// little-endian order. The table was computed here with this independent Python implementation of the paper's
-/// pseudo-code (run with /usr/bin/python3) and compared, all 64, with the published table:
+/// pseudo-code (run with /usr/bin/python3) and compared, all 64, with a copy of the reference implementation's table:
 /// <code>
 /// M = (1 &lt;&lt; 64) - 1
 /// def rotl(x, b): return ((x &lt;&lt; b) | (x &gt;&gt; (64 - b))) &amp; M
