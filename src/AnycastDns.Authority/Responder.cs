@@ -28,11 +28,11 @@ public sealed class Responder
     private readonly byte[] _nsid;
     private readonly ushort _keepaliveUnits;
 
-    public Responder(ZoneSetHolder zones, ResponderOptions options)
+    public Responder(ZoneSetHolder zones, ResponderOptions options, Cookies.CookieSecretsHolder? cookies = null)
     {
         _zones = zones;
         _options = options;
-        _chaos = new Chaos(options.PopId, options.VersionString);
+        _chaos = new Chaos(options.PopId, options.VersionString, cookies);
         var nsid = Encoding.UTF8.GetBytes(options.PopId);
         _nsid = nsid.Length > 512 ? nsid[..512] : nsid;
         // RFC 7828 §3.1: TIMEOUT in units of 100 milliseconds.

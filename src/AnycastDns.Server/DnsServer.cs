@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using AnycastDns.Authority;
+using AnycastDns.Server.Cookies;
 using AnycastDns.Server.Listeners;
 using AnycastDns.Server.RateLimiting;
 using AnycastDns.Server.Telemetry;
@@ -32,6 +33,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         _statistics = statistics;
         _logger = loggers.CreateLogger<DnsServer>();
         Reloader = new ZoneReloader(options, Zones, loggers.CreateLogger<ZoneReloader>());
+        Cookies = new CookieSecretReloader(options, loggers.CreateLogger<CookieSecretReloader>());
         _limiter = options.RateLimit.Enabled ? new ResponseRateLimiter(options.RateLimit, loggers.CreateLogger<ResponseRateLimiter>()) : null;
     }
 
@@ -41,6 +43,9 @@ public sealed class DnsServer : IHostedService, IDisposable
     public ZoneSetHolder Zones { get; } = new(ZoneSet.Empty);
 
     public ZoneReloader Reloader { get; }
+
+    /// <summary>The DNS cookie secrets: <see cref="CookieSecretReloader.Holder"/> is what the responder reads.</summary>
+    public CookieSecretReloader Cookies { get; }
 
     /// <summary>Queries received on <paramref name="address"/> (UDP and TCP) since start.</summary>
     public long QueriesOn(System.Net.IPAddress address)
@@ -103,8 +108,10 @@ public sealed class DnsServer : IHostedService, IDisposable
         {
             return;
         }
+        // The secrets first: a bad secret file ends the start at once, before a long zone load.
+        Cookies.LoadInitial();
         Reloader.LoadInitial();
-        _responder = new Responder(Zones, _options.ToResponderOptions());
+        _responder = new Responder(Zones, _options.ToResponderOptions(), Cookies.Holder);
         var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxConnectionsPerClient, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
         {
@@ -135,6 +142,7 @@ public sealed class DnsServer : IHostedService, IDisposable
             front.Start();
         }
         Reloader.Start();
+        Cookies.Start();
         _started = true;
         _logger.LogInformation("answering as {PopId} on {Addresses} (udp and tcp, {Loops} udp receive threads per address)",
             _options.PopId, string.Join(", ", Addresses), _options.UdpReceiveLoops);
@@ -155,6 +163,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     public void Dispose()
     {
         Reloader.Dispose();
+        Cookies.Dispose();
         _limiter?.Dispose();
         foreach (var front in _udp)
         {

@@ -91,7 +91,11 @@ public sealed class ServerOptions
     /// <summary>Key <c>Anycast:MaintenanceFile</c>: while this file exists the server withdraws but keeps answering.</summary>
     public string? MaintenanceFile { get; init; }
 
-    /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder change (SIGHUP always reloads).</summary>
+    /// <summary>Key <c>Cookies:SecretFile</c>: the file of DNS cookie secrets (RFC 9018), 32 hex digits a line, the first
+    /// making cookies and every one verifying them; the same file at every PoP. None: a random secret per process.</summary>
+    public string? CookieSecretFile { get; init; }
+
+    /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder or the cookie secret file change (SIGHUP always reloads).</summary>
     public bool WatchZones { get; init; } = true;
 
     /// <summary>Key <c>Reload:DebounceMilliseconds</c>: the quiet time after the last change before reloading, so a
@@ -163,6 +167,7 @@ public sealed class ServerOptions
             TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),
             TcpMaxConnections = tcpMaxConnections,
             TcpMaxConnectionsPerClient = Int(configuration, "Tcp:MaxConnectionsPerClient", 1, 1_000_000, DefaultTcpMaxConnectionsPerClient(tcpMaxConnections)),
+            CookieSecretFile = CookieSecretFileOption(configuration),
             WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),
             ReloadDebounce = TimeSpan.FromMilliseconds(Int(configuration, "Reload:DebounceMilliseconds", 0, 60_000, (int)defaults.ReloadDebounce.TotalMilliseconds)),
             SignatureExpiryWarning = TimeSpan.FromDays(Double(configuration, "Dnssec:SignatureExpiryWarningDays", 0, 365, defaults.SignatureExpiryWarning.TotalDays)),
@@ -174,6 +179,25 @@ public sealed class ServerOptions
 
     /// <summary>A tenth of the table, at least one connection.</summary>
     private static int DefaultTcpMaxConnectionsPerClient(int maxConnections) => Math.Max(1, maxConnections / 10);
+
+    /// <summary>The secret file's path; its content is read (and checked) when the server starts, where a problem ends it.</summary>
+    private static string? CookieSecretFileOption(IConfiguration configuration)
+    {
+        string? path = configuration["Cookies:SecretFile"];
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+        if (Directory.Exists(path))
+        {
+            throw new ConfigurationException($"Cookies:SecretFile: '{path}' is a folder, not a file of secrets");
+        }
+        if (!File.Exists(path))
+        {
+            throw new ConfigurationException($"Cookies:SecretFile: '{path}' does not exist");
+        }
+        return path;
+    }
 
     private static List<System.Net.IPAddress> AnycastList(IConfiguration configuration, IReadOnlyList<ListenAddress> listen)
     {
