@@ -136,6 +136,10 @@ def respond_seeds():
     seeds["slip-cookie"] = bytes([LIMITED | V6]) + make("www.example.test.", "A", options=[dns.edns.GenericOption(10, b"\x01" * 8)])
     seeds["slip-noedns"] = bytes([LIMITED]) + make("nothere.example.test.", "A", edns=False)
     seeds["cookie-short"] = bytes([V6]) + make("www.example.test.", "A", options=[dns.edns.GenericOption(10, b"\x01" * 5)])
+    # COOKIE (RFC 7873 §4): a client cookie alone, which gets a fresh server cookie made for the client's address, and a
+    # client cookie with a 16-octet server cookie (RFC 9018 §4), which is verified against the secrets first.
+    seeds["cookie-client"] = bytes([0]) + make("www.example.test.", "A", options=[dns.edns.GenericOption(10, b"\x02" * 8)])
+    seeds["cookie-client-tcp-v6"] = bytes([TCP | V6]) + make("www.example.test.", "A", options=[dns.edns.GenericOption(10, b"\x02" * 8)])
     seeds["cookie-server"] = bytes([0]) + make("www.example.test.", "A", options=[dns.edns.GenericOption(10, b"\x01" * 24)])
     return seeds
 

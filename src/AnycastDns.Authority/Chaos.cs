@@ -1,4 +1,5 @@
 using System.Text;
+using AnycastDns.Authority.Cookies;
 using AnycastDns.Protocol;
 
 namespace AnycastDns.Authority;
@@ -7,7 +8,9 @@ namespace AnycastDns.Authority;
 /// The CHAOS-class names that identify a server (RFC 4892 §2): id.server and hostname.bind name the PoP,
 /// version.server and version.bind the software. Ours besides: <c>zones.server</c> lists every zone served and
 /// <c>&lt;origin&gt;.zones.server</c> names one, each as a TXT of three strings — origin, SOA serial, ZONEMD SHA-384
-/// digest (RFC 8976) — so that any PoP can show which data it serves. Anything else in class CH is REFUSED, as NSD
+/// digest (RFC 8976) — so that any PoP can show which data it serves; <c>cookies.server</c> says where its DNS cookie
+/// secrets come from (<c>file</c> or <c>random</c>) and gives their fingerprints, the one making cookies first, so that
+/// fleet-check sees PoPs whose cookies would not verify at each other. Anything else in class CH is REFUSED, as NSD
 /// and Knot do.
 /// </summary>
 internal sealed class Chaos
@@ -17,17 +20,26 @@ internal sealed class Chaos
     private static readonly byte[] VersionServer = DnsName.Parse("version.server.").Wire.ToArray();
     private static readonly byte[] VersionBind = DnsName.Parse("version.bind.").Wire.ToArray();
     private static readonly byte[] ZonesServer = DnsName.Parse("zones.server.").Wire.ToArray();
+    private static readonly byte[] CookiesServer = DnsName.Parse("cookies.server.").Wire.ToArray();
 
     /// <summary>The identity TXT of each zone, made once per loaded zone; reloaded zones are new keys, old ones are collected.</summary>
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Zones.Zone, byte[]> _zoneTexts = new();
 
+    /// <summary>The TXT of each set of cookie secrets, made once per set.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<CookieSecrets, byte[]> _cookieTexts = new();
+
     private readonly byte[] _identity;
     private readonly byte[]? _version;
+    private readonly CookieSecretsHolder? _cookies;
 
-    public Chaos(string popId, string? version)
+    /// <param name="popId">The PoP identity.</param>
+    /// <param name="version">The version text; empty or null refuses version queries.</param>
+    /// <param name="cookies">The cookie secrets in force; null refuses <c>cookies.server</c>.</param>
+    public Chaos(string popId, string? version, CookieSecretsHolder? cookies = null)
     {
         _identity = ToTxtRdata(popId);
         _version = string.IsNullOrEmpty(version) ? null : ToTxtRdata(version);
+        _cookies = cookies;
     }
 
     public void Write(ref Response response, scoped ReadOnlySpan<byte> qname, RecordType qtype, Zones.ZoneSet zones)
@@ -46,6 +58,10 @@ internal sealed class Chaos
         else if (WireName.EqualsIgnoreCase(qname, VersionServer) || WireName.EqualsIgnoreCase(qname, VersionBind))
         {
             text = _version;
+        }
+        else if (_cookies is not null && WireName.EqualsIgnoreCase(qname, CookiesServer))
+        {
+            text = TextOf(_cookies.Current);
         }
         if (text is null || qtype is not (RecordType.TXT or RecordType.ANY))
         {
@@ -97,6 +113,17 @@ internal sealed class Chaos
         foreach (var s in strings)
         {
             rdata.AddRange(ToTxtRdata(s));
+        }
+        return [.. rdata];
+    });
+
+    /// <summary>cookies.server: <c>file</c> or <c>random</c>, then the fingerprint of every secret; never a secret.</summary>
+    private byte[] TextOf(CookieSecrets secrets) => _cookieTexts.GetValue(secrets, static c =>
+    {
+        var rdata = new List<byte>(ToTxtRdata(c.IsRandom ? "random" : "file"));
+        foreach (string fingerprint in c.Fingerprints)
+        {
+            rdata.AddRange(ToTxtRdata(fingerprint));
         }
         return [.. rdata];
     });

@@ -27,12 +27,18 @@ public sealed class Responder
     private readonly Chaos _chaos;
     private readonly byte[] _nsid;
     private readonly ushort _keepaliveUnits;
+    private readonly Cookies.CookieSecretsHolder _cookies;
 
-    public Responder(ZoneSetHolder zones, ResponderOptions options)
+    /// <summary>
+    /// <paramref name="cookies"/> holds the secrets of server cookies (RFC 7873 §7.1), shared by every PoP; without it
+    /// this responder makes its own random one, and its cookies verify only here.
+    /// </summary>
+    public Responder(ZoneSetHolder zones, ResponderOptions options, Cookies.CookieSecretsHolder? cookies = null)
     {
         _zones = zones;
         _options = options;
-        _chaos = new Chaos(options.PopId, options.VersionString);
+        _cookies = cookies ?? new Cookies.CookieSecretsHolder(Cookies.CookieSecrets.CreateRandom());
+        _chaos = new Chaos(options.PopId, options.VersionString, _cookies);
         var nsid = Encoding.UTF8.GetBytes(options.PopId);
         _nsid = nsid.Length > 512 ? nsid[..512] : nsid;
         // RFC 7828 §3.1: TIMEOUT in units of 100 milliseconds.
@@ -97,8 +103,9 @@ public sealed class Responder
         {
             q.NsidRequested = false;
         }
-        Span<byte> serverCookie = stackalloc byte[ServerCookieLength];
-        decision.Cookie = CheckCookie(q, clientAddress, serverCookie);
+        Span<byte> serverCookieBuffer = stackalloc byte[Cookies.ServerCookie.Length];
+        decision.Cookie = CheckCookie(q, clientAddress, serverCookieBuffer, out int serverCookieLength);
+        ReadOnlySpan<byte> serverCookie = serverCookieBuffer[..serverCookieLength];
 
         switch (verdict)
         {
@@ -226,19 +233,48 @@ public sealed class Responder
         }
         if (!q.ClientCookie.IsEmpty)
         {
-            length += OptWriter.OptionHeaderLength + q.ClientCookie.Length + ServerCookieLength;
+            length += OptWriter.OptionHeaderLength + q.ClientCookie.Length + Cookies.ServerCookie.Length;
         }
         return length;
     }
 
-    private const int ServerCookieLength = 16;
-
-    private static CookieState CheckCookie(scoped in Query q, ReadOnlySpan<byte> clientAddress, Span<byte> serverCookie)
+    /// <summary>
+    /// What the query's COOKIE option is worth, and the server cookie to send back in <paramref name="serverCookie"/>
+    /// (<paramref name="length"/> octets; none when there is no client cookie, or no client address to bind one to).
+    /// A valid cookie younger than 30 minutes is echoed as received; an older one, an invalid one or none gets a fresh
+    /// one (RFC 9018 §4.3; RFC 7873 §5.2.3 and §5.2.4 answer as if only the client cookie had come).
+    /// </summary>
+    private CookieState CheckCookie(scoped in Query q, ReadOnlySpan<byte> clientAddress, Span<byte> serverCookie, out int length)
     {
-        // PLACEHOLDER until the cookies branch lands (same session).
-        _ = clientAddress;
-        serverCookie.Clear();
-        return q.MalformedCookie ? CookieState.Invalid : q.ClientCookie.IsEmpty ? CookieState.None : CookieState.ClientOnly;
+        length = 0;
+        if (q.MalformedCookie)
+        {
+            return CookieState.Invalid;
+        }
+        if (q.ClientCookie.IsEmpty)
+        {
+            return CookieState.None;
+        }
+        var secrets = _cookies.Current;
+        // Seconds since 1970 as a 32-bit serial number (RFC 9018 §4.2 wraps it in 2106, RFC 1982 arithmetic).
+        uint now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var state = CookieState.ClientOnly;
+        if (!q.ServerCookie.IsEmpty)
+        {
+            var status = Cookies.ServerCookie.Verify(q.ServerCookie, q.ClientCookie, clientAddress, secrets, now);
+            if (status == Cookies.ServerCookieStatus.Valid)
+            {
+                q.ServerCookie.CopyTo(serverCookie);
+                length = q.ServerCookie.Length;
+                return CookieState.Valid;
+            }
+            state = status == Cookies.ServerCookieStatus.ValidButStale ? CookieState.Valid : CookieState.Invalid;
+        }
+        if (Cookies.ServerCookie.TryCreate(serverCookie, q.ClientCookie, clientAddress, secrets, now))
+        {
+            length = Cookies.ServerCookie.Length;
+        }
+        return state;
     }
 
     /// <summary>Writes the OPT record (when the query had one), the final header, and what was decided.</summary>

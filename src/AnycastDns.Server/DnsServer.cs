@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using AnycastDns.Authority;
+using AnycastDns.Server.Cookies;
 using AnycastDns.Server.Listeners;
 using AnycastDns.Server.RateLimiting;
 using AnycastDns.Server.Telemetry;
@@ -32,6 +33,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         _statistics = statistics;
         _logger = loggers.CreateLogger<DnsServer>();
         Reloader = new ZoneReloader(options, Zones, loggers.CreateLogger<ZoneReloader>());
+        Cookies = new CookieSecretReloader(options, loggers.CreateLogger<CookieSecretReloader>());
         _limiter = options.RateLimit.Enabled ? new ResponseRateLimiter(options.RateLimit, loggers.CreateLogger<ResponseRateLimiter>()) : null;
     }
 
@@ -41,6 +43,9 @@ public sealed class DnsServer : IHostedService, IDisposable
     public ZoneSetHolder Zones { get; } = new(ZoneSet.Empty);
 
     public ZoneReloader Reloader { get; }
+
+    /// <summary>The DNS cookie secrets: <see cref="CookieSecretReloader.Holder"/> is what the responder reads.</summary>
+    public CookieSecretReloader Cookies { get; }
 
     /// <summary>Queries received on <paramref name="address"/> (UDP and TCP) since start.</summary>
     public long QueriesOn(System.Net.IPAddress address)
@@ -73,7 +78,10 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// <summary>The TCP listeners, one per address, for their connection counts.</summary>
     public IReadOnlyList<TcpFront> TcpFronts => _tcp;
 
-    /// <summary>TCP connections turned away at the connection limit so far, over all addresses.</summary>
+    /// <summary>
+    /// TCP connections turned away at a connection limit so far, over all addresses: the table full of connections
+    /// being answered, or the client already holding its share. Evictions are not counted: the newcomer got in.
+    /// </summary>
     public long TcpTurnedAway
     {
         get
@@ -81,7 +89,7 @@ public sealed class DnsServer : IHostedService, IDisposable
             long sum = 0;
             foreach (var front in _tcp)
             {
-                sum += front.Connections.ClosedFor(TcpCloseReason.OverLimit);
+                sum += front.Connections.ClosedFor(TcpCloseReason.OverLimit) + front.Connections.ClosedFor(TcpCloseReason.PerClientLimit);
             }
             return sum;
         }
@@ -100,9 +108,11 @@ public sealed class DnsServer : IHostedService, IDisposable
         {
             return;
         }
+        // The secrets first: a bad secret file ends the start at once, before a long zone load.
+        Cookies.LoadInitial();
         Reloader.LoadInitial();
-        _responder = new Responder(Zones, _options.ToResponderOptions());
-        var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
+        _responder = new Responder(Zones, _options.ToResponderOptions(), Cookies.Holder);
+        var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxConnectionsPerClient, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
         {
             foreach (var address in _options.Listen)
@@ -132,6 +142,7 @@ public sealed class DnsServer : IHostedService, IDisposable
             front.Start();
         }
         Reloader.Start();
+        Cookies.Start();
         _started = true;
         _logger.LogInformation("answering as {PopId} on {Addresses} (udp and tcp, {Loops} udp receive threads per address)",
             _options.PopId, string.Join(", ", Addresses), _options.UdpReceiveLoops);
@@ -152,6 +163,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     public void Dispose()
     {
         Reloader.Dispose();
+        Cookies.Dispose();
         _limiter?.Dispose();
         foreach (var front in _udp)
         {

@@ -13,6 +13,8 @@ public static class ServerHosting
         services.AddSingleton(options);
         services.AddAnycastDnsTelemetry(options);
         services.AddSingleton<DnsServer>();
+        // The cookie secrets in force, swapped by the server's CookieSecretReloader.
+        services.AddSingleton(provider => provider.GetRequiredService<DnsServer>().Cookies.Holder);
         IAnnouncement announcement;
         try
         {

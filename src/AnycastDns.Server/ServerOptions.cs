@@ -41,8 +41,24 @@ public sealed class ServerOptions
     /// <summary>Key <c>Tcp:IdleTimeoutSeconds</c>: a connection without a complete query for this long is closed (RFC 7766 §6.2.3).</summary>
     public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Key <c>Tcp:MaxConnections</c>: open connections over all addresses; more are closed at once.</summary>
+    /// <summary>
+    /// Key <c>Tcp:MaxConnections</c>: open connections over all addresses. When all are open, the one that has waited
+    /// longest for a query is closed to make room; a newcomer is closed at once only when every one is being answered.
+    /// </summary>
     public int TcpMaxConnections { get; init; } = 1000;
+
+    /// <summary>
+    /// Key <c>Tcp:MaxConnectionsPerClient</c>: open connections one client (an IPv4 address, an IPv6 /64) may hold, so
+    /// that no client can take the table from the others (RFC 7766 §6.2.2); more are closed at once. Default: a tenth
+    /// of <see cref="TcpMaxConnections"/>, at least 1.
+    /// </summary>
+    public int TcpMaxConnectionsPerClient
+    {
+        get => _tcpMaxConnectionsPerClient ?? DefaultTcpMaxConnectionsPerClient(TcpMaxConnections);
+        init => _tcpMaxConnectionsPerClient = value;
+    }
+
+    private readonly int? _tcpMaxConnectionsPerClient;
 
     /// <summary>Key <c>Tcp:MaxQueriesPerConnection</c>: after this many answers a connection is closed; 0 means no limit.</summary>
     public int TcpMaxQueriesPerConnection { get; init; } = 10_000;
@@ -75,7 +91,11 @@ public sealed class ServerOptions
     /// <summary>Key <c>Anycast:MaintenanceFile</c>: while this file exists the server withdraws but keeps answering.</summary>
     public string? MaintenanceFile { get; init; }
 
-    /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder change (SIGHUP always reloads).</summary>
+    /// <summary>Key <c>Cookies:SecretFile</c>: the file of DNS cookie secrets (RFC 9018), 32 hex digits a line, the first
+    /// making cookies and every one verifying them; the same file at every PoP. None: a random secret per process.</summary>
+    public string? CookieSecretFile { get; init; }
+
+    /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder or the cookie secret file change (SIGHUP always reloads).</summary>
     public bool WatchZones { get; init; } = true;
 
     /// <summary>Key <c>Reload:DebounceMilliseconds</c>: the quiet time after the last change before reloading, so a
@@ -126,6 +146,7 @@ public sealed class ServerOptions
             throw new ConfigurationException("PopId: longer than 255 octets, which one TXT string cannot hold");
         }
         int loops = Int(configuration, "Udp:ReceiveLoops", 0, 256, 0);
+        int tcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections);
         return new ServerOptions
         {
             Zones = configuration["Zones"] is { Length: > 0 } z ? z : defaults.Zones,
@@ -144,7 +165,9 @@ public sealed class ServerOptions
             Http = configuration["Http"] is { Length: > 0 } http ? ListenAddress.Parse(http, allowWildcard: true) : null,
             HttpControl = Bool(configuration, "HttpControl", defaults.HttpControl),
             TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),
-            TcpMaxConnections = Int(configuration, "Tcp:MaxConnections", 1, 1_000_000, defaults.TcpMaxConnections),
+            TcpMaxConnections = tcpMaxConnections,
+            TcpMaxConnectionsPerClient = Int(configuration, "Tcp:MaxConnectionsPerClient", 1, 1_000_000, DefaultTcpMaxConnectionsPerClient(tcpMaxConnections)),
+            CookieSecretFile = CookieSecretFileOption(configuration),
             WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),
             ReloadDebounce = TimeSpan.FromMilliseconds(Int(configuration, "Reload:DebounceMilliseconds", 0, 60_000, (int)defaults.ReloadDebounce.TotalMilliseconds)),
             SignatureExpiryWarning = TimeSpan.FromDays(Double(configuration, "Dnssec:SignatureExpiryWarningDays", 0, 365, defaults.SignatureExpiryWarning.TotalDays)),
@@ -152,6 +175,28 @@ public sealed class ServerOptions
             Telemetry = AnycastDns.Server.Telemetry.TelemetryOptions.FromConfiguration(configuration),
             RateLimit = RateLimiting.RateLimitOptions.FromConfiguration(configuration),
         };
+    }
+
+    /// <summary>A tenth of the table, at least one connection.</summary>
+    private static int DefaultTcpMaxConnectionsPerClient(int maxConnections) => Math.Max(1, maxConnections / 10);
+
+    /// <summary>The secret file's path; its content is read (and checked) when the server starts, where a problem ends it.</summary>
+    private static string? CookieSecretFileOption(IConfiguration configuration)
+    {
+        string? path = configuration["Cookies:SecretFile"];
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+        if (Directory.Exists(path))
+        {
+            throw new ConfigurationException($"Cookies:SecretFile: '{path}' is a folder, not a file of secrets");
+        }
+        if (!File.Exists(path))
+        {
+            throw new ConfigurationException($"Cookies:SecretFile: '{path}' does not exist");
+        }
+        return path;
     }
 
     private static List<System.Net.IPAddress> AnycastList(IConfiguration configuration, IReadOnlyList<ListenAddress> listen)

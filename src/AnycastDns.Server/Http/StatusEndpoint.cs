@@ -12,7 +12,7 @@ namespace AnycastDns.Server.Http;
 /// <summary>
 /// A small HTTP endpoint for orchestration and operators, on its own address (<c>--http</c>):
 /// <c>/healthz</c> (the process lives), <c>/readyz</c> (it answers and is announced), <c>/state</c> (the anycast state
-/// machine, JSON), <c>/zones</c> (per zone: serial, ZONEMD digest, records, load time, errors, JSON),
+/// machine and the cookie secrets' fingerprint, JSON), <c>/zones</c> (per zone: serial, ZONEMD digest, records, load time, errors, JSON),
 /// <c>POST /reload</c>, <c>POST /drain</c> and <c>POST /undrain</c> (maintenance on and off), and <c>/metrics</c>
 /// (Prometheus text, from the OpenTelemetry SDK's Prometheus exporter). Kestrel runs it apart from the DNS path.
 /// </summary>
@@ -83,7 +83,8 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         app.MapPost("/reload", async () =>
         {
             var changes = await server.Reloader.ReloadAsync("POST /reload").ConfigureAwait(false);
-            return Json(w => WriteChanges(w, changes));
+            var cookies = server.Cookies.Reload("POST /reload");
+            return Json(w => WriteChanges(w, changes, cookies, server.Cookies));
         });
         await StartAppAsync(app, address, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("status endpoint on http://{Address}/ (healthz, readyz, state, zones, metrics, POST reload, drain, undrain)", address);
@@ -148,6 +149,7 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         {
             w.WriteString("problem", problem);
         }
+        WriteCookies(w);
         w.WriteStartObject("queries");
         foreach (var address in server.Addresses.Select(a => a.EndPoint.Address).Distinct())
         {
@@ -164,6 +166,31 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The cookie secrets: the fingerprint of the one making cookies (never a secret), those of all that verify, where
+    /// they come from, and the problem of the latest read of the file, while the previous secrets stay in force.
+    /// </summary>
+    private void WriteCookies(Utf8JsonWriter w)
+    {
+        var cookies = server.Cookies;
+        var secrets = cookies.Holder.Current;
+        w.WriteStartObject("cookies");
+        w.WriteString("fingerprint", secrets.Fingerprint);
+        w.WriteStartArray("fingerprints");
+        foreach (string fingerprint in secrets.Fingerprints)
+        {
+            w.WriteStringValue(fingerprint);
+        }
+        w.WriteEndArray();
+        w.WriteString("source", cookies.Source);
+        w.WriteString("loadedAt", cookies.LoadedAt);
+        if (cookies.Error is { } error)
+        {
+            w.WriteString("error", error);
+        }
         w.WriteEndObject();
     }
 
@@ -202,9 +229,22 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         w.WriteEndObject();
     }
 
-    private static void WriteChanges(Utf8JsonWriter w, IReadOnlyList<ZoneChange> changes)
+    private static void WriteChanges(Utf8JsonWriter w, IReadOnlyList<ZoneChange> changes, Cookies.CookieSecretsChange cookies, Cookies.CookieSecretReloader secrets)
     {
         w.WriteStartObject();
+        w.WriteStartObject("cookies");
+        w.WriteString("change", cookies switch
+        {
+            Cookies.CookieSecretsChange.NoFile => "none",
+            _ => cookies.ToString().ToLowerInvariant(),
+        });
+        w.WriteString("fingerprint", secrets.Holder.Current.Fingerprint);
+        w.WriteString("source", secrets.Source);
+        if (cookies == Cookies.CookieSecretsChange.Failed)
+        {
+            w.WriteString("error", secrets.Error);
+        }
+        w.WriteEndObject();
         w.WriteStartArray("changes");
         foreach (var change in changes)
         {

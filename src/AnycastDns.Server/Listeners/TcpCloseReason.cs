@@ -17,8 +17,15 @@ public enum TcpCloseReason
     BadFrame,
     /// <summary>The connection reached <c>Tcp:MaxQueriesPerConnection</c>.</summary>
     QueryLimit,
-    /// <summary>Closed on accept: <c>Tcp:MaxConnections</c> were open (RFC 7766 §6.2.2 lets a server shed load).</summary>
+    /// <summary>
+    /// Closed on accept: <c>Tcp:MaxConnections</c> were open and every one was busy (being answered, or with octets to
+    /// read), so none could make room (RFC 7766 §6.2.2 lets a server shed load).
+    /// </summary>
     OverLimit,
+    /// <summary>Closed on accept: the client (its IPv4 address, its IPv6 /64) already held <c>Tcp:MaxConnectionsPerClient</c>.</summary>
+    PerClientLimit,
+    /// <summary>Closed to make room for a new connection: the table was full and this one had waited longest for a query.</summary>
+    Evicted,
     /// <summary>The server is stopping.</summary>
     ServerStopping,
 }

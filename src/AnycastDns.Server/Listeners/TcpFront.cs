@@ -9,7 +9,7 @@ namespace AnycastDns.Server.Listeners;
 
 /// <summary>
 /// Answers DNS over TCP on one address (RFC 7766): accepts connections and hands each to a <see cref="TcpConnection"/>.
-/// The limit on open connections is shared by every address (<see cref="TcpLimits"/>).
+/// The table of open connections, with its limits, is shared by every address (<see cref="TcpConnectionTable"/>).
 /// </summary>
 public sealed partial class TcpFront : IDisposable
 {
@@ -106,7 +106,7 @@ public sealed partial class TcpFront : IDisposable
         finally
         {
             Connections.Close(connection.CloseReason);
-            _limits.Close();
+            _limits.Table.Release(connection);
             _connections.TryRemove(connection, out _);
         }
     }
@@ -122,6 +122,24 @@ public sealed partial class TcpFront : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "tcp {Address}: answering failed; the connection is closed ({Suppressed} more such failures since the last report, counted in anycastdns_queries_failed_total)")]
     private static partial void LogConnectionFailed(ILogger logger, Exception exception, ListenAddress address, long suppressed);
+
+    /// <summary>The client's key for the per-client limit; false when the connection is already gone.</summary>
+    private static bool TryClientOf(Socket client, out TcpClientKey key)
+    {
+        try
+        {
+            if (client.RemoteEndPoint is IPEndPoint remote)
+            {
+                key = TcpClientKey.Of(remote.Address);
+                return true;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        key = default;
+        return false;
+    }
 
     private async Task AcceptLoopAsync(CancellationToken stop)
     {
@@ -148,14 +166,22 @@ public sealed partial class TcpFront : IDisposable
                 continue;
             }
             Connections.Accept();
-            if (!_limits.TryOpen())
+            if (!TryClientOf(client, out var key))
             {
-                Connections.Close(TcpCloseReason.OverLimit);
-                // Over the limit: close at once rather than let the client wait (RFC 7766 §6.2.2 lets servers shed load).
+                Connections.Close(TcpCloseReason.Reset);
                 client.Dispose();
                 continue;
             }
-            var connection = new TcpConnection(client, _responder, _limits, this);
+            var connection = new TcpConnection(client, key, _responder, _limits, this);
+            if (!_limits.Table.TryAdmit(connection, out var refusal, out var evicted))
+            {
+                Connections.Close(refusal);
+                // Turned away: closed at once rather than left waiting (RFC 7766 §6.2.2 lets servers shed load).
+                client.Dispose();
+                continue;
+            }
+            // The evicted connection's slot is the newcomer's already; it closes on its own task.
+            evicted?.StopWaiting();
             _connections[connection] = RunAsync(connection, stop);
         }
     }

@@ -35,6 +35,8 @@ public sealed class TcpConnectionTally(AddressFamily family)
         TcpCloseReason.BadFrame => "bad_frame",
         TcpCloseReason.QueryLimit => "query_limit",
         TcpCloseReason.OverLimit => "over_limit",
+        TcpCloseReason.PerClientLimit => "per_client_limit",
+        TcpCloseReason.Evicted => "evicted",
         TcpCloseReason.ServerStopping => "server_stopping",
         _ => "other",
     };

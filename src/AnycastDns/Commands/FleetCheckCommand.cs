@@ -7,8 +7,9 @@ namespace AnycastDns.Commands;
 
 /// <summary>
 /// <c>anycastdns fleet-check &lt;pop&gt;... [--file pops.txt] [--timeout seconds]</c>: asks every PoP (by its unicast
-/// address) who it is and which zones it serves, at which serial and ZONEMD digest, prints one table, and exits 1 when
-/// any PoP does not answer or differs from the rest. This is what an operator runs after a deploy.
+/// address) who it is, which zones it serves, at which serial and ZONEMD digest, and with which DNS cookie secret it
+/// makes cookies (its fingerprint), prints one table, and exits 1 when any PoP does not answer or differs from the
+/// rest. This is what an operator runs after a deploy.
 /// </summary>
 internal static class FleetCheckCommand
 {

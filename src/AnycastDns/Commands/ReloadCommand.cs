@@ -4,9 +4,9 @@ namespace AnycastDns.Commands;
 
 /// <summary>
 /// <c>anycastdns reload [--http ip:port]</c>: asks a running server, through its status endpoint, to re-read its zones
-/// now, and prints what changed. The address defaults to <c>ANYCASTDNS_HTTP</c>. Exit 0 when every changed zone loaded,
-/// 1 when one failed (the server keeps its previous version) or the server could not be reached. Sending SIGHUP to the
-/// server does the same without the report.
+/// and its cookie secret file now, and prints what changed. The address defaults to <c>ANYCASTDNS_HTTP</c>. Exit 0 when
+/// every changed zone loaded, 1 when one failed or the secret file has a problem (the server keeps the previous version)
+/// or the server could not be reached. Sending SIGHUP to the server does the same without the report.
 /// </summary>
 internal static class ReloadCommand
 {
@@ -55,6 +55,21 @@ internal static class ReloadCommand
         if (count == 0)
         {
             output.WriteLine("no zone changed");
+        }
+        // Servers from before cookies say nothing about them.
+        if (json.RootElement.TryGetProperty("cookies", out var cookies))
+        {
+            string kind = cookies.GetProperty("change").GetString()!;
+            string fingerprint = cookies.GetProperty("fingerprint").GetString()!;
+            if (kind == "failed")
+            {
+                failed = true;
+                error.WriteLine($"cookie secrets not reloaded: {cookies.GetProperty("error").GetString()}; still making cookies with {fingerprint}");
+            }
+            else if (kind == "changed")
+            {
+                output.WriteLine($"cookie secrets\tchanged, making cookies with {fingerprint}\t{cookies.GetProperty("source").GetString()}");
+            }
         }
         return failed ? 1 : 0;
     }

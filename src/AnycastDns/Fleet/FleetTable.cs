@@ -4,7 +4,9 @@ namespace AnycastDns.Fleet;
 
 /// <summary>
 /// Compares what the PoPs said: for every zone the version most PoPs serve is the reference, and a PoP that lacks a
-/// zone, serves another version, serves an extra zone or did not answer is the odd one out.
+/// zone, serves another version, serves an extra zone or did not answer is the odd one out. Likewise for the DNS cookie
+/// secret: a PoP that makes cookies with another secret than most, or cannot verify the cookies another PoP makes, is
+/// the odd one out, since a client's next query may reach any PoP with the cookie it got from this one.
 /// </summary>
 internal static class FleetTable
 {
@@ -21,8 +23,13 @@ internal static class FleetTable
                 .GroupBy(z => (z.Serial, z.Digest)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key.Serial, StringComparer.Ordinal).First().First();
         }
 
+        // The reference cookie secret: the one most PoPs make cookies with (of those that say).
+        var cookieReports = answered.Where(r => r.Cookies is not null).Select(r => r.Cookies!).ToList();
+        string? cookieReference = cookieReports.GroupBy(c => c.Fingerprint, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).FirstOrDefault()?.Key;
+
         bool allGood = true;
-        var rows = new List<string[]> { new[] { "POP", "IDENTITY", "ZONES", "RESULT" } };
+        var rows = new List<string[]> { new[] { "POP", "IDENTITY", "ZONES", "COOKIE SECRET", "RESULT" } };
         foreach (var report in reports)
         {
             string result;
@@ -33,10 +40,12 @@ internal static class FleetTable
             else
             {
                 var problems = Differences(report, origins, reference);
+                problems.AddRange(CookieDifferences(report.Cookies, cookieReports, cookieReference));
                 result = problems.Count == 0 ? "ok" : "DIFFERS: " + string.Join("; ", problems);
             }
             allGood &= result == "ok";
-            rows.Add([report.Address.ToString(), report.Identity ?? "-", report.Zones?.Count.ToString(CultureInfo.InvariantCulture) ?? "-", result]);
+            string cookies = report.Cookies is { } c ? c.Fingerprint + (c.IsRandom ? " (random)" : "") : "-";
+            rows.Add([report.Address.ToString(), report.Identity ?? "-", report.Zones?.Count.ToString(CultureInfo.InvariantCulture) ?? "-", cookies, result]);
         }
         WriteColumns(output, rows);
         output.WriteLine();
@@ -52,9 +61,37 @@ internal static class FleetTable
         }
         WriteColumns(output, zoneRows);
         output.WriteLine();
-        int bad = rows.Count - 1 - rows.Skip(1).Count(r => r[3] == "ok");
-        output.WriteLine(allGood ? $"all {reports.Count} PoPs serve the same zones" : $"{bad} of {reports.Count} PoPs differ or did not answer");
+        int bad = rows.Count - 1 - rows.Skip(1).Count(r => r[^1] == "ok");
+        string sameCookies = cookieReports.Count == reports.Count ? $" and make cookies with secret {cookieReference}" : "";
+        output.WriteLine(allGood ? $"all {reports.Count} PoPs serve the same zones{sameCookies}" : $"{bad} of {reports.Count} PoPs differ or did not answer");
         return allGood;
+    }
+
+    /// <summary>
+    /// What is wrong with one PoP's cookie secrets beside the others': it makes cookies with another secret than most
+    /// (a random one, or a rollover half done), or it cannot verify the cookies another PoP makes from a file.
+    /// </summary>
+    private static List<string> CookieDifferences(CookieReport? mine, List<CookieReport> all, string? reference)
+    {
+        var problems = new List<string>();
+        if (mine is null || all.Count < 2)
+        {
+            return problems;
+        }
+        if (mine.Fingerprint != reference)
+        {
+            problems.Add(mine.IsRandom
+                ? $"cookie secret {mine.Fingerprint} is random (no Cookies:SecretFile), others {reference}"
+                : $"cookie secret {mine.Fingerprint}, others {reference}");
+        }
+        foreach (string theirs in all.Where(c => !c.IsRandom).Select(c => c.Fingerprint).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            if (!mine.Fingerprints.Contains(theirs, StringComparer.Ordinal))
+            {
+                problems.Add($"does not verify cookies made with secret {theirs}");
+            }
+        }
+        return problems;
     }
 
     private static List<string> Differences(PopReport report, List<string> origins, Dictionary<string, ZoneReport> reference)

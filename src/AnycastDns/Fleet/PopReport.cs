@@ -7,12 +7,22 @@ namespace AnycastDns.Fleet;
 /// <summary>One zone as a PoP reports it over CHAOS <c>zones.server</c>: origin, SOA serial, ZONEMD SHA-384 digest.</summary>
 internal sealed record ZoneReport(string Origin, string Serial, string Digest);
 
-/// <summary>What one PoP said about itself, or why it said nothing.</summary>
-internal sealed record PopReport(IPEndPoint Address, string? Identity, IReadOnlyList<ZoneReport>? Zones, string? Failure)
+/// <summary>
+/// A PoP's DNS cookie secrets as it reports them over CHAOS <c>cookies.server</c>: whether they come from a file or were
+/// made at random, and their fingerprints, the one making cookies first.
+/// </summary>
+internal sealed record CookieReport(bool IsRandom, IReadOnlyList<string> Fingerprints)
+{
+    /// <summary>The fingerprint of the secret that makes this PoP's cookies.</summary>
+    public string Fingerprint => Fingerprints[0];
+}
+
+/// <summary>What one PoP said about itself, or why it said nothing. <see cref="Cookies"/> is null for a server that does not say.</summary>
+internal sealed record PopReport(IPEndPoint Address, string? Identity, IReadOnlyList<ZoneReport>? Zones, string? Failure, CookieReport? Cookies = null)
 {
     public bool Answered => Failure is null;
 
-    /// <summary>Asks the PoP <c>CH TXT id.server</c> (UDP) and <c>CH TXT zones.server</c> (TCP, as the list can be long).</summary>
+    /// <summary>Asks the PoP <c>CH TXT id.server</c> and <c>cookies.server</c> (UDP) and <c>CH TXT zones.server</c> (TCP, as the list can be long).</summary>
     public static async Task<PopReport> ProbeAsync(IPEndPoint address, TimeSpan timeout, CancellationToken cancel)
     {
         try
@@ -21,6 +31,7 @@ internal sealed record PopReport(IPEndPoint Address, string? Identity, IReadOnly
             string identity = id.Answers.Count > 0 && id.Answers[0].Type == RecordType.TXT
                 ? string.Concat(DnsProbe.TxtStrings(id.Answers[0].Data))
                 : $"({id.ResponseCode})";
+            var cookies = ReadCookies(await AskAsync(address, "cookies.server.", tcp: false, timeout, cancel).ConfigureAwait(false));
             var list = await AskAsync(address, "zones.server.", tcp: true, timeout, cancel).ConfigureAwait(false);
             if (list.ResponseCode != ResponseCode.NoError)
             {
@@ -36,12 +47,27 @@ internal sealed record PopReport(IPEndPoint Address, string? Identity, IReadOnly
                 }
                 zones.Add(new ZoneReport(strings[0].ToLowerInvariant(), strings[1], strings[2]));
             }
-            return new PopReport(address, identity, zones, null);
+            return new PopReport(address, identity, zones, null, cookies);
         }
         catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or DnsFormatException)
         {
             return new PopReport(address, null, null, e.Message);
         }
+    }
+
+    /// <summary>The answer to <c>cookies.server</c>: one TXT of <c>file</c> or <c>random</c> and the fingerprints; null otherwise.</summary>
+    private static CookieReport? ReadCookies(DnsMessage answer)
+    {
+        if (answer.ResponseCode != ResponseCode.NoError || answer.Answers.Count != 1 || answer.Answers[0].Type != RecordType.TXT)
+        {
+            return null;
+        }
+        var strings = DnsProbe.TxtStrings(answer.Answers[0].Data);
+        if (strings.Count < 2 || strings[0] is not ("file" or "random"))
+        {
+            return null;
+        }
+        return new CookieReport(strings[0] == "random", [.. strings.Skip(1)]);
     }
 
     private static Task<DnsMessage> AskAsync(IPEndPoint address, string name, bool tcp, TimeSpan timeout, CancellationToken cancel)

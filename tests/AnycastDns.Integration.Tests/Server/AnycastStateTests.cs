@@ -151,13 +151,35 @@ public sealed class AnycastStateTests : IDisposable
         File.Copy(Path.Combine(RepositoryPaths.ExampleZones, "example.com.zone"), Path.Combine(_folder, "example.com.zone"));
         int http = LoopbackPort.FindFreeForUdpAndTcp();
         await using var server = await AnycastDnsServer.StartAsync(_folder,
-            ["--http", $"127.0.0.1:{http}", "--tcp-max-connections", "1", "--tcp-idle-timeout", "60"], ["127.0.0.1"]);
+            ["--http", $"127.0.0.1:{http}", "--tcp-max-connections", "1", "--tcp-idle-timeout", "60", "--tcp-max-queries", "0"], ["127.0.0.1"]);
         await WaitForReady(http, HttpStatusCode.OK);
 
-        // One client holds the only slot, so the periodic self-check's TCP probe is turned away like any other client.
-        using var holder = await TcpDnsConnection.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(5));
-        var answer = await holder.QueryAsync(DnsMessage.CreateQuery(DnsName.Parse("www.example.com."), RecordType.A, id: 1), TimeSpan.FromSeconds(5));
-        Assert.Equal(ResponseCode.NoError, answer.ResponseCode);
+        // One client holds the only place and keeps it busy: it sends queries without reading the answers, until the
+        // server's write to it blocks. An idle holder would be closed to make room for the probe; one being answered
+        // is not, so the periodic self-check's TCP probe is turned away like any other client. (No query limit: the
+        // flood passes the default 10,000 per connection.)
+        var query = DnsMessage.CreateQuery(DnsName.Parse("www.example.com."), RecordType.A, id: 1);
+        byte[] chunk = TcpFairnessTests.Chunk(query, 500);
+        TcpDnsConnection? holder = null;
+        int chunks = 0;
+        Task? lastSend = null;
+        for (int attempt = 1; holder is null; attempt++)
+        {
+            // Until it is busy the holder is idle between reads, and a self-check probe may take its place: try again.
+            var candidate = await TcpDnsConnection.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(5), IPAddress.Parse("127.0.0.2"), bufferBytes: 4096);
+            try
+            {
+                var first = await candidate.QueryAsync(query, TimeSpan.FromSeconds(5));
+                Assert.True(first.ResponseCode == ResponseCode.NoError, $"the holder's first query: {first.ResponseCode}");
+                (chunks, lastSend) = await candidate.SendUntilStalledAsync(chunk, TcpFairnessTests.Stall, 4000);
+                holder = candidate;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 3)
+            {
+                candidate.Dispose();
+            }
+        }
+        using var held = holder;
 
         // The periodic self-check runs every 5 s: watch for 8.
         for (int i = 0; i < 16; i++)
@@ -167,6 +189,12 @@ public sealed class AnycastStateTests : IDisposable
             Assert.True(code == HttpStatusCode.OK, $"withdrawn while only busy: {(int)code} {body}");
         }
         Assert.DoesNotContain("-> Unhealthy", server.Log, StringComparison.Ordinal);
+        var (_, metrics) = await Get(http, "/metrics");
+        var turnedAway = Telemetry.PrometheusText.Value(await Telemetry.PrometheusText.ParseAsync(metrics), "anycastdns_tcp_connections_closed_total", ("network_type", "ipv4"), ("reason", "over_limit"));
+        Assert.True(turnedAway >= 1, "the self-check's probe was never turned away: the test did not test the rule");
+        // The holder was never cut off: it gets every answer.
+        TcpFairnessTests.AssertDrained(await held.DrainAsync(TimeSpan.FromSeconds(1), chunks * 500 + 10), chunks * 500, "held");
+        await lastSend!;
     }
 
     [Fact]

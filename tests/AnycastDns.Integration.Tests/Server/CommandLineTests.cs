@@ -31,6 +31,28 @@ public sealed class CommandLineTests
         AssertOneLineError(await Run("serve", "--zones", "/nonexistent/zones", "--listen", "127.0.0.1:0"), "zones folder '/nonexistent/zones' does not exist");
     }
 
+    [Fact]
+    public async Task A_bad_cookie_secret_file_is_one_line_naming_file_and_line()
+    {
+        string folder = Directory.CreateTempSubdirectory("anycastdns-secrets-").FullName;
+        try
+        {
+            string file = Path.Combine(folder, "secrets.txt");
+            File.WriteAllText(file, "# shared by every PoP\n00112233445566778899aabbccddeeff\n00112233445566778899aabbccddee\n");
+            AssertOneLineError(await Run("serve", "--zones", RepositoryPaths.TestZones, "--listen", "127.0.0.1:0", "--cookie-secret-file", file),
+                $"Cookies:SecretFile: {file}:3: expected 32 hex digits, got 30");
+            File.WriteAllText(file, "\n");
+            AssertOneLineError(await Run("serve", "--zones", RepositoryPaths.TestZones, "--listen", "127.0.0.1:0", "--cookie-secret-file", file),
+                $"Cookies:SecretFile: {file}: no secret in the file");
+            AssertOneLineError(await Run("serve", "--zones", RepositoryPaths.TestZones, "--listen", "127.0.0.1:0", "--cookie-secret-file", file + ".missing"),
+                $"Cookies:SecretFile: '{file}.missing' does not exist");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("1.2.3:53", "'1.2.3' is not an IP address")]
     [InlineData("127.0.0.1", "expected ip:port")]
@@ -57,6 +79,7 @@ public sealed class CommandLineTests
     {
         AssertOneLineError(await Run("serve", "--bogus"), "unknown option '--bogus'");
         AssertOneLineError(await Run("serve", "--tcp-idle-timeout", "soon", "--zones", RepositoryPaths.TestZones), "Tcp:IdleTimeoutSeconds: 'soon'");
+        AssertOneLineError(await Run("serve", "--tcp-max-connections-per-client", "0", "--zones", RepositoryPaths.TestZones), "Tcp:MaxConnectionsPerClient: '0' is not a whole number from 1 to 1000000");
         AssertOneLineError(await Run("frobnicate"), "unknown command 'frobnicate'");
     }
 

@@ -21,11 +21,22 @@ internal sealed class TcpDnsConnection : IDisposable
     }
 
     /// <summary>Connects (the kernel completes the handshake even for a connection the server will refuse to serve).</summary>
-    public static async Task<TcpDnsConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout)
+    /// <param name="from">The source address: on loopback, 127.0.0.2, 127.0.0.3, ... are distinct clients to the server.</param>
+    /// <param name="bufferBytes">SO_RCVBUF and SO_SNDBUF when not 0: small buffers make a client that does not read stall the server's writes sooner.</param>
+    public static async Task<TcpDnsConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout, IPAddress? from = null, int bufferBytes = 0)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (bufferBytes > 0)
+            {
+                socket.ReceiveBufferSize = bufferBytes;
+                socket.SendBufferSize = bufferBytes;
+            }
+            if (from is not null)
+            {
+                socket.Bind(new IPEndPoint(from, 0));
+            }
             using var deadline = new CancellationTokenSource(timeout);
             await socket.ConnectAsync(server, deadline.Token);
             return new TcpDnsConnection(socket, server);
@@ -131,6 +142,53 @@ internal sealed class TcpDnsConnection : IDisposable
     {
         await SendAsync(query, timeout);
         return await ReceiveMessageAsync(timeout);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="chunk"/> (whole frames) over and over without reading, until one send has not completed
+    /// within <paramref name="stall"/>: then the server has stopped reading this connection, which it does only while
+    /// its own write of answers is blocked — the connection is busy answering. Returns the chunks sent (the last still
+    /// in flight: it completes once the answers are read, <see cref="DrainAsync"/>); fails the test after
+    /// <paramref name="maxChunks"/>.
+    /// </summary>
+    public async Task<(int Chunks, Task LastSend)> SendUntilStalledAsync(byte[] chunk, TimeSpan stall, int maxChunks)
+    {
+        for (int chunks = 1; chunks <= maxChunks; chunks++)
+        {
+            var sending = SendRawAsync(chunk, TimeSpan.FromMinutes(2));
+            if (await Task.WhenAny(sending, Task.Delay(stall)) != sending)
+            {
+                return (chunks, sending);
+            }
+            await sending;
+        }
+        Assert.Fail($"{_server}: {maxChunks} chunks of {chunk.Length} octets sent without reading, and the server still read them all");
+        return default;
+    }
+
+    /// <summary>
+    /// Reads messages until none comes for <paramref name="quiet"/> (or the server closes: <c>Closed</c>); returns how many
+    /// came. Bounded by <paramref name="max"/> messages.
+    /// </summary>
+    public async Task<(int Messages, bool Closed)> DrainAsync(TimeSpan quiet, int max)
+    {
+        int count = 0;
+        while (count < max)
+        {
+            try
+            {
+                if (await ReceiveAsync(quiet) is null)
+                {
+                    return (count, true);
+                }
+            }
+            catch (TimeoutException)
+            {
+                break;
+            }
+            count++;
+        }
+        return (count, false);
     }
 
     /// <summary>Closes our side only (FIN): the server reads the end of the stream.</summary>

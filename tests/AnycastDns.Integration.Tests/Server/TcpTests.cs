@@ -10,7 +10,7 @@ namespace AnycastDns.Integration.Tests.Server;
 
 /// <summary>
 /// DNS over TCP (RFC 7766) against the real <c>anycastdns serve</c> process: pipelining, the idle timeout, the limits
-/// on connections and on queries per connection, edns-tcp-keepalive (RFC 7828), and frames that cannot be messages.
+/// on connections per client and on queries per connection, edns-tcp-keepalive (RFC 7828), and frames that cannot be messages.
 /// Each test starts its own server, so that its options and connections are its own.
 /// </summary>
 public sealed class TcpTests
@@ -171,8 +171,8 @@ public sealed class TcpTests
 
     /// <summary>
     /// A connection that got <see cref="WwwQuery"/> answered. The server's own self-check opens a TCP connection every
-    /// few seconds for a moment; with a limit of two it can hold the slot just as we connect, so a connection closed
-    /// unanswered is tried again, a bounded number of times.
+    /// few seconds for a moment, from the same loopback address; with a share of one it can hold that address's place
+    /// just as we connect, so a connection closed unanswered is tried again, a bounded number of times.
     /// </summary>
     private static async Task<TcpDnsConnection> ConnectAnsweredAsync(System.Net.IPEndPoint endPoint, ushort id)
     {
@@ -192,14 +192,15 @@ public sealed class TcpTests
     }
 
     [Fact]
-    public async Task Past_the_connection_limit_a_connection_is_closed_unanswered_and_a_freed_slot_is_given_to_a_new_one()
+    public async Task Past_a_clients_share_a_connection_is_closed_unanswered_and_a_freed_place_is_given_to_a_new_one()
     {
+        // A table of 2: each client's share is 1 (a tenth, at least one). 127.0.0.1 and ::1 are two clients. (The
+        // full table's eviction of idle connections, and a client from many addresses, are in TcpFairnessTests.)
         await using var server = await AnycastDnsServer.StartAsync(RepositoryPaths.TestZones, ["--tcp-max-connections", "2"]);
         var open = new List<TcpDnsConnection>();
         try
         {
-            // One on each address: the limit counts connections over all addresses. Answered, so the server has
-            // accepted and counted both.
+            // One from each client, each to its own address. Answered, so the server has accepted and counted both.
             var first = await ConnectAnsweredAsync(server.EndPoint, 1);
             open.Add(first);
             var second = await ConnectAnsweredAsync(server.EndPointV6, 2);
@@ -234,7 +235,7 @@ public sealed class TcpTests
             Assert.True(answer is not null, $"no new connection was served within {CloseWait.TotalSeconds} s of closing one of two");
             AssertWww(answer, 7);
 
-            // The replacement took the freed slot: the limit holds again.
+            // Each client holds its share again: another from ::1 is still turned away.
             await AssertRefusedAsync(server.EndPointV6, 8);
             AssertWww(await second.QueryAsync(WwwQuery(9), Timeout), 9);
             AssertWww(await replacement!.QueryAsync(WwwQuery(10), Timeout), 10);

@@ -30,23 +30,62 @@ public sealed class ZoneIdentityTests : IDisposable
         return folder;
     }
 
+    /// <summary>A cookie secret file of these secrets, in its own file.</summary>
+    private string Secrets(string name, params string[] secrets)
+    {
+        string file = Path.Combine(_root, name + ".secrets");
+        File.WriteAllText(file, string.Join('\n', secrets) + "\n");
+        return file;
+    }
+
+    private const string Secret1 = "445536bcd2513298075a5d379663c962"; // fingerprint d15777da
+    private const string Secret2 = "dd3bdf9344b678b185a6f5cb60fca715"; // fingerprint 766b21ce
+
+    private static string Row(ToolResult result, IPEndPoint pop) =>
+        result.StandardOutput.Split('\n').Single(l => l.StartsWith(pop.ToString(), StringComparison.Ordinal)).TrimEnd();
+
     [Fact]
     public async Task Fleet_check_names_the_pop_with_the_older_zone_and_exits_1()
     {
-        await using var a = await AnycastDnsServer.StartAsync(Zones("a", "2024010102"), ["--pop-id", "ams1"], ["127.0.0.1"]);
-        await using var b = await AnycastDnsServer.StartAsync(Zones("b", "2024010102"), ["--pop-id", "fra1"], ["127.0.0.1"]);
-        await using var c = await AnycastDnsServer.StartAsync(Zones("c", "2024010101"), ["--pop-id", "lhr1"], ["127.0.0.1"]);
+        string secrets = Secrets("fleet", Secret1);
+        await using var a = await AnycastDnsServer.StartAsync(Zones("a", "2024010102"), ["--pop-id", "ams1", "--cookie-secret-file", secrets], ["127.0.0.1"]);
+        await using var b = await AnycastDnsServer.StartAsync(Zones("b", "2024010102"), ["--pop-id", "fra1", "--cookie-secret-file", secrets], ["127.0.0.1"]);
+        await using var c = await AnycastDnsServer.StartAsync(Zones("c", "2024010101"), ["--pop-id", "lhr1", "--cookie-secret-file", secrets], ["127.0.0.1"]);
 
         var differ = await Anycastdns("fleet-check", a.EndPoint.ToString(), b.EndPoint.ToString(), c.EndPoint.ToString());
         Assert.True(differ.ExitCode == 1, differ.Output);
-        var lines = differ.StandardOutput.Split('\n');
-        Assert.Matches($@"^{Regex(a.EndPoint)}\s+ams1\s+2\s+ok$", lines.Single(l => l.StartsWith(a.EndPoint.ToString(), StringComparison.Ordinal)).TrimEnd());
-        Assert.Matches($@"^{Regex(c.EndPoint)}\s+lhr1\s+2\s+DIFFERS: example\.com\. serial 2024010101, others 2024010102$", lines.Single(l => l.StartsWith(c.EndPoint.ToString(), StringComparison.Ordinal)).TrimEnd());
+        Assert.Matches($@"^{Regex(a.EndPoint)}\s+ams1\s+2\s+\S+\s+ok$", Row(differ, a.EndPoint));
+        Assert.Matches($@"^{Regex(c.EndPoint)}\s+lhr1\s+2\s+\S+\s+DIFFERS: example\.com\. serial 2024010101, others 2024010102$", Row(differ, c.EndPoint));
         Assert.Contains("1 of 3 PoPs differ or did not answer", differ.StandardOutput, StringComparison.Ordinal);
 
         var same = await Anycastdns("fleet-check", a.EndPoint.ToString(), b.EndPoint.ToString());
         Assert.True(same.ExitCode == 0, same.Output);
         Assert.Contains("all 2 PoPs serve the same zones", same.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fleet_check_shows_each_pops_cookie_secret_and_names_the_pops_whose_cookies_would_not_verify()
+    {
+        string folder = Zones("z");
+        string shared = Secrets("shared", Secret1);
+        await using var a = await AnycastDnsServer.StartAsync(folder, ["--pop-id", "ams1", "--cookie-secret-file", shared], ["127.0.0.1"]);
+        await using var b = await AnycastDnsServer.StartAsync(folder, ["--pop-id", "fra1", "--cookie-secret-file", shared], ["127.0.0.1"]);
+
+        var same = await Anycastdns("fleet-check", a.EndPoint.ToString(), b.EndPoint.ToString());
+        Assert.True(same.ExitCode == 0, same.Output);
+        Assert.Matches($@"^{Regex(a.EndPoint)}\s+ams1\s+2\s+d15777da\s+ok$", Row(same, a.EndPoint));
+        Assert.Contains("all 2 PoPs serve the same zones and make cookies with secret d15777da", same.StandardOutput, StringComparison.Ordinal);
+
+        // A PoP deployed without the file makes its own secret; one that got the rollover's last step before the first
+        // makes cookies with a secret the others do not hold, and cannot verify theirs.
+        await using var random = await AnycastDnsServer.StartAsync(folder, ["--pop-id", "lhr1"], ["127.0.0.1"]);
+        await using var ahead = await AnycastDnsServer.StartAsync(folder, ["--pop-id", "cdg1", "--cookie-secret-file", Secrets("ahead", Secret2)], ["127.0.0.1"]);
+        var differ = await Anycastdns("fleet-check", a.EndPoint.ToString(), b.EndPoint.ToString(), random.EndPoint.ToString(), ahead.EndPoint.ToString());
+        Assert.True(differ.ExitCode == 1, differ.Output);
+        Assert.Matches($@"^{Regex(a.EndPoint)}\s+ams1\s+2\s+d15777da\s+DIFFERS: does not verify cookies made with secret 766b21ce$", Row(differ, a.EndPoint));
+        Assert.Matches($@"^{Regex(random.EndPoint)}\s+lhr1\s+2\s+[0-9a-f]{{8}} \(random\)\s+DIFFERS: cookie secret [0-9a-f]{{8}} is random \(no Cookies:SecretFile\), others d15777da; does not verify cookies made with secret 766b21ce; does not verify cookies made with secret d15777da$", Row(differ, random.EndPoint));
+        Assert.Matches($@"^{Regex(ahead.EndPoint)}\s+cdg1\s+2\s+766b21ce\s+DIFFERS: cookie secret 766b21ce, others d15777da; does not verify cookies made with secret d15777da$", Row(differ, ahead.EndPoint));
+        Assert.Contains("4 of 4 PoPs differ or did not answer", differ.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -58,7 +97,7 @@ public sealed class ZoneIdentityTests : IDisposable
         File.WriteAllText(pops, $"# the fleet\n{a.EndPoint}\n127.0.0.1:{silent}   # nothing listens here\n");
         var result = await Anycastdns("fleet-check", "--file", pops, "--timeout", "1");
         Assert.True(result.ExitCode == 1, result.Output);
-        Assert.Matches($@"127\.0\.0\.1:{silent}\s+-\s+-\s+NO ANSWER", result.StandardOutput);
+        Assert.Matches($@"127\.0\.0\.1:{silent}\s+-\s+-\s+-\s+NO ANSWER", result.StandardOutput);
     }
 
     [Fact]

@@ -62,7 +62,7 @@ public sealed class AnswerFailureTests
         var statistics = new QueryStatistics(new TelemetryOptions(), NullLoggerFactory.Instance);
         var log = new CapturingLogger();
         using var front = TcpFront.Bind(new ListenAddress(new IPEndPoint(IPAddress.Loopback, 0)), freeBind: false, FailingResponder(),
-            new TcpLimits(100, 0, TimeSpan.FromSeconds(10)), statistics, log);
+            new TcpLimits(100, 100, 0, TimeSpan.FromSeconds(10)), statistics, log);
         front.Start();
 
         for (int connection = 0; connection < 20; connection++)

@@ -1,0 +1,162 @@
+using System.Runtime.InteropServices;
+using AnycastDns.Authority.Cookies;
+using Microsoft.Extensions.Logging;
+
+namespace AnycastDns.Server.Cookies;
+
+/// <summary>How a reload of the cookie secrets went.</summary>
+public enum CookieSecretsChange
+{
+    /// <summary>No <c>Cookies:SecretFile</c>: the random secret made at start stays (a new one would void every cookie out).</summary>
+    NoFile,
+
+    /// <summary>The file holds the secrets already in force.</summary>
+    Unchanged,
+
+    /// <summary>The file's secrets are now in force.</summary>
+    Changed,
+
+    /// <summary>The file has a problem (<see cref="CookieSecretReloader.Error"/>); the previous secrets stay in force.</summary>
+    Failed,
+}
+
+/// <summary>
+/// Keeps <see cref="Holder"/> in step with the cookie secret file, like <see cref="ZoneReloader"/> with the zones: a
+/// change in the file's folder (after a quiet moment), SIGHUP or <see cref="Reload"/> re-reads it and swaps the whole
+/// set at once. A file with a problem leaves the previous secrets in force, logs the problem once per reload and shows
+/// it on /state. Without a file the server makes a random secret at start, which no other PoP holds.
+/// </summary>
+public sealed class CookieSecretReloader : IDisposable
+{
+    /// <summary>The source shown on /state when there is no file.</summary>
+    public const string RandomSource = "random";
+
+    private readonly string? _path;
+    private readonly ServerOptions _options;
+    private readonly ILogger<CookieSecretReloader> _logger;
+    private readonly Lock _one = new();
+    private readonly Timer _debounce;
+    private FileSystemWatcher? _watcher;
+    private PosixSignalRegistration? _sighup;
+    private volatile string? _error;
+    private long _loadedAt;
+
+    public CookieSecretReloader(ServerOptions options, ILogger<CookieSecretReloader> logger)
+    {
+        _options = options;
+        _path = options.CookieSecretFile;
+        _logger = logger;
+        // A secret from the first moment, so that the holder is never empty; LoadInitial replaces it with the file's.
+        Holder = new CookieSecretsHolder(CookieSecrets.CreateRandom());
+        _loadedAt = DateTimeOffset.UtcNow.UtcTicks;
+        _debounce = new Timer(_ => Reload("the cookie secret file changed"));
+    }
+
+    /// <summary>The secrets in force, for the responder.</summary>
+    public CookieSecretsHolder Holder { get; }
+
+    /// <summary>Where the secrets come from: the file's path, or <see cref="RandomSource"/>.</summary>
+    public string Source => _path ?? RandomSource;
+
+    /// <summary>The problem of the latest read of the file, one line; null when it was read well.</summary>
+    public string? Error => _error;
+
+    /// <summary>When the secrets in force were read (or made).</summary>
+    public DateTimeOffset LoadedAt => new(Interlocked.Read(ref _loadedAt), TimeSpan.Zero);
+
+    /// <summary>Reads the file, or says once that the secret is random; throws <see cref="ConfigurationException"/> with the file's problem.</summary>
+    public void LoadInitial()
+    {
+        if (_path is null)
+        {
+            _logger.LogWarning("no Cookies:SecretFile: made a random cookie secret ({Fingerprint}); server cookies from this server will not verify at other PoPs, nor after a restart",
+                Holder.Current.Fingerprint);
+            return;
+        }
+        if (!CookieSecretFile.TryRead(_path, out var secrets, out string error))
+        {
+            throw new ConfigurationException($"Cookies:SecretFile: {error}");
+        }
+        Publish(secrets!);
+        _logger.LogInformation("cookie secrets from {Path}: {Count} (making cookies: {Fingerprint})", _path, secrets!.Count, secrets.Fingerprint);
+    }
+
+    /// <summary>Starts watching the file (with <c>Reload:Watch</c>) and listening for SIGHUP.</summary>
+    public void Start()
+    {
+        if (_path is null)
+        {
+            return;
+        }
+        if (_options.WatchZones)
+        {
+            // The folder, not the file: editors and Kubernetes' secret volumes replace a file by renaming another over
+            // it (or by swapping a symbolic link), which a watch on the file itself would not follow.
+            string full = Path.GetFullPath(_path);
+            _watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!)
+            {
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName,
+            };
+            FileSystemEventHandler changed = (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
+            _watcher.Changed += changed;
+            _watcher.Created += changed;
+            _watcher.Deleted += changed;
+            _watcher.Renamed += (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
+            _watcher.Error += (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
+            _watcher.EnableRaisingEvents = true;
+        }
+        if (!OperatingSystem.IsWindows())
+        {
+            _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true; // SIGHUP means reload here, not terminate
+                Reload("SIGHUP");
+            });
+        }
+    }
+
+    /// <summary>Re-reads the file and swaps its secrets in; one reload at a time. Never throws: a problem is logged and kept in <see cref="Error"/>.</summary>
+    public CookieSecretsChange Reload(string reason)
+    {
+        if (_path is null)
+        {
+            return CookieSecretsChange.NoFile;
+        }
+        lock (_one)
+        {
+            var before = Holder.Current;
+            if (!CookieSecretFile.TryRead(_path, out var secrets, out string error))
+            {
+                _error = error;
+                _logger.LogError("cookie secrets not reloaded ({Reason}): {Error}; still making cookies with {Fingerprint}", reason, error, before.Fingerprint);
+                return CookieSecretsChange.Failed;
+            }
+            _error = null;
+            if (secrets!.Fingerprints.SequenceEqual(before.Fingerprints, StringComparer.Ordinal))
+            {
+                // Swapped in all the same: the fingerprints only decide what to say, never which secrets are in force.
+                Holder.Current = secrets;
+                _logger.LogDebug("cookie secrets unchanged in {Path} ({Reason})", _path, reason);
+                return CookieSecretsChange.Unchanged;
+            }
+            Publish(secrets);
+            _logger.LogInformation("cookie secrets reloaded from {Path} ({Reason}): {Count} (making cookies: {Before} -> {Fingerprint})",
+                _path, reason, secrets.Count, before.Fingerprint, secrets.Fingerprint);
+            return CookieSecretsChange.Changed;
+        }
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _sighup?.Dispose();
+        _debounce.Dispose();
+    }
+
+    private void Publish(CookieSecrets secrets)
+    {
+        // One reference write: every query after this uses the new set, none a mix.
+        Holder.Current = secrets;
+        Interlocked.Exchange(ref _loadedAt, DateTimeOffset.UtcNow.UtcTicks);
+    }
+}
