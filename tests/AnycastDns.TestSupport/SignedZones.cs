@@ -53,8 +53,10 @@ public sealed record SignedZone(string Origin, string Path, string TrustAnchor)
         {
             ExternalTool.RequireInstalled(BindSignzonePath, "bind9-utils");
             signer = BindSignzonePath;
-            // -S: publish the keys found in -K (the zone text has no DNSKEY); -A: Opt-Out; -3/-H: salt and iterations.
-            arguments.AddRange(["-q", "-S", "-K", directory, "-A", "-3", "beef", "-H", "5", "-o", apex, "-f", signed, source, ksk, zsk]);
+            // -S: publish the keys found in -K (the zone text has no DNSKEY); -A: Opt-Out; -3/-H: salt and iterations;
+            // -d: the dsset- file it writes goes there too, not into the working directory (the repository root, for
+            // the fuzz target).
+            arguments.AddRange(["-q", "-S", "-K", directory, "-d", directory, "-A", "-3", "beef", "-H", "5", "-o", apex, "-f", signed, source, ksk, zsk]);
         }
         else
         {
