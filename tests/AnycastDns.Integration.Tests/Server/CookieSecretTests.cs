@@ -63,6 +63,57 @@ public sealed class CookieSecretTests : IDisposable
 
     private static string[] Fingerprints(JsonElement cookies) => [.. cookies.GetProperty("fingerprints").EnumerateArray().Select(f => f.GetString()!)];
 
+    /// <summary>Runs dig (BIND's client, which checks the client cookie it gets back) and returns the server's COOKIE line.</summary>
+    private static async Task<string> DigCookieAsync(AnycastDnsServer server, string cookieArgument)
+    {
+        ExternalTool.RequireInstalled("/usr/bin/dig", "bind9-dnsutils");
+        var result = await ExternalTool.RunAsync("/usr/bin/dig", ["@127.0.0.1", "-p", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cookieArgument, "+norec", "+tries=1", "+time=5", "www.example.com", "A"], RunTimeout);
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("status: NOERROR", result.StandardOutput, StringComparison.Ordinal);
+        var line = result.StandardOutput.Split('\n').SingleOrDefault(l => l.StartsWith("; COOKIE: ", StringComparison.Ordinal));
+        Assert.True(line is not null, result.StandardOutput);
+        return line;
+    }
+
+    [Fact]
+    public async Task A_cookie_dig_gets_at_one_pop_is_valid_at_another_holding_the_same_secret_file()
+    {
+        WriteSecrets($"{Secret1}\n");
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var ams = await AnycastDnsServer.StartAsync(Zones, ["--cookie-secret-file", SecretFile, "--pop-id", "ams1"], ["127.0.0.1"]);
+        await using var fra = await AnycastDnsServer.StartAsync(Zones, ["--http", $"127.0.0.1:{http}", "--cookie-secret-file", SecretFile, "--pop-id", "fra1"], ["127.0.0.1"]);
+
+        // "; COOKIE: <16 hex client><32 hex server> (good)": dig found its client cookie echoed and a server cookie.
+        string client = "0102030405060708";
+        string first = await DigCookieAsync(ams, $"+cookie={client}");
+        var match = System.Text.RegularExpressions.Regex.Match(first, "^; COOKIE: ([0-9a-f]{48}) \\(good\\)$");
+        Assert.True(match.Success, first);
+        string cookie = match.Groups[1].Value;
+        Assert.StartsWith(client + "01000000", cookie, StringComparison.Ordinal);
+
+        // Sent to the other PoP, it verifies there and comes back unchanged (RFC 9018 §4.3: younger than 30 minutes).
+        string second = await DigCookieAsync(fra, $"+cookie={cookie}");
+        Assert.Equal($"; COOKIE: {cookie} (good)", second);
+        // kdig (Knot's client) the same way: a cookie from one PoP, echoed unchanged by the other.
+        var got = await Kdig.QueryAsync(ams.EndPoint, ["+cookie=a1b2c3d4e5f60718", "www.example.com", "A"]);
+        var kdigCookie = System.Text.RegularExpressions.Regex.Match(got.StandardOutput, ";; COOKIE: (A1B2C3D4E5F60718[0-9A-F]{32})\\s");
+        Assert.True(kdigCookie.Success, got.Output);
+        var reused = await Kdig.QueryAsync(fra.EndPoint, [$"+cookie={kdigCookie.Groups[1].Value}", "www.example.com", "A"]);
+        Assert.Contains($";; COOKIE: {kdigCookie.Groups[1].Value}", reused.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("status: NOERROR", reused.StandardOutput, StringComparison.Ordinal);
+
+        using var metrics = await _http.GetAsync(new Uri($"http://127.0.0.1:{http}/metrics"));
+        string text = await metrics.Content.ReadAsStringAsync();
+        Assert.Matches("anycastdns_cookie_queries_total\\{[^}]*state=\"valid\"[^}]*\\} 2\\b", text);
+
+        // A PoP with another secret takes it as invalid and answers with a cookie of its own (RFC 7873 §5.2.4).
+        WriteSecrets($"{Secret2}\n");
+        await WaitForCookies(http, c => c.GetProperty("fingerprint").GetString() == "766b21ce");
+        string third = await DigCookieAsync(fra, $"+cookie={cookie}");
+        Assert.Matches("^; COOKIE: 0102030405060708[0-9a-f]{32} \\(good\\)$", third);
+        Assert.NotEqual($"; COOKIE: {cookie} (good)", third);
+    }
+
     [Fact]
     public async Task A_bad_edit_keeps_the_secrets_in_force_and_shows_on_state_until_a_good_one_is_picked_up()
     {
