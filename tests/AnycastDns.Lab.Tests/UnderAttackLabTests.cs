@@ -113,7 +113,7 @@ public sealed class UnderAttackLabTests(ITestOutputHelper output)
         Assert.True(seen.Truncated <= slipped, $"the victim got {seen.Truncated} truncated answers, the PoPs say they slipped {slipped}");
         Assert.True(seen.Responses <= bound + slipped, $"the victim got {seen.Responses} responses, more than {bound:0} + {slipped} slipped");
         // The limiting was RRL's doing: the PoPs dropped or slipped nearly all the rest, about one in Slip slipped.
-        Assert.True(dropped + slipped + seen.Answers >= flood.Sent * 95 / 100, $"{dropped} dropped + {slipped} slipped + {seen.Answers} answered of {flood.Sent} spoofed queries");
+        Assert.True(dropped + slipped + seen.Answers >= flood.Sent * 90 / 100, $"{dropped} dropped + {slipped} slipped + {seen.Answers} answered of {flood.Sent} spoofed queries");
         Assert.InRange(slipped, (dropped + slipped) / Slip - lab.Pops.Count, (dropped + slipped) / Slip + lab.Pops.Count);
         // No amplification: fewer octets left toward the victim than the attacker sent in (Ethernet headers both ways).
         Assert.True(towardVictim.SentOctets <= fromAttacker.ReceivedOctets,
