@@ -76,9 +76,6 @@ public static class OptWriter
         return true;
     }
 
-    /// <summary>The length of an Extended DNS Error option with <paramref name="extraTextLength"/> octets of text.</summary>
-    public static int ExtendedErrorLength(int extraTextLength) => OptionHeaderLength + 2 + extraTextLength;
-
     /// <summary>Patches the RDLENGTH of the OPT record begun at <paramref name="rdlengthAt"/> - 9 to cover every option written since.</summary>
     public static void End(ref MessageWriter writer, int rdlengthAt) =>
         writer.PatchUInt16(rdlengthAt, (ushort)(writer.Position - rdlengthAt - 2));

@@ -130,23 +130,12 @@ public sealed class ZoneReloader : IDisposable
     {
         if (_options.WatchZones)
         {
-            _watcher = new FileSystemWatcher(Path.GetFullPath(_options.Zones))
-            {
-                IncludeSubdirectories = true,
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName,
-            };
-            FileSystemEventHandler changed = (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
-            _watcher.Changed += changed;
-            _watcher.Created += changed;
-            _watcher.Deleted += changed;
-            _watcher.Renamed += (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
-            _watcher.Error += (_, e) =>
-            {
+            _watcher = FolderWatch.Start(
+                Path.GetFullPath(_options.Zones),
+                includeSubdirectories: true,
+                () => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan),
                 // The kernel's event queue overflowed: something changed, we do not know what; look at everything.
-                _logger.LogWarning("watching {Folder}: {Error}; reloading", _options.Zones, e.GetException().Message);
-                _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
-            };
-            _watcher.EnableRaisingEvents = true;
+                e => _logger.LogWarning("watching {Folder}: {Error}; reloading", _options.Zones, e.Message));
         }
         if (!OperatingSystem.IsWindows())
         {

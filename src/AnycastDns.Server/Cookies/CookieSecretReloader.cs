@@ -93,17 +93,7 @@ public sealed class CookieSecretReloader : IDisposable
             // The folder, not the file: editors and Kubernetes' secret volumes replace a file by renaming another over
             // it (or by swapping a symbolic link), which a watch on the file itself would not follow.
             string full = Path.GetFullPath(_path);
-            _watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!)
-            {
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName,
-            };
-            FileSystemEventHandler changed = (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
-            _watcher.Changed += changed;
-            _watcher.Created += changed;
-            _watcher.Deleted += changed;
-            _watcher.Renamed += (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
-            _watcher.Error += (_, _) => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
-            _watcher.EnableRaisingEvents = true;
+            _watcher = FolderWatch.Start(Path.GetDirectoryName(full)!, includeSubdirectories: false, () => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan));
         }
         if (!OperatingSystem.IsWindows())
         {

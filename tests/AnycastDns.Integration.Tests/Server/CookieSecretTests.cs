@@ -94,9 +94,17 @@ public sealed class CookieSecretTests : IDisposable
         // Sent to the other PoP, it verifies there and comes back unchanged (RFC 9018 §4.3: younger than 30 minutes).
         string second = await DigCookieAsync(fra, $"+cookie={cookie}");
         Assert.Equal($"; COOKIE: {cookie} (good)", second);
+        // kdig (Knot's client) the same way: a cookie from one PoP, echoed unchanged by the other.
+        var got = await Kdig.QueryAsync(ams.EndPoint, ["+cookie=a1b2c3d4e5f60718", "www.example.com", "A"]);
+        var kdigCookie = System.Text.RegularExpressions.Regex.Match(got.StandardOutput, ";; COOKIE: (A1B2C3D4E5F60718[0-9A-F]{32})\\s");
+        Assert.True(kdigCookie.Success, got.Output);
+        var reused = await Kdig.QueryAsync(fra.EndPoint, [$"+cookie={kdigCookie.Groups[1].Value}", "www.example.com", "A"]);
+        Assert.Contains($";; COOKIE: {kdigCookie.Groups[1].Value}", reused.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("status: NOERROR", reused.StandardOutput, StringComparison.Ordinal);
+
         using var metrics = await _http.GetAsync(new Uri($"http://127.0.0.1:{http}/metrics"));
         string text = await metrics.Content.ReadAsStringAsync();
-        Assert.Matches("anycastdns_cookie_queries_total\\{[^}]*state=\"valid\"[^}]*\\} 1\\b", text);
+        Assert.Matches("anycastdns_cookie_queries_total\\{[^}]*state=\"valid\"[^}]*\\} 2\\b", text);
 
         // A PoP with another secret takes it as invalid and answers with a cookie of its own (RFC 7873 §5.2.4).
         WriteSecrets($"{Secret2}\n");
