@@ -13,7 +13,14 @@
 #                        --udp-receive-loops (default 1: one core each, so CPU per query compares like with like)
 #     --load-names N     names in the zone-load comparison (default 1000000; 0 skips it)
 #     --only-load        the zone-load comparison alone
-#     --servers LIST     comma-separated subset of anycastdns,knot,nsd (default all three)
+#     --servers LIST     comma-separated subset of anycastdns,knot,nsd,unprotected (default the first three);
+#                        anycastdns runs with response rate limiting on and loopback not exempt (--rrl-exempt none,
+#                        a rate of 1,000,000 a second per bucket, which no run reaches: the cost of the check, never a limit);
+#                        "unprotected" is the same build with rate limiting off (--rrl-rate 0), to see that cost
+#     --mix M            the query list: mixed (default; 45 % hits, 20 % NXDOMAIN, the rest CNAME, NODATA, wildcard,
+#                        referral), positive (hits only) or nxdomain (random missing names); see bench/gen.py
+#     --cookie           every query carries a DNS client cookie (dnsperf -E 10:...): AnycastDns makes a server
+#                        cookie for each (SipHash-2-4); Knot and NSD as configured here ignore the option
 #     --baseline REV     also measure AnycastDns as of git revision REV (built in a temporary worktree), as the
 #                        server "baseline": before and after a change, in one run
 #     --keep             keep the temporary folder (zones, configurations, logs, raw dnsperf output)
@@ -27,7 +34,7 @@ repo=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
-servers=anycastdns,knot,nsd baseline=
+servers=anycastdns,knot,nsd baseline= mix=mixed cookie=()
 while [ $# -gt 0 ]; do
     case $1 in
         --names) names=$2; shift ;;
@@ -41,6 +48,8 @@ while [ $# -gt 0 ]; do
         --only-load) only_load=1 ;;
         --servers) servers=$2; shift ;;
         --baseline) baseline=$2; shift ;;
+        --mix) mix=$2; shift ;;
+        --cookie) cookie=(-E 10:a1b2c3d4e5f60718) ;;
         --keep) keep=1 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -243,18 +252,21 @@ EOF
 anycastdns_dll=$repo/src/AnycastDns/bin/Release/net10.0/anycastdns.dll
 baseline_dll=$work/baseline-src/src/AnycastDns/bin/Release/net10.0/anycastdns.dll
 
-# start_dotnet <dll> <folder> <zone file> <port>
+# start_dotnet <dll> <folder> <zone file> <port> [more serve options]
 start_dotnet() {
-    local dll=$1 dir=$2 zone=$3 port=$4
+    local dll=$1 dir=$2 zone=$3 port=$4; shift 4
     mkdir -p "$dir/zones"
     ln -sf "$zone" "$dir/zones/bench.test.zone"
     # No limit on answers per TCP connection, as Knot and NSD have none: dnsperf keeps its 8 connections all run long.
     dotnet "$dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
-        --udp-receive-loops "$workers" --tcp-max-queries 0 >"$dir/server.log" 2>&1 &
+        --udp-receive-loops "$workers" --tcp-max-queries 0 "$@" >"$dir/server.log" 2>&1 &
     echo $!
 }
 
-start_anycastdns() { start_dotnet "$anycastdns_dll" "$@"; }
+# Rate limiting on, every query checked (loopback is exempt by default), at a rate no run reaches.
+start_anycastdns() { start_dotnet "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000; }
+
+start_unprotected() { start_dotnet "$anycastdns_dll" "$@" --rrl-rate 0; }
 
 start_baseline() { start_dotnet "$baseline_dll" "$@"; }
 
@@ -317,7 +329,7 @@ echo "versions: knotd $(/usr/sbin/knotd -V | awk '{ print $NF }'), nsd $(/usr/sb
 # dnsperf_run <port> <udp|tcp> <seconds> [more dnsperf options]: the issue's dnsperf command line on our query list.
 dnsperf_run() {
     local port=$1 proto=$2 seconds=$3; shift 3
-    /usr/bin/dnsperf -m "$proto" -s 127.0.0.1 -p "$port" -d "$work/queries.txt" -c "$clients" -T 1 -q 500 -l "$seconds" "$@"
+    /usr/bin/dnsperf -m "$proto" -s 127.0.0.1 -p "$port" -d "$work/queries.txt" -c "$clients" -T 1 -q 500 -l "$seconds" ${cookie[@]+"${cookie[@]}"} "$@"
 }
 
 # perf <server> <pid> <port> <udp|tcp> <round>: one dnsperf run, the server's CPU read from /proc around it, then a
@@ -391,7 +403,7 @@ table() {
 }
 
 if [ $only_load -eq 0 ]; then
-    python3 "$repo/bench/gen.py" --names "$names" --zone "$work/bench.test.zone" --queries "$work/queries.txt"
+    python3 "$repo/bench/gen.py" --names "$names" --zone "$work/bench.test.zone" --queries "$work/queries.txt" --mix "$mix"
     declare -A pid_of port_of
     for server in "${server_list[@]}"; do
         mkdir -p "$work/$server"
@@ -419,6 +431,7 @@ if [ $only_load -eq 0 ]; then
         forget "${pid_of[$server]}"
     done
     echo
+    echo "query mix: $mix${cookie[*]:+; every query with a client cookie (dnsperf ${cookie[*]})}"
     echo "dnsperf -c $clients -T 1 -q 500 -l $duration over loopback; zone of $names names ($(grep -c '^[^$]' "$work/bench.test.zone") records), $(wc -l <"$work/queries.txt") queries in the list;"
     echo "$workers worker(s) each: Knot udp-workers/tcp-workers, NSD server-count, AnycastDns --udp-receive-loops."
     echo "CPU = utime + stime of the server and its children (/proc/PID/stat) over the run / queries completed."

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the zone and the query list of the side-by-side comparison (bench/compare.sh).
 
-    gen.py --names 10000 --zone out/bench.test.zone --queries out/queries.txt [--count 200000] [--seed 1]
+    gen.py --names 10000 --zone out/bench.test.zone --queries out/queries.txt [--count 200000] [--seed 1] [--mix M]
 
 The zone (origin bench.test.) holds --names owner names cycling through ten kinds, so every answer case the issue
 names is exercised in the same proportion at 10 k and at 1 M names:
@@ -16,7 +16,9 @@ names is exercised in the same proportion at 10 k and at 1 M names:
 
 which is about 1.6 records per name. The last line is always "last A 192.0.2.254": compare.sh asks for it to know
 the whole zone loaded. The query list is "name type" lines, as dnsperf reads them, drawn with a fixed seed:
-hits 45 %, CNAME 5 %, NODATA 10 %, wildcard 10 %, referral 10 %, NXDOMAIN 20 %.
+--mix mixed (the default): hits 45 %, CNAME 5 %, NODATA 10 %, wildcard 10 %, referral 10 %, NXDOMAIN 20 %;
+--mix positive: hits only (A, AAAA, MX, TXT of existing names); --mix nxdomain: random names that do not exist,
+as in a random-subdomain flood (every answer a negative one with the SOA).
 Only the standard library is used, so Debian's /usr/bin/python3 runs it.
 """
 
@@ -89,10 +91,14 @@ def item_of_kind(rng, items, kinds):
     return i if i < items else kinds[0]
 
 
-def write_queries(out, items, count, rng):
+MIXES = {"mixed": lambda r: r, "positive": lambda r: r * 0.45, "nxdomain": lambda r: 0.8 + r * 0.2}
+
+
+def write_queries(out, items, count, rng, mix="mixed"):
     lines = []
+    pick = MIXES[mix]
     for _ in range(count):
-        r = rng.random()
+        r = pick(rng.random())
         if r < 0.45:
             i = item_of_kind(rng, items, (0, 1, 2, 3, 4, 5, 9))
             kind = i % KINDS
@@ -119,13 +125,14 @@ def main():
     p.add_argument("--queries", help="dnsperf query file to write")
     p.add_argument("--count", type=int, default=200000, help="queries in the list (default 200000)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--mix", choices=sorted(MIXES), default="mixed", help="which answers the queries ask for (default mixed)")
     a = p.parse_args()
     items = items_for(a.names)
     with open(a.zone, "w", encoding="ascii", newline="\n") as out:
         write_zone(out, items)
     if a.queries:
         with open(a.queries, "w", encoding="ascii", newline="\n") as out:
-            write_queries(out, items, a.count, random.Random(a.seed))
+            write_queries(out, items, a.count, random.Random(a.seed), a.mix)
     return 0
 
 

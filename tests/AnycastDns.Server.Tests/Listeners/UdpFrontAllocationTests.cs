@@ -57,15 +57,22 @@ public sealed class UdpFrontAllocationTests
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
         client.Connect(front.Address.EndPoint);
 
-        // A mix of cases: an answer, additional addresses, a wildcard, NXDOMAIN, and EDNS with NSID.
+        // A mix of cases: an answer, additional addresses, a wildcard, NXDOMAIN, EDNS with NSID, and DNS cookies (a
+        // client cookie alone gets a server cookie made; one that does not verify is checked and replaced).
         var edns = new EdnsRecord();
         edns.Options.Add(new EdnsOption(EdnsOptionCode.Nsid, []));
+        var clientCookie = new EdnsRecord();
+        clientCookie.Options.Add(new EdnsOption(EdnsOptionCode.Cookie, [1, 2, 3, 4, 5, 6, 7, 8]));
+        var invalidCookie = new EdnsRecord();
+        invalidCookie.Options.Add(new EdnsOption(EdnsOptionCode.Cookie, [1, 2, 3, 4, 5, 6, 7, 8, 1, 0, 0, 0, .. new byte[12]]));
         byte[][] queries =
         [
             DnsMessage.CreateQuery(DnsName.Parse("www.example.test."), RecordType.A, id: 1).Encode(),
             DnsMessage.CreateQuery(DnsName.Parse("mail.example.test."), RecordType.MX, id: 2).Encode(),
             DnsMessage.CreateQuery(DnsName.Parse("a.wild.example.test."), RecordType.TXT, id: 3).Encode(),
             DnsMessage.CreateQuery(DnsName.Parse("missing.example.test."), RecordType.A, id: 4, edns: edns).Encode(),
+            DnsMessage.CreateQuery(DnsName.Parse("www.example.test."), RecordType.A, id: 5, edns: clientCookie).Encode(),
+            DnsMessage.CreateQuery(DnsName.Parse("www.example.test."), RecordType.A, id: 6, edns: invalidCookie).Encode(),
         ];
         var reply = new byte[4096];
 

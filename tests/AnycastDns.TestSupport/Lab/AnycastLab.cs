@@ -33,7 +33,8 @@ public sealed class AnycastLab : IAsyncDisposable
 
     public const string RouterClientAddress = "198.18.3.2";
 
-    private const string UpstreamInterface = "upstream";
+    /// <summary>Each box's interface toward the router (the router names its end after the box).</summary>
+    public const string UpstreamInterface = "upstream";
 
     private const string LinkLength = "/30";
 
@@ -73,8 +74,16 @@ public sealed class AnycastLab : IAsyncDisposable
     /// on <paramref name="zonesOf"/>(pop name) (null: the example zones) and its watchdog. Returns once both BGP
     /// sessions are established and both servers answer; whether they announce is for the test to see.
     /// </summary>
-    public static async Task<AnycastLab> StartAsync(Func<string, string>? zonesOf, CancellationToken cancellationToken)
+    public static Task<AnycastLab> StartAsync(Func<string, string>? zonesOf, CancellationToken cancellationToken) =>
+        StartAsync(zonesOf, [], cancellationToken);
+
+    /// <summary>
+    /// The same, with <paramref name="serverArguments"/> added to every <c>anycastdns serve</c> of both PoPs (rate
+    /// limiting, a shared cookie secret file, ...), now and when a test starts one again.
+    /// </summary>
+    public static async Task<AnycastLab> StartAsync(Func<string, string>? zonesOf, IReadOnlyList<string> serverArguments, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(serverArguments);
         NetworkNamespace.RequireRoot();
         ExternalTool.RequireInstalled(BirdProcess.DaemonPath, BirdProcess.Package);
         var lab = new AnycastLab();
@@ -83,6 +92,7 @@ public sealed class AnycastLab : IAsyncDisposable
             await lab.BuildAsync(cancellationToken).ConfigureAwait(false);
             foreach (var pop in lab._pops)
             {
+                pop.ServerArguments = serverArguments;
                 await pop.StartServerAsync(zonesOf?.Invoke(pop.Name) ?? RepositoryPaths.ExampleZones, cancellationToken).ConfigureAwait(false);
                 pop.StartWatchdog();
             }
@@ -140,6 +150,26 @@ public sealed class AnycastLab : IAsyncDisposable
         """;
 
     /// <summary>
+    /// Another box behind the router, made and torn down with the lab: namespace <paramref name="role"/> linked to the
+    /// router at 198.18.<paramref name="subnet"/>.1/30 (its interface <c>upstream</c>, its default route) ↔
+    /// 198.18.<paramref name="subnet"/>.2/30 (the router's interface <paramref name="role"/>, whose counters say what
+    /// crossed the link). Subnets 1 to 3 are the PoPs' and the client's. No reverse-path filter, like the rest of the lab.
+    /// </summary>
+    public async Task<NetworkNamespace> AttachAsync(string role, int subnet, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(role);
+        ArgumentOutOfRangeException.ThrowIfLessThan(subnet, 4);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(subnet, 255);
+        var space = await Own(NetworkNamespace.CreateAsync(role, cancellationToken)).ConfigureAwait(false);
+        await space.SetSysctlAsync(["net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"], cancellationToken).ConfigureAwait(false);
+        string host = $"198.18.{subnet.ToString(CultureInfo.InvariantCulture)}.1";
+        string router = $"198.18.{subnet.ToString(CultureInfo.InvariantCulture)}.2";
+        await space.LinkAsync(Router, UpstreamInterface, host + LinkLength, role, router + LinkLength, cancellationToken).ConfigureAwait(false);
+        await space.AddDefaultRouteAsync(router, cancellationToken).ConfigureAwait(false);
+        return space;
+    }
+
+    /// <summary>
     /// The PoPs the router's kernel forwards the anycast address to now, from <c>ip route show 198.19.53.53</c>
     /// (one <c>via</c> for a single path, a <c>nexthop via</c> per path for ECMP); empty when it has no route.
     /// </summary>
@@ -156,6 +186,13 @@ public sealed class AnycastLab : IAsyncDisposable
         }
         return paths;
     }
+
+    /// <summary>
+    /// Waits, bounded by <paramref name="within"/>, until the router's kernel forwards the anycast address to exactly
+    /// <paramref name="pops"/> (by name, in PoP order); returns how long that took, or null when it never did.
+    /// </summary>
+    public Task<TimeSpan?> WaitForPathsAsync(IReadOnlyList<string> pops, TimeSpan within, CancellationToken cancellationToken) =>
+        BoundedPoll.UntilAsync(async token => (await RouterPathsAsync(token).ConfigureAwait(false)).SequenceEqual(pops), within, EstablishInterval, cancellationToken);
 
     /// <summary>The router's kernel route to the anycast address as <c>ip route</c> prints it, for messages.</summary>
     public Task<string> RouterKernelRouteAsync(CancellationToken cancellationToken) => Router.RouteAsync(AnycastAddress, cancellationToken);

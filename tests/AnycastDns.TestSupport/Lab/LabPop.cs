@@ -60,6 +60,9 @@ public sealed class LabPop : IAsyncDisposable
 
     public BirdProcess Bird { get; internal set; } = null!;
 
+    /// <summary>Arguments every <c>anycastdns serve</c> started here gets after the lab's own (e.g. <c>--rrl-rate 50</c>).</summary>
+    public IReadOnlyList<string> ServerArguments { get; internal set; } = [];
+
     /// <summary>The latest <c>anycastdns serve</c> started here, or null before the first.</summary>
     public LabProcess? Server { get; private set; }
 
@@ -99,6 +102,7 @@ public sealed class LabPop : IAsyncDisposable
             "--http", $"127.0.0.1:{HttpPort.ToString(CultureInfo.InvariantCulture)}",
             "--drain-seconds", DrainSeconds.ToString(CultureInfo.InvariantCulture),
             "--maintenance-file", MaintenanceFile,
+            .. ServerArguments,
         ];
         Server = LabProcess.Start(Space, $"{Name} anycastdns", "dotnet", arguments, WorkDirectory);
         if (!await Server.WaitForLogAsync("answering as", StartTimeout, cancellationToken).ConfigureAwait(false))
@@ -130,13 +134,18 @@ public sealed class LabPop : IAsyncDisposable
     public string HttpAddress => $"127.0.0.1:{HttpPort.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>GET <c>/state</c> from inside the namespace: the server's anycast state as JSON text.</summary>
-    public async Task<string> StateAsync(CancellationToken cancellationToken)
+    public Task<string> StateAsync(CancellationToken cancellationToken) => HttpGetAsync("/state", cancellationToken);
+
+    /// <summary>GET <c>/metrics</c> from inside the namespace: the Prometheus text (read it with <see cref="PrometheusText"/>).</summary>
+    public Task<string> MetricsAsync(CancellationToken cancellationToken) => HttpGetAsync("/metrics", cancellationToken);
+
+    private async Task<string> HttpGetAsync(string path, CancellationToken cancellationToken)
     {
         ExternalTool.RequireInstalled(QueryStream.Python, "python3");
-        var result = await Space.RunAsync(QueryStream.Python, ["-c", HttpGetScript, $"http://{HttpAddress}/state"], CommandTimeout, cancellationToken).ConfigureAwait(false);
+        var result = await Space.RunAsync(QueryStream.Python, ["-c", HttpGetScript, $"http://{HttpAddress}{path}"], CommandTimeout, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{Name}: GET /state failed: {result.Output}");
+            throw new InvalidOperationException($"{Name}: GET {path} failed: {result.Output}");
         }
         return result.StandardOutput;
     }

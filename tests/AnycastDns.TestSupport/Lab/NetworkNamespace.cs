@@ -91,6 +91,32 @@ public sealed partial class NetworkNamespace : IAsyncDisposable
     public Task AddDefaultRouteAsync(string gateway, CancellationToken cancellationToken) =>
         IpAsync(cancellationToken, "-n", Name, "route", "add", "default", "via", gateway);
 
+    /// <summary>Routes <paramref name="prefix"/> (<c>address/length</c> inside 198.18.0.0/15) via <paramref name="gateway"/>.</summary>
+    public Task AddRouteAsync(string prefix, string gateway, CancellationToken cancellationToken)
+    {
+        LabAddress.RequireInRange(prefix);
+        return IpAsync(cancellationToken, "-n", Name, "route", "add", prefix, "via", gateway);
+    }
+
+    /// <summary>
+    /// The kernel's counters of <paramref name="interfaceName"/> here (<c>ip -j -s link show dev</c>): frames and octets
+    /// received and sent, Ethernet headers included, so what crossed a link is counted alike in both directions.
+    /// </summary>
+    public async Task<LinkCounters> LinkCountersAsync(string interfaceName, CancellationToken cancellationToken)
+    {
+        var result = await ExternalTool.RunAsync(IpPath, ["-n", Name, "-j", "-s", "link", "show", "dev", interfaceName], CommandTimeout, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ip -n {Name} -j -s link show dev {interfaceName}: exit {result.ExitCode}: {result.Output.Trim()}");
+        }
+        using var json = System.Text.Json.JsonDocument.Parse(result.StandardOutput);
+        var stats = json.RootElement[0].GetProperty("stats64");
+        var rx = stats.GetProperty("rx");
+        var tx = stats.GetProperty("tx");
+        return new LinkCounters(rx.GetProperty("packets").GetInt64(), rx.GetProperty("bytes").GetInt64(),
+            tx.GetProperty("packets").GetInt64(), tx.GetProperty("bytes").GetInt64());
+    }
+
     /// <summary>Sets kernel parameters of this namespace (<c>sysctl -w key=value ...</c>), e.g. <c>net.ipv4.ip_forward=1</c>.</summary>
     public async Task SetSysctlAsync(IEnumerable<string> settings, CancellationToken cancellationToken)
     {
@@ -147,5 +173,16 @@ public sealed partial class NetworkNamespace : IAsyncDisposable
     {
         [LibraryImport("libc", EntryPoint = "geteuid")]
         internal static partial uint GetEffectiveUserId();
+    }
+}
+
+/// <summary>An interface's frames and octets received and sent, as the kernel counts them (Ethernet headers included).</summary>
+public sealed record LinkCounters(long ReceivedFrames, long ReceivedOctets, long SentFrames, long SentOctets)
+{
+    /// <summary>What was counted between <paramref name="before"/> and this reading.</summary>
+    public LinkCounters Since(LinkCounters before)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        return new(ReceivedFrames - before.ReceivedFrames, ReceivedOctets - before.ReceivedOctets, SentFrames - before.SentFrames, SentOctets - before.SentOctets);
     }
 }
