@@ -24,6 +24,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     private readonly List<TcpFront> _tcp = [];
     private Responder? _responder;
     private readonly ResponseRateLimiter? _limiter;
+    private readonly ILoggerFactory _loggers;
     private volatile bool _started;
     private volatile bool _stopping;
 
@@ -32,10 +33,17 @@ public sealed class DnsServer : IHostedService, IDisposable
         _options = options;
         _statistics = statistics;
         _logger = loggers.CreateLogger<DnsServer>();
+        _loggers = loggers;
         Reloader = new ZoneReloader(options, Zones, loggers.CreateLogger<ZoneReloader>());
         Cookies = new CookieSecretReloader(options, loggers.CreateLogger<CookieSecretReloader>());
         _limiter = options.RateLimit.Enabled ? new ResponseRateLimiter(options.RateLimit, loggers.CreateLogger<ResponseRateLimiter>()) : null;
     }
+
+    /// <summary>Zone transfers out and signed queries over TCP; null before <see cref="Prepare"/>.</summary>
+    public Transfers.ZoneTransfers? Transfers { get; private set; }
+
+    /// <summary>The TSIG keys of <c>Transfers:KeysFile</c> (none without it); null before <see cref="Prepare"/>.</summary>
+    public Protocol.Tsig.TsigKeyring? TsigKeys { get; private set; }
 
     /// <summary>Response rate limiting of UDP answers; null when <c>Rrl:ResponsesPerSecond</c> is 0.</summary>
     public ResponseRateLimiter? RateLimiter => _limiter;
@@ -108,10 +116,13 @@ public sealed class DnsServer : IHostedService, IDisposable
         {
             return;
         }
-        // The secrets first: a bad secret file ends the start at once, before a long zone load.
+        // The secrets first: a bad secret or keys file ends the start at once, before a long zone load.
         Cookies.LoadInitial();
+        TsigKeys = LoadTsigKeys(_options.Transfers);
         Reloader.LoadInitial();
         _responder = new Responder(Zones, _options.ToResponderOptions(), Cookies.Holder);
+        Transfers = new Transfers.ZoneTransfers(_responder, _options.Transfers.Allow, TsigKeys, _options.Transfers.MaxConcurrent,
+            _options.MaxUdpPayload, _loggers.CreateLogger<Transfers.ZoneTransfers>());
         var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxConnectionsPerClient, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
         {
@@ -120,7 +131,7 @@ public sealed class DnsServer : IHostedService, IDisposable
                 var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _limiter, _statistics, _logger));
                 _udp.Add(udp);
                 // TCP takes the port UDP got, so that asking for port 0 gives one port for both.
-                _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _statistics, _logger)));
+                _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _statistics, _logger, Transfers)));
             }
         }
         catch
@@ -128,6 +139,31 @@ public sealed class DnsServer : IHostedService, IDisposable
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Reads <c>Transfers:KeysFile</c> and checks that every <c>key:</c> entry of <c>Transfers:Allow</c> names one of
+    /// its keys; throws <see cref="ConfigurationException"/> with one line. Says what transfers are allowed, never a secret.
+    /// </summary>
+    private Protocol.Tsig.TsigKeyring LoadTsigKeys(Transfers.TransferOptions options)
+    {
+        var keys = options.KeysFile is null ? Protocol.Tsig.TsigKeyring.Empty : Server.Transfers.TsigKeyFile.Read(options.KeysFile);
+        foreach (var name in options.Allow.Keys)
+        {
+            if (keys.Find(name) is null)
+            {
+                throw new ConfigurationException($"Transfers:Allow: {Server.Transfers.TransferAllowList.KeyPrefix}{name} is not a key of {options.KeysFile}");
+            }
+        }
+        if (options.KeysFile is not null)
+        {
+            _logger.LogInformation("TSIG keys from {Path}: {Keys}", options.KeysFile, string.Join(", ", keys.Keys.Select(k => k.ToString())));
+        }
+        if (!options.Allow.IsEmpty)
+        {
+            _logger.LogInformation("zone transfers (AXFR over TCP) allowed to {Allowed}, at most {MaxConcurrent} at once", options.Allow, options.MaxConcurrent);
+        }
+        return keys;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)

@@ -109,6 +109,9 @@ public sealed class ServerOptions
     /// warning on /zones (an expired one always is).</summary>
     public TimeSpan SignatureExpiryWarning { get; init; } = ZoneLoadOptions.Default.SignatureExpiryWarning;
 
+    /// <summary>Keys <c>Transfers:*</c>: zone transfers out (AXFR over TCP), who may have them, and the TSIG keys file.</summary>
+    public Transfers.TransferOptions Transfers { get; init; } = new();
+
     /// <summary>Keys <c>Rrl:*</c>: response rate limiting of UDP answers.</summary>
     public RateLimiting.RateLimitOptions RateLimit { get; init; } = new();
 
@@ -174,6 +177,7 @@ public sealed class ServerOptions
             TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),
             Telemetry = AnycastDns.Server.Telemetry.TelemetryOptions.FromConfiguration(configuration),
             RateLimit = RateLimiting.RateLimitOptions.FromConfiguration(configuration),
+            Transfers = AnycastDns.Server.Transfers.TransferOptions.FromConfiguration(configuration),
         };
     }
 

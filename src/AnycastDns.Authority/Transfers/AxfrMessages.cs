@@ -67,6 +67,9 @@ public sealed class AxfrMessages
     /// <summary>The zone transferred: the version current when the transfer opened.</summary>
     public Zone Zone => _zone;
 
+    /// <summary>The query's ID, which every message carries (RFC 5936 §2.2.1).</summary>
+    public ushort Id => _id;
+
     /// <summary>Messages written so far.</summary>
     public int Messages { get; private set; }
 

@@ -10,8 +10,9 @@ public enum TsigPresence
     /// <summary>One TSIG record, the last of the additional section, well formed.</summary>
     Present,
     /// <summary>
-    /// A TSIG record elsewhere than last, more than one, or one that cannot be read (RFC 8945 §5.1: FORMERR); also a
-    /// message whose records cannot be walked to the end, so the TSIG could not be found.
+    /// A TSIG record elsewhere than last, more than one, or one that cannot be read (RFC 8945 §5.1: FORMERR). A
+    /// message whose records cannot be walked as far as a TSIG record is <see cref="None"/>: what is wrong with it is
+    /// for the query's own checks to answer.
     /// </summary>
     Malformed,
 }
@@ -59,11 +60,7 @@ public ref struct TsigRecord
     public static TsigPresence Find(ReadOnlySpan<byte> message, Span<byte> keyNameBuffer, Span<byte> algorithmBuffer, out TsigRecord tsig)
     {
         tsig = default;
-        if (!Header.TryRead(message, out var header))
-        {
-            return TsigPresence.Malformed;
-        }
-        if (header.AdditionalCount == 0)
+        if (!Header.TryRead(message, out var header) || header.AdditionalCount == 0)
         {
             return TsigPresence.None;
         }
@@ -72,7 +69,7 @@ public ref struct TsigRecord
         {
             if (WireReader.SkipName(message, ref offset) != WireError.None || offset + 4 > message.Length)
             {
-                return TsigPresence.Malformed;
+                return TsigPresence.None;
             }
             offset += 4;
         }
@@ -80,11 +77,13 @@ public ref struct TsigRecord
         for (int i = 0; i < records; i++)
         {
             int start = offset;
-            if (WireReader.SkipName(message, ref offset) != WireError.None
-                || WireReader.ReadRecordHeader(message, ref offset, out ushort type, out ushort cls, out uint ttl, out int rdlength) != WireError.None
-                || offset + rdlength > message.Length)
+            if (WireReader.SkipName(message, ref offset) != WireError.None)
             {
-                return TsigPresence.Malformed;
+                return TsigPresence.None;
+            }
+            if (WireReader.ReadRecordHeader(message, ref offset, out ushort type, out ushort cls, out uint ttl, out int rdlength) != WireError.None)
+            {
+                return type == (ushort)RecordType.TSIG ? TsigPresence.Malformed : TsigPresence.None;
             }
             offset += rdlength;
             if (type != (ushort)RecordType.TSIG)

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Numerics;
 using AnycastDns.Authority;
 using AnycastDns.Protocol;
+using AnycastDns.Server.Transfers;
 
 namespace AnycastDns.Server.Listeners;
 
@@ -163,35 +164,60 @@ internal sealed class TcpConnection
                     {
                         break;
                     }
-                    // Taken afresh after every write: the loop may have moved to another thread.
-                    byte[] answer = t_answer ??= new byte[MaxFrame];
-                    var stats = _front.QueryStats;
-                    long start = stats.Start();
-                    var response = answer.AsSpan(2, ushort.MaxValue);
-                    int written;
-                    try
+                    if (_front.Transfers is { } transfers && ZoneTransfers.Handles(input.AsSpan(consumed + 2, length)))
                     {
-                        written = _responder.Respond(input.AsSpan(consumed + 2, length), response, Transport.Tcp, ClientAddress.Of(_client), out var decision);
-                        stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, response);
+                        // A zone transfer (many messages) or a signed query: answered in order after what is pending,
+                        // its messages written as they are made, each under the write timeout.
+                        if (pending > 0)
+                        {
+                            await SendAsync(output!, pending, send).ConfigureAwait(false);
+                            pending = 0;
+                        }
+                        var (keepOpen, transferFailed) = await AnswerTransferAsync(transfers, input, consumed + 2, length, send).ConfigureAwait(false);
+                        consumed += 2 + length;
+                        if (transferFailed)
+                        {
+                            failed = true;
+                            break;
+                        }
+                        if (!keepOpen)
+                        {
+                            close = true;
+                            break;
+                        }
                     }
-                    catch (Exception e) when (e is not OperationCanceledException)
+                    else
                     {
-                        // A bug, and the client may send the same again: counted, logged at most once per interval,
-                        // and the connection closed after the answers before it, so the client knows to stop waiting.
-                        stats.CountFailure();
-                        _front.ReportFailure(e);
-                        failed = true;
-                        break;
+                        // Taken afresh after every write: the loop may have moved to another thread.
+                        byte[] answer = t_answer ??= new byte[MaxFrame];
+                        var stats = _front.QueryStats;
+                        long start = stats.Start();
+                        var response = answer.AsSpan(2, ushort.MaxValue);
+                        int written;
+                        try
+                        {
+                            written = _responder.Respond(input.AsSpan(consumed + 2, length), response, Transport.Tcp, ClientAddress.Of(_client), out var decision);
+                            stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, response);
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException)
+                        {
+                            // A bug, and the client may send the same again: counted, logged at most once per interval,
+                            // and the connection closed after the answers before it, so the client knows to stop waiting.
+                            stats.CountFailure();
+                            _front.ReportFailure(e);
+                            failed = true;
+                            break;
+                        }
+                        consumed += 2 + length;
+                        if (written == 0)
+                        {
+                            close = true; // a response, not a query: this peer is not a DNS client
+                            break;
+                        }
+                        BinaryPrimitives.WriteUInt16BigEndian(answer, (ushort)written);
+                        output = Append(output, pending, answer.AsSpan(0, 2 + written));
+                        pending += 2 + written;
                     }
-                    consumed += 2 + length;
-                    if (written == 0)
-                    {
-                        close = true; // a response, not a query: this peer is not a DNS client
-                        break;
-                    }
-                    BinaryPrimitives.WriteUInt16BigEndian(answer, (ushort)written);
-                    output = Append(output, pending, answer.AsSpan(0, 2 + written));
-                    pending += 2 + written;
                     answered++;
                     answeredNow++;
                     // RFC 7766 §6.2.3: the idle time counts from the last complete query; a clock that already ran out
@@ -209,7 +235,7 @@ internal sealed class TcpConnection
                     }
                     if (pending >= OutputFlush)
                     {
-                        await SendAsync(output, pending, send).ConfigureAwait(false);
+                        await SendAsync(output!, pending, send).ConfigureAwait(false);
                         pending = 0;
                     }
                 }
@@ -266,6 +292,31 @@ internal sealed class TcpConnection
             {
                 ArrayPool<byte>.Shared.Return(output);
             }
+        }
+    }
+
+    /// <summary>
+    /// Hands one frame to the zone transfers (a copy: its answer may take many writes); false in KeepOpen when the
+    /// connection should close after it, true in Failed when answering failed (a bug, counted and reported).
+    /// </summary>
+    private async ValueTask<(bool KeepOpen, bool Failed)> AnswerTransferAsync(ZoneTransfers transfers, byte[] input, int at, int length, CancellationTokenSource send)
+    {
+        byte[] request = ArrayPool<byte>.Shared.Rent(length);
+        input.AsSpan(at, length).CopyTo(request);
+        try
+        {
+            bool keepOpen = await transfers.AnswerAsync(request, length, _client, (buffer, count) => SendAsync(buffer, count, send)).ConfigureAwait(false);
+            return (keepOpen, false);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or SocketException))
+        {
+            _front.QueryStats.CountFailure();
+            _front.ReportFailure(e);
+            return (false, true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(request);
         }
     }
 

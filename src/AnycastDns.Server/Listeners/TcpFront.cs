@@ -47,12 +47,19 @@ public sealed partial class TcpFront : IDisposable
     /// <summary>Queries answered over connections to this address so far.</summary>
     public long Queries => Interlocked.Read(ref _queries);
 
+    /// <summary>Zone transfers and signed queries (<see cref="Transfers.ZoneTransfers"/>); null answers them all with the responder.</summary>
+    internal Transfers.ZoneTransfers? Transfers { get; init; }
+
     /// <summary>Why accepting stopped while the front was not stopping, or null while it runs.</summary>
     public string? Failure => _failure;
 
     internal void CountQueries(int n) => Interlocked.Add(ref _queries, n);
 
-    public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, QueryStatistics statistics, ILogger logger)
+    public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, QueryStatistics statistics, ILogger logger) =>
+        Bind(address, freeBind, responder, limits, statistics, logger, null);
+
+    /// <summary>As the other overload, with <paramref name="transfers"/> answering zone transfers and signed queries.</summary>
+    public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers)
     {
         ArgumentNullException.ThrowIfNull(address);
         var socket = SocketSetup.Create(address, SocketType.Stream, ProtocolType.Tcp, freeBind);
@@ -62,7 +69,7 @@ public sealed partial class TcpFront : IDisposable
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(address.EndPoint);
             socket.Listen(1024);
-            return new TcpFront(new ListenAddress((IPEndPoint)socket.LocalEndPoint!), socket, responder, limits, statistics, logger);
+            return new TcpFront(new ListenAddress((IPEndPoint)socket.LocalEndPoint!), socket, responder, limits, statistics, logger) { Transfers = transfers };
         }
         catch
         {

@@ -1,0 +1,37 @@
+namespace AnycastDns.Server.Transfers;
+
+/// <summary>How a transfer request ended, for <c>anycastdns_transfers_total{type,outcome}</c>.</summary>
+public enum TransferOutcome
+{
+    /// <summary>Every message sent, the closing SOA included.</summary>
+    Completed,
+    /// <summary>The client is not in <c>Transfers:Allow</c> (REFUSED, EDE 18), or AXFR over UDP.</summary>
+    Refused,
+    /// <summary><c>Transfers:MaxConcurrent</c> transfers were running already (REFUSED).</summary>
+    OverLimit,
+    /// <summary>The name is not the apex of a zone served here (NOTAUTH), or the zone has not loaded (SERVFAIL).</summary>
+    NotAuthoritative,
+    /// <summary>The TSIG did not verify: BADKEY, BADSIG, BADTIME, BADTRUNC or a malformed TSIG record.</summary>
+    TsigError,
+    /// <summary>Started but not finished: the client went away or stopped reading, the server stopped, or a record did not fit.</summary>
+    Aborted,
+}
+
+/// <summary>Counts of transfer requests by type and outcome, read by the metrics when scraped.</summary>
+public sealed class TransferCounters
+{
+    public static readonly string[] OutcomeLabels = ["completed", "refused", "over_limit", "not_authoritative", "tsig_error", "aborted"];
+
+    private readonly long[] _axfr = new long[OutcomeLabels.Length];
+    private long _bytes;
+
+    public void Count(TransferOutcome outcome) => Interlocked.Increment(ref _axfr[(int)outcome]);
+
+    public void CountBytes(long octets) => Interlocked.Add(ref _bytes, octets);
+
+    /// <summary>AXFR requests that ended with <paramref name="outcome"/>.</summary>
+    public long Axfr(TransferOutcome outcome) => Interlocked.Read(ref _axfr[(int)outcome]);
+
+    /// <summary>Octets of AXFR messages sent, length prefixes included.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+}
