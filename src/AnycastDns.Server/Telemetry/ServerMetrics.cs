@@ -68,6 +68,13 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         _meter.CreateObservableUpDownCounter("anycastdns.tcp.connections.open", () => server.TcpLimits?.Open ?? 0, "{connection}",
             "TCP connections open now, over all addresses");
 
+        _meter.CreateObservableCounter("anycastdns.transfers", () => Transfers(server), "{transfer}",
+            "Zone transfer requests over TCP, by type (axfr) and outcome: completed, refused (Transfers:Allow), over_limit (Transfers:MaxConcurrent), not_authoritative, tsig_error, aborted");
+        _meter.CreateObservableCounter("anycastdns.transfers.sent", () => server.Transfers?.Counters.Bytes ?? 0, "By",
+            "Octets of zone transfer messages sent, length prefixes included");
+        _meter.CreateObservableUpDownCounter("anycastdns.transfers.running", () => server.Transfers?.Running ?? 0, "{transfer}",
+            "Zone transfers sending now");
+
         _meter.CreateObservableGauge("anycastdns.zone.serial", () => PerZone(server, (z, _) => (long)z.Serial), null,
             "SOA serial of the zone version served");
         _meter.CreateObservableGauge("anycastdns.zone.records", () => PerZone(server, (z, _) => (long)z.RecordCount), "{record}",
@@ -106,6 +113,20 @@ public sealed class ServerMetrics : IHostedService, IDisposable
     internal static string TransportName(Transport transport) => transport == Transport.Udp ? "udp" : "tcp";
 
     private static KeyValuePair<string, object?> FamilyTag(AddressFamily family) => new("network.type", family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4");
+
+    private static List<Measurement<long>> Transfers(DnsServer server)
+    {
+        var measurements = new List<Measurement<long>>();
+        if (server.Transfers is { } transfers)
+        {
+            foreach (var outcome in Enum.GetValues<Transfers.TransferOutcome>())
+            {
+                measurements.Add(new Measurement<long>(transfers.Counters.Axfr(outcome),
+                    new KeyValuePair<string, object?>("type", "axfr"), new KeyValuePair<string, object?>("outcome", Server.Transfers.TransferCounters.OutcomeLabels[(int)outcome])));
+            }
+        }
+        return measurements;
+    }
 
     private static List<Measurement<long>> Queries(QueryStatistics statistics)
     {
