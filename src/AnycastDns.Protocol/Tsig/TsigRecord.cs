@@ -60,7 +60,7 @@ public ref struct TsigRecord
     public static TsigPresence Find(ReadOnlySpan<byte> message, Span<byte> keyNameBuffer, Span<byte> algorithmBuffer, out TsigRecord tsig)
     {
         tsig = default;
-        if (!Header.TryRead(message, out var header) || header.AdditionalCount == 0)
+        if (!Header.TryRead(message, out var header))
         {
             return TsigPresence.None;
         }
