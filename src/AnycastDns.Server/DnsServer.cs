@@ -147,7 +147,15 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// </summary>
     private Protocol.Tsig.TsigKeyring LoadTsigKeys(Transfers.TransferOptions options)
     {
-        var keys = options.KeysFile is null ? Protocol.Tsig.TsigKeyring.Empty : Server.Transfers.TsigKeyFile.Read(options.KeysFile);
+        Protocol.Tsig.TsigKeyring keys;
+        try
+        {
+            keys = options.KeysFile is null ? Protocol.Tsig.TsigKeyring.Empty : Server.Transfers.TsigKeyFile.Read(options.KeysFile);
+        }
+        catch (ConfigurationException e)
+        {
+            throw new ConfigurationException($"Transfers:KeysFile: {e.Message}", e);
+        }
         foreach (var name in options.Allow.Keys)
         {
             if (keys.Find(name) is null)
