@@ -20,7 +20,8 @@ public sealed class TsigSigner : IDisposable
     private bool _first = true;
 
     /// <param name="key">The key that verified the request.</param>
-    /// <param name="requestMac">The request's MAC: the first message's digest starts with it.</param>
+    /// <param name="requestMac">The request's MAC: the first message's digest starts with it. Empty: the signer signs a
+    /// request (or a client's messages), whose digest has no prior MAC.</param>
     public TsigSigner(TsigKey key, ReadOnlySpan<byte> requestMac)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -58,7 +59,11 @@ public sealed class TsigSigner : IDisposable
         ushort id = BinaryPrimitives.ReadUInt16BigEndian(message);
         ushort additional = BinaryPrimitives.ReadUInt16BigEndian(message[10..]);
         var algorithmName = TsigAlgorithms.WireName(_key.Algorithm);
-        TsigDigest.AppendPriorMac(_hmac, _priorMac.AsSpan(0, _priorMacLength));
+        // A request has no prior MAC (RFC 8945 §4.3.3): a signer given none signs requests.
+        if (!_first || _priorMacLength > 0)
+        {
+            TsigDigest.AppendPriorMac(_hmac, _priorMac.AsSpan(0, _priorMacLength));
+        }
         TsigDigest.AppendMessage(_hmac, message, id, additional);
         if (_first)
         {

@@ -150,6 +150,7 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
             w.WriteString("problem", problem);
         }
         WriteCookies(w);
+        WriteTransfers(w);
         w.WriteStartObject("queries");
         foreach (var address in server.Addresses.Select(a => a.EndPoint.Address).Distinct())
         {
@@ -191,6 +192,35 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         {
             w.WriteString("error", error);
         }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Who may transfer, the TSIG keys by name and algorithm (never a secret), and the transfers running.</summary>
+    private void WriteTransfers(Utf8JsonWriter w)
+    {
+        var transfers = options.Transfers;
+        w.WriteStartObject("transfers");
+        w.WriteStartArray("allow");
+        foreach (var prefix in transfers.Allow.Prefixes)
+        {
+            w.WriteStringValue(prefix.ToString());
+        }
+        foreach (var key in transfers.Allow.Keys)
+        {
+            w.WriteStringValue(Transfers.TransferAllowList.KeyPrefix + key);
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("keys");
+        foreach (var key in server.TsigKeys?.Keys ?? [])
+        {
+            w.WriteStartObject();
+            w.WriteString("name", key.Name.ToString());
+            w.WriteString("algorithm", Protocol.Tsig.TsigAlgorithms.Name(key.Algorithm));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteNumber("maxConcurrent", transfers.MaxConcurrent);
+        w.WriteNumber("running", server.Transfers?.Running ?? 0);
         w.WriteEndObject();
     }
 

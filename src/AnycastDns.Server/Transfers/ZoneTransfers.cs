@@ -133,9 +133,10 @@ public sealed partial class ZoneTransfers
                     LogTooLarge(_logger, transfer.Zone.Origin.ToString());
                     return false;
                 }
-                if (signer is not null)
+                if (signer is not null && (written = signer.Sign(buffer.AsSpan(2, ushort.MaxValue), written, now)) == 0)
                 {
-                    written = signer.Sign(buffer.AsSpan(2, ushort.MaxValue), written, now);
+                    // The message left room for exactly this record: not signing it is a bug, never a reason to send it unsigned.
+                    throw new InvalidOperationException($"axfr {transfer.Zone.Origin}: no room for the TSIG record of message {transfer.Messages}");
                 }
                 BinaryPrimitives.WriteUInt16BigEndian(buffer, (ushort)written);
                 await send(buffer, 2 + written).ConfigureAwait(false);

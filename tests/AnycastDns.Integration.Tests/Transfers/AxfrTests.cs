@@ -50,6 +50,21 @@ public sealed class AxfrTests(TransferFixture fixture)
                 print(origin, "differ", "missing:", sorted(set(b) - set(a))[:5], "extra:", sorted(set(a) - set(b))[:5])
         """;
 
+    /// <summary>argv: host, port, zone, key name, secret, algorithm: "ok N" with the records transferred, or "error Type RCODE".</summary>
+    private const string XfrScript = """
+        import sys
+        import dns.name, dns.query, dns.rcode, dns.tsig, dns.zone
+        host, port, zone, keyname, secret, algorithm = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+        name = dns.name.from_text(keyname)
+        keyring = {name: dns.tsig.Key(name, secret, dns.name.from_text(algorithm))}
+        try:
+            z = dns.zone.from_xfr(dns.query.xfr(host, zone, port=port, lifetime=30, keyring=keyring, keyname=name))
+            print("ok", sum(len(rds) for node in z.nodes.values() for rds in node.rdatasets))
+        except Exception as e:
+            rcode = getattr(e, "rcode", None)
+            print("error", type(e).__name__, dns.rcode.to_text(rcode) if rcode is not None else "")
+        """;
+
     [Fact]
     public async Task Dnspython_reads_every_zone_by_AXFR_exactly_as_the_zone_file_unsigned_and_with_TSIG()
     {
@@ -97,15 +112,20 @@ public sealed class AxfrTests(TransferFixture fixture)
         Assert.Contains("BADKEY", unknown.Output, StringComparison.Ordinal);
         var otherAlgorithm = await Dig(port, "-y", $"hmac-sha512:{TransferFixture.Key.Name}:{TransferFixture.Key.Secret}", "example.test", "AXFR");
         Assert.Contains("BADKEY", otherAlgorithm.Output, StringComparison.Ordinal);
-        // A key the server has but Transfers:Allow does not name: REFUSED, signed.
-        var notAllowed = await Dig(port, "-y", $"hmac-sha512:{TransferFixture.OtherKey.Name}:{TransferFixture.OtherKey.Secret}", "example.test", "AXFR");
-        Assert.Contains("REFUSED", notAllowed.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("BADSIG", notAllowed.Output, StringComparison.Ordinal);
+        // A key the server has but Transfers:Allow does not name: REFUSED (dnspython's view of it).
+        var notAllowed = await ExternalTool.RunAsync(DebianPython,
+            ["-c", XfrScript, "127.0.0.1", port, "example.test.", TransferFixture.OtherKey.Name, TransferFixture.OtherKey.Secret, "hmac-sha512"], RunTimeout);
+        Assert.Equal("error TransferError REFUSED", notAllowed.StandardOutput.Trim());
+        var allowed = await ExternalTool.RunAsync(DebianPython,
+            ["-c", XfrScript, "127.0.0.1", port, "example.test.", TransferFixture.Key.Name, TransferFixture.Key.Secret, "hmac-sha256"], RunTimeout);
+        Assert.StartsWith("ok ", allowed.StandardOutput, StringComparison.Ordinal);
 
         // No key from an address Transfers:Allow does not list: REFUSED with EDE 18 Prohibited, as before transfers existed.
-        var unsigned = await Kdig.QueryAsync(fixture.Keyed.EndPoint, ["example.test", "AXFR", "+tcp"]);
-        Assert.Contains("status: REFUSED", unsigned.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("EDE: 18", unsigned.StandardOutput, StringComparison.Ordinal);
+        using var connection = await TcpDnsConnection.ConnectAsync(fixture.Keyed.EndPoint, Timeout);
+        var unsigned = await connection.QueryAsync(DnsMessage.CreateQuery(DnsName.Parse("example.test."), RecordType.AXFR, RecordClass.IN, 0x6006, new EdnsRecord()), Timeout);
+        Assert.Equal(ResponseCode.Refused, unsigned.ResponseCode);
+        Assert.Empty(unsigned.Answers);
+        Assert.Equal([0, (byte)ExtendedErrorCode.Prohibited], unsigned.Edns!.Options.Single(o => o.Code == EdnsOptionCode.ExtendedError).Data);
     }
 
     [Fact]
@@ -120,6 +140,73 @@ public sealed class AxfrTests(TransferFixture fixture)
         var wrong = await Dig(port, "-y", $"hmac-sha256:{TransferFixture.Key.Name}:{TransferFixture.WrongSecret}", "+tcp", "example.test", "SOA");
         Assert.Contains("status: NOTAUTH", wrong.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("BADSIG", wrong.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>argv: host, port, key name, secret, skew in seconds: a signed SOA query whose Time Signed is that far
+    /// off, sent over TCP; prints what dnspython makes of the answer, then the answer in hex.</summary>
+    private const string SkewScript = """
+        import sys, time, socket, struct
+        import dns.message, dns.name, dns.tsig
+        host, port, keyname, secret, skew = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+        name = dns.name.from_text(keyname)
+        keyring = {name: dns.tsig.Key(name, secret, dns.tsig.HMAC_SHA256)}
+        q = dns.message.make_query("example.test.", "SOA")
+        q.use_tsig(keyring, keyname=name)
+        real = time.time
+        time.time = lambda: real() + skew
+        wire = q.to_wire()
+        time.time = real
+        with socket.create_connection((host, port), timeout=10) as s:
+            s.sendall(struct.pack("!H", len(wire)) + wire)
+            def read(n):
+                data = b""
+                while len(data) < n:
+                    chunk = s.recv(n - len(data))
+                    if not chunk:
+                        raise EOFError()
+                    data += chunk
+                return data
+            answer = read(struct.unpack("!H", read(2))[0])
+        try:
+            dns.message.from_wire(answer, keyring=keyring, request_mac=q.mac)
+            print("verified", answer.hex())
+        except Exception as e:
+            print(type(e).__name__, answer.hex())
+        """;
+
+    [Fact]
+    public async Task A_request_signed_too_far_from_now_is_BADTIME_signed_with_the_server_time()
+    {
+        string port = fixture.Keyed.Port.ToString(CultureInfo.InvariantCulture);
+        foreach (int skew in new[] { -1000, 1000, 0 })
+        {
+            var result = await ExternalTool.RunAsync(DebianPython,
+                ["-c", SkewScript, "127.0.0.1", port, TransferFixture.Key.Name, TransferFixture.Key.Secret, skew.ToString(CultureInfo.InvariantCulture)], RunTimeout);
+            Assert.True(result.ExitCode == 0, result.Output);
+            var fields = result.StandardOutput.Trim().Split(' ');
+            var answer = DnsMessage.Parse(Convert.FromHexString(fields[1]));
+            var tsig = answer.Additional.Single(r => r.Type == RecordType.TSIG).Data;
+            // Algorithm name (13 octets), Time Signed, Fudge, MAC Size, MAC, Original ID, Error, Other Len, Other Data.
+            int macSize = BinaryPrimitives.ReadUInt16BigEndian(tsig.AsSpan(13 + 8));
+            int errorAt = 13 + 10 + macSize + 2;
+            ushort error = BinaryPrimitives.ReadUInt16BigEndian(tsig.AsSpan(errorAt));
+            int otherLength = BinaryPrimitives.ReadUInt16BigEndian(tsig.AsSpan(errorAt + 2));
+            Assert.Equal(32, macSize);
+            if (skew == 0)
+            {
+                Assert.Equal("verified", fields[0]);
+                Assert.Equal(ResponseCode.NoError, answer.ResponseCode);
+                Assert.Equal(0, error);
+                continue;
+            }
+            // RFC 8945 §5.2.3: NOTAUTH, BADTIME, signed, the server's time in Other Data.
+            Assert.Equal("PeerBadTime", fields[0]);
+            Assert.Equal(ResponseCode.NotAuth, answer.ResponseCode);
+            Assert.Equal(18, error);
+            Assert.Equal(6, otherLength);
+            ulong serverTime = ((ulong)BinaryPrimitives.ReadUInt16BigEndian(tsig.AsSpan(errorAt + 4)) << 32) | BinaryPrimitives.ReadUInt32BigEndian(tsig.AsSpan(errorAt + 6));
+            Assert.InRange((long)serverTime, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 30, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+        }
     }
 
     [Fact]
@@ -183,6 +270,12 @@ public sealed class AxfrTests(TransferFixture fixture)
                 Assert.DoesNotContain(secret, state, StringComparison.Ordinal);
                 Assert.DoesNotContain(secret, metrics, StringComparison.Ordinal);
             }
+            // /state names the keys and their algorithms, and who may transfer.
+            using var json = System.Text.Json.JsonDocument.Parse(state);
+            var transfers = json.RootElement.GetProperty("transfers");
+            Assert.Equal([$"{TransferFixture.Key.Name}.", $"{TransferFixture.OtherKey.Name}."], transfers.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("name").GetString()));
+            Assert.Equal("hmac-sha512", transfers.GetProperty("keys")[1].GetProperty("algorithm").GetString());
+            Assert.Equal(server == fixture.Open ? "127.0.0.1/32" : $"key:{TransferFixture.Key.Name}.", transfers.GetProperty("allow")[0].GetString());
             Assert.Contains($"TSIG keys from {fixture.KeysFile}: {TransferFixture.Key.Name}. (hmac-sha256), {TransferFixture.OtherKey.Name}. (hmac-sha512)", server.Log, StringComparison.Ordinal);
         }
     }

@@ -80,6 +80,25 @@ public sealed class TsigTests
     }
 
     [Fact]
+    public void Dnspython_verifies_a_request_we_sign_and_we_verify_it_too()
+    {
+        var key = Key(TsigAlgorithm.HmacSha256);
+        var buffer = new byte[ushort.MaxValue];
+        var w = new MessageWriter(buffer);
+        w.WriteHeader(new Header { Id = 0x5a5a, QuestionCount = 1 });
+        w.WriteName(DnsName.Parse("example.test.").Wire);
+        w.WriteUInt16((ushort)RecordType.SOA);
+        w.WriteUInt16((ushort)RecordClass.IN);
+        using var signer = new TsigSigner(key, []);
+        int length = signer.Sign(buffer, w.Position, TsigVerifier.Now());
+        byte[] request = buffer[..length];
+        Assert.Equal(TsigVerdict.Verified, Verify(request, new TsigKeyring([key]), TsigVerifier.Now()));
+        Assert.Equal("verified", Python.VerifyRequest("hmac-sha256", Secret, request));
+        request[Header.Length + 2] ^= 1;
+        Assert.StartsWith("bad", Python.VerifyRequest("hmac-sha256", Secret, request), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_hmac_sha1_key_verifies_but_does_not_sign()
     {
         Assert.False(Key(TsigAlgorithm.HmacSha1).CanSign);
@@ -204,6 +223,19 @@ public sealed class TsigTests
                 print(q.to_wire().hex())
                 """;
             return Convert.FromHexString(Run(script, [algorithm, secret, name, type], "").Trim());
+        }
+
+        /// <summary>"verified" when dnspython verifies the request's TSIG, else "bad: why".</summary>
+        public static string VerifyRequest(string algorithm, string secret, byte[] request)
+        {
+            string script = Keyring + "\n" + """
+                try:
+                    dns.message.from_wire(bytes.fromhex(sys.argv[3]), keyring=keyring)
+                    print('verified')
+                except Exception as e:
+                    print('bad:', type(e).__name__, e)
+                """;
+            return Run(script, [algorithm, secret, Convert.ToHexString(request)], "").Trim();
         }
 
         /// <summary>One line per message: "ok i" when dnspython verified it, "bad i: why" at the first it rejects.</summary>
