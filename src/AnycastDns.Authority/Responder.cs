@@ -164,7 +164,9 @@ public sealed class Responder
     {
         switch (q.Type)
         {
-            // Zone transfers are not offered (RFC 5936 §4.2: a refused AXFR is REFUSED; over UDP, RFC 1995 §2 allows only IXFR).
+            // Refused here: AXFR over UDP (RFC 5936 §4.2 leaves it undefined), IXFR (not offered yet), and an AXFR the
+            // server's transfer policy does not allow. An allowed AXFR over TCP never gets here: the TCP listener hands
+            // it to the zone transfers (AnycastDns.Server.Transfers), which stream the zone.
             case RecordType.AXFR or RecordType.IXFR:
                 r.Header.SetRcode((int)ResponseCode.Refused);
                 r.ExtendedError = ExtendedErrorCode.Prohibited;
