@@ -17,6 +17,9 @@ namespace AnycastDns.Lab.Tests;
 /// </summary>
 public sealed class UnderAttackLabTests(ITestOutputHelper output)
 {
+    /// <summary>Longer than the Prometheus exporter's scrape cache (300 ms), so that a scrape after traffic counts it.</summary>
+    private static readonly TimeSpan ScrapeCache = TimeSpan.FromMilliseconds(500);
+
     private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(90);
 
     private static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(10);
@@ -268,9 +271,13 @@ public sealed class UnderAttackLabTests(ITestOutputHelper output)
             // A burst far over pop2's rate, every query with pop1's cookie: each verifies at pop2 (valid), comes back
             // unchanged (younger than 30 minutes, RFC 9018 §4.3) and is answered, none limited.
             var valid = await BurstAsync(lab, port, cookie, timeout.Token);
+            // The Prometheus exporter serves a scrape from its cache for 300 ms (ScrapeResponseCacheDurationMilliseconds):
+            // a burst shorter than that would not show yet.
+            await Task.Delay(ScrapeCache, timeout.Token);
             string pop2Middle = await lab.Pop2.MetricsAsync(timeout.Token);
             // The same burst with the client cookie alone: the rate limit holds for it, slipping BADCOOKIE with a fresh cookie.
             var clientOnly = await BurstAsync(lab, port, clientCookie, timeout.Token);
+            await Task.Delay(ScrapeCache, timeout.Token);
             string pop2After = await lab.Pop2.MetricsAsync(timeout.Token);
             output.WriteLine($"after the drain, {Burst} queries at once with pop1's cookie: {valid}");
             output.WriteLine($"the same with the client cookie alone: {clientOnly}");
