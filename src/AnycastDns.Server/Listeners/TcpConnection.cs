@@ -15,7 +15,8 @@ namespace AnycastDns.Server.Listeners;
 /// with no complete query (a half-written frame does not keep it open), after the query limit, on a frame that
 /// cannot be a DNS query (shorter than a header, or a response), when the client does not read its answers within
 /// the timeout, when the server stops, or when the table is full and it has waited longest for a query
-/// (<see cref="TcpConnectionTable"/>).
+/// (<see cref="TcpConnectionTable"/>). An AXFR, or any query with a TSIG record, goes to <see cref="ZoneTransfers"/>,
+/// which writes its messages (many, for a transfer) as it makes them, after the answers already pending.
 /// </summary>
 /// <remarks>
 /// Memory follows use, so that a full table of idle connections costs little (1,000 of them about 8 MiB resident,
