@@ -54,11 +54,15 @@ public sealed class NsdServer : ReferenceServer
         return server;
     }
 
-    private protected override string WriteConfiguration(string workDirectory, int port)
+    /// <summary>
+    /// The <c>server:</c> and <c>remote-control:</c> sections of an nsd.conf for one test instance: loopback IPv4 on
+    /// <paramref name="port"/>, one process, every file in <paramref name="workDirectory"/>, no rate limiting, no
+    /// control channel. Also what <see cref="SecondaryServer"/> writes, so both run NSD alike.
+    /// </summary>
+    internal static string ServerSections(string workDirectory, int port, string logFile, int verbosity, bool minimalResponses)
     {
-        var conf = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        conf.Append(inv, $$"""
+        return string.Create(inv, $$"""
             server:
                 ip-address: 127.0.0.1@{{port}}
                 do-ip6: no
@@ -72,19 +76,26 @@ public sealed class NsdServer : ReferenceServer
                 xfrdfile: {{Quoted(Path.Combine(workDirectory, "xfrd.state"))}}
                 xfrdir: {{Quoted(workDirectory)}}
                 zonelistfile: {{Quoted(Path.Combine(workDirectory, "zone.list"))}}
-                logfile: {{Quoted(Path.Combine(workDirectory, LogFileName))}}
-                verbosity: 1
+                logfile: {{Quoted(Path.Combine(workDirectory, logFile))}}
+                verbosity: {{verbosity}}
                 hide-version: yes
                 hide-identity: yes
                 rrl-ratelimit: 0
                 rrl-whitelist-ratelimit: 0
-                minimal-responses: {{(_minimalResponses ? "yes" : "no")}}
+                minimal-responses: {{(minimalResponses ? "yes" : "no")}}
 
             remote-control:
                 control-enable: no
 
 
             """);
+    }
+
+    private protected override string WriteConfiguration(string workDirectory, int port)
+    {
+        var conf = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        conf.Append(ServerSections(workDirectory, port, LogFileName, verbosity: 1, _minimalResponses));
         foreach (var zone in Zones)
         {
             conf.Append(inv, $"""

@@ -231,7 +231,7 @@ public abstract class ReferenceServer : IAsyncDisposable
     }
 
     /// <summary>A string for a configuration file: double-quoted, as both Knot's YAML and nsd.conf accept.</summary>
-    private protected static string Quoted(string value)
+    internal static string Quoted(string value)
     {
         if (value.Contains('"', StringComparison.Ordinal) || value.Contains('\n', StringComparison.Ordinal))
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using static AnycastDns.TestSupport.ReferenceServer;
 
 namespace AnycastDns.TestSupport;
 
@@ -118,8 +119,6 @@ public sealed class SecondaryServer : IAsyncDisposable
 
     public override string ToString() => $"{_kind} secondary on {EndPoint}";
 
-    private static string Quoted(string text) => "\"" + text + "\"";
-
     private static string KnotConfiguration(string work, int port, IPEndPoint primary, IReadOnlyList<string> zones, TsigKeyText? key)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -194,29 +193,8 @@ public sealed class SecondaryServer : IAsyncDisposable
     {
         var inv = CultureInfo.InvariantCulture;
         var conf = new StringBuilder();
-        conf.Append(inv, $$"""
-            server:
-                ip-address: 127.0.0.1@{{port}}
-                do-ip6: no
-                server-count: 1
-                reuseport: no
-                username: ""
-                chroot: ""
-                zonesdir: {{Quoted(work)}}
-                database: ""
-                pidfile: {{Quoted(Path.Combine(work, "nsd.pid"))}}
-                xfrdfile: {{Quoted(Path.Combine(work, "xfrd.state"))}}
-                xfrdir: {{Quoted(work)}}
-                zonelistfile: {{Quoted(Path.Combine(work, "zone.list"))}}
-                logfile: {{Quoted(Path.Combine(work, "nsd.log"))}}
-                verbosity: 2
-                rrl-ratelimit: 0
-
-            remote-control:
-                control-enable: no
-
-
-            """);
+        // minimal-responses does not touch what a transfer carries, which is all these tests read.
+        conf.Append(NsdServer.ServerSections(work, port, "nsd.log", verbosity: 2, minimalResponses: true));
         if (key is not null)
         {
             conf.Append(inv, $"""
