@@ -41,6 +41,13 @@ public sealed class ZoneReloader : IDisposable
     /// <summary>Per zone origin, how many loads of its file failed since start (the previous version kept serving).</summary>
     public IReadOnlyDictionary<string, long> Failures => _failures;
 
+    /// <summary>
+    /// Raised after each swap with what changed (the first load included), on the reloading thread and before the next
+    /// reload may start, so that subscribers see versions in order. Subscribers run in the order they subscribed: the
+    /// IXFR history records a difference before the NOTIFY that announces it goes out. A subscriber must not throw.
+    /// </summary>
+    public event Action<IReadOnlyList<ZoneChange>>? Published;
+
     /// <summary>Reloads so far (successful or not); for tests and health reporting.</summary>
     public int Reloads { get; private set; }
 
@@ -198,6 +205,7 @@ public sealed class ZoneReloader : IDisposable
             }
             Log(change);
         }
+        Published?.Invoke(changes);
         ReturnLoadMemory(changes);
     }
 
