@@ -122,7 +122,14 @@ public sealed class DnsServer : IHostedService, IDisposable
         Reloader.LoadInitial();
         _responder = new Responder(Zones, _options.ToResponderOptions(), Cookies.Holder);
         Transfers = new Transfers.ZoneTransfers(_responder, _options.Transfers.Allow, TsigKeys, _options.Transfers.MaxConcurrent,
-            _options.MaxUdpPayload, _loggers.CreateLogger<Transfers.ZoneTransfers>());
+            _options.MaxUdpPayload, new Authority.Transfers.ZoneHistory(_options.Transfers.History, _options.Transfers.HistoryPercent),
+            _loggers.CreateLogger<Transfers.ZoneTransfers>());
+        if (!_options.Transfers.Allow.IsEmpty)
+        {
+            // First among the subscribers: a NOTIFY of a new serial goes out after its difference is kept. Nobody may
+            // transfer without Transfers:Allow, so without it no reload pays for differences.
+            Reloader.Published += Transfers.RecordHistory;
+        }
         var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxConnectionsPerClient, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
         {

@@ -69,11 +69,17 @@ public sealed class ServerMetrics : IHostedService, IDisposable
             "TCP connections open now, over all addresses");
 
         _meter.CreateObservableCounter("anycastdns.transfers", () => Transfers(server), "{transfer}",
-            "Zone transfer requests over TCP, by type (axfr) and outcome: completed, refused (Transfers:Allow), over_limit (Transfers:MaxConcurrent), not_authoritative, tsig_error, aborted");
+            "Zone transfer requests, by type (axfr, ixfr) and outcome: completed, refused (Transfers:Allow), over_limit (Transfers:MaxConcurrent), not_authoritative, tsig_error, aborted");
         _meter.CreateObservableCounter("anycastdns.transfers.sent", () => server.Transfers?.Counters.Bytes ?? 0, "By",
             "Octets of zone transfer messages sent, length prefixes included");
         _meter.CreateObservableUpDownCounter("anycastdns.transfers.running", () => server.Transfers?.Running ?? 0, "{transfer}",
             "Zone transfers sending now");
+        _meter.CreateObservableCounter("anycastdns.transfers.ixfr.full", () => server.Transfers?.Counters.IxfrInFull ?? 0, "{transfer}",
+            "IXFR requests answered with the whole zone, because the client's serial was not in the history (Transfers:History)");
+        _meter.CreateObservableUpDownCounter("anycastdns.transfers.history.versions", () => server.Transfers?.History.Count ?? 0, "{version}",
+            "Older zone versions kept for IXFR, over all zones");
+        _meter.CreateObservableUpDownCounter("anycastdns.transfers.history.size", () => server.Transfers?.History.Octets ?? 0, "By",
+            "Octets the kept IXFR differences take, over all zones");
 
         _meter.CreateObservableGauge("anycastdns.zone.serial", () => PerZone(server, (z, _) => (long)z.Serial), null,
             "SOA serial of the zone version served");
@@ -119,10 +125,14 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         var measurements = new List<Measurement<long>>();
         if (server.Transfers is { } transfers)
         {
-            foreach (var outcome in Enum.GetValues<Transfers.TransferOutcome>())
+            foreach (bool ixfr in (ReadOnlySpan<bool>)[false, true])
             {
-                measurements.Add(new Measurement<long>(transfers.Counters.Axfr(outcome),
-                    new KeyValuePair<string, object?>("type", "axfr"), new KeyValuePair<string, object?>("outcome", Server.Transfers.TransferCounters.OutcomeLabels[(int)outcome])));
+                foreach (var outcome in Enum.GetValues<Transfers.TransferOutcome>())
+                {
+                    measurements.Add(new Measurement<long>(transfers.Counters.Of(ixfr, outcome),
+                        new KeyValuePair<string, object?>("type", Server.Transfers.TransferCounters.TypeLabels[ixfr ? 1 : 0]),
+                        new KeyValuePair<string, object?>("outcome", Server.Transfers.TransferCounters.OutcomeLabels[(int)outcome])));
+                }
             }
         }
         return measurements;

@@ -22,16 +22,28 @@ public sealed class TransferCounters
 {
     public static readonly string[] OutcomeLabels = ["completed", "refused", "over_limit", "not_authoritative", "tsig_error", "aborted"];
 
-    private readonly long[] _axfr = new long[OutcomeLabels.Length];
-    private long _bytes;
+    /// <summary>The values of the <c>type</c> label, by <see cref="TransferCounters.Count"/>'s <c>ixfr</c> argument.</summary>
+    public static readonly string[] TypeLabels = ["axfr", "ixfr"];
 
-    public void Count(TransferOutcome outcome) => Interlocked.Increment(ref _axfr[(int)outcome]);
+    private readonly long[] _counts = new long[TypeLabels.Length * OutcomeLabels.Length];
+    private long _bytes;
+    private long _ixfrInFull;
+
+    public void Count(bool ixfr, TransferOutcome outcome) => Interlocked.Increment(ref _counts[Slot(ixfr, outcome)]);
+
+    /// <summary>Counts an IXFR answered with the whole zone: the client's serial was not in the history (RFC 1995 §4).</summary>
+    public void CountIxfrInFull() => Interlocked.Increment(ref _ixfrInFull);
 
     public void CountBytes(long octets) => Interlocked.Add(ref _bytes, octets);
 
-    /// <summary>AXFR requests that ended with <paramref name="outcome"/>.</summary>
-    public long Axfr(TransferOutcome outcome) => Interlocked.Read(ref _axfr[(int)outcome]);
+    /// <summary>AXFR (or IXFR) requests that ended with <paramref name="outcome"/>.</summary>
+    public long Of(bool ixfr, TransferOutcome outcome) => Interlocked.Read(ref _counts[Slot(ixfr, outcome)]);
 
-    /// <summary>Octets of AXFR messages sent, length prefixes included.</summary>
+    /// <summary>IXFR requests answered with the whole zone.</summary>
+    public long IxfrInFull => Interlocked.Read(ref _ixfrInFull);
+
+    /// <summary>Octets of transfer messages sent, length prefixes included.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    private static int Slot(bool ixfr, TransferOutcome outcome) => (ixfr ? OutcomeLabels.Length : 0) + (int)outcome;
 }

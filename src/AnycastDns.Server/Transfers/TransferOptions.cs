@@ -14,6 +14,15 @@ public sealed class TransferOptions
     /// <summary>Key <c>Transfers:MaxConcurrent</c>: transfers running at once over the whole server; more are REFUSED.</summary>
     public int MaxConcurrent { get; init; } = 10;
 
+    /// <summary>
+    /// Key <c>Transfers:History</c>: per zone, how many older versions IXFR can answer from with a difference
+    /// (RFC 1995 §4); 0 answers every IXFR with the whole zone.
+    /// </summary>
+    public int History { get; init; } = 20;
+
+    /// <summary>Key <c>Transfers:HistoryPercent</c>: the most a zone's kept differences may take, in percent of the zone's own size.</summary>
+    public int HistoryPercent { get; init; } = 10;
+
     /// <summary>Reads the <c>Transfers:*</c> keys; throws <see cref="ConfigurationException"/> naming the key of a bad value.</summary>
     public static TransferOptions FromConfiguration(IConfiguration configuration)
     {
@@ -55,6 +64,8 @@ public sealed class TransferOptions
             Allow = allow,
             KeysFile = keysFile,
             MaxConcurrent = ServerOptions.Int(configuration, "Transfers:MaxConcurrent", 1, 10_000, defaults.MaxConcurrent),
+            History = ServerOptions.Int(configuration, "Transfers:History", 0, 1_000, defaults.History),
+            HistoryPercent = ServerOptions.Int(configuration, "Transfers:HistoryPercent", 1, 100, defaults.HistoryPercent),
         };
     }
 }

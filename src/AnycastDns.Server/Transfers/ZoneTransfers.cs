@@ -5,6 +5,7 @@ using AnycastDns.Authority;
 using AnycastDns.Authority.Transfers;
 using AnycastDns.Protocol;
 using AnycastDns.Protocol.Tsig;
+using AnycastDns.Zones;
 using Microsoft.Extensions.Logging;
 
 namespace AnycastDns.Server.Transfers;
@@ -34,9 +35,10 @@ public sealed partial class ZoneTransfers
     private readonly ILogger _logger;
     private int _running;
 
-    public ZoneTransfers(Responder responder, TransferAllowList allow, TsigKeyring keys, int maxConcurrent, ushort udpPayload, ILogger logger)
+    public ZoneTransfers(Responder responder, TransferAllowList allow, TsigKeyring keys, int maxConcurrent, ushort udpPayload, ZoneHistory history, ILogger logger)
     {
         _responder = responder;
+        History = history;
         _allow = allow;
         _keys = keys;
         _maxConcurrent = maxConcurrent;
@@ -46,12 +48,43 @@ public sealed partial class ZoneTransfers
 
     public TransferCounters Counters { get; } = new();
 
+    /// <summary>The differences IXFR answers from, fed by the zone reloads.</summary>
+    public ZoneHistory History { get; }
+
     /// <summary>Transfers sending now.</summary>
     public int Running => Volatile.Read(ref _running);
 
     /// <summary>
-    /// Whether a TCP frame is for this class: a query whose QTYPE is AXFR, or any message with a TSIG record (well-formed
-    /// or not). Reads the header, the question's type and the records' types; allocates nothing.
+    /// Keeps the differences a reload brought in <see cref="History"/> (on the reloading thread, after the swap; an
+    /// IXFR meanwhile is answered with the whole zone), one line per zone whose difference was computed.
+    /// </summary>
+    public void RecordHistory(IReadOnlyList<ZoneChange> changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            History.Record(changes);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OutOfMemoryException)
+        {
+            // Losing the history costs full transfers, never a wrong one: every IXFR is answered with the whole zone.
+            _logger.LogError("ixfr history: {Error}; IXFR will be answered with whole zones", e.Message);
+            return;
+        }
+        foreach (var change in changes)
+        {
+            if (change is { Kind: ZoneChangeKind.Updated, After: { } after, Before: { } before })
+            {
+                LogHistory(_logger, after.Origin.ToString(), before.Serial, after.Serial, History.Versions(after.Origin),
+                    Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a TCP frame is for this class: a query whose QTYPE is AXFR or IXFR, or any message with a TSIG record
+    /// (well-formed or not). Reads the header, the question's type and the records' types; allocates nothing.
     /// </summary>
     public static bool Handles(ReadOnlySpan<byte> query)
     {
@@ -61,7 +94,7 @@ public sealed partial class ZoneTransfers
         }
         int offset = Header.Length;
         if (header.QuestionCount == 1 && WireReader.SkipName(query, ref offset) == WireError.None && offset + 2 <= query.Length
-            && BinaryPrimitives.ReadUInt16BigEndian(query[offset..]) == (ushort)RecordType.AXFR)
+            && BinaryPrimitives.ReadUInt16BigEndian(query[offset..]) is (ushort)RecordType.AXFR or (ushort)RecordType.IXFR)
         {
             return true;
         }
@@ -80,7 +113,7 @@ public sealed partial class ZoneTransfers
         ArgumentNullException.ThrowIfNull(send);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(FrameBuffer);
         TsigSigner? signer = null;
-        AxfrMessages? transfer = null;
+        TransferMessages? transfer = null;
         try
         {
             ulong now = TsigVerifier.Now();
@@ -106,7 +139,7 @@ public sealed partial class ZoneTransfers
         }
     }
 
-    private async ValueTask<bool> SendTransferAsync(AxfrMessages transfer, TsigSigner? signer, byte[] buffer, ulong now, byte[] clientSockaddr, Func<byte[], int, ValueTask> send)
+    private async ValueTask<bool> SendTransferAsync(TransferMessages transfer, TsigSigner? signer, byte[] buffer, ulong now, byte[] clientSockaddr, Func<byte[], int, ValueTask> send)
     {
         long started = Stopwatch.GetTimestamp();
         long octets = 0;
@@ -130,7 +163,7 @@ public sealed partial class ZoneTransfers
                     {
                         await send(buffer, 2 + written).ConfigureAwait(false);
                     }
-                    LogTooLarge(_logger, transfer.Zone.Origin.ToString());
+                    LogTooLarge(_logger, transfer.Kind, transfer.Zone.Origin.ToString());
                     return false;
                 }
                 if (signer is not null && (written = signer.Sign(buffer.AsSpan(2, ushort.MaxValue), written, now)) == 0)
@@ -145,8 +178,8 @@ public sealed partial class ZoneTransfers
                 now = TsigVerifier.Now();
             }
             completed = true;
-            Counters.Count(TransferOutcome.Completed);
-            LogCompleted(_logger, transfer.Zone.Origin.ToString(), transfer.Zone.Serial, ClientText(clientSockaddr),
+            Counters.Count(transfer.IsIxfr, TransferOutcome.Completed);
+            LogCompleted(_logger, transfer.Kind, transfer.Zone.Origin.ToString(), transfer.Zone.Serial, ClientText(clientSockaddr),
                 signer is null ? "unsigned" : signer.Key.ToString(), transfer.Records, transfer.Messages, octets,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return true;
@@ -156,7 +189,7 @@ public sealed partial class ZoneTransfers
             Counters.CountBytes(octets);
             if (!completed)
             {
-                Counters.Count(TransferOutcome.Aborted);
+                Counters.Count(transfer.IsIxfr, TransferOutcome.Aborted);
             }
         }
     }
@@ -166,7 +199,7 @@ public sealed partial class ZoneTransfers
     /// <paramref name="buffer"/> (its length without the prefix returned; 0 for none); a transfer to run comes back
     /// in <paramref name="transfer"/>, holding a place under the concurrency limit.
     /// </summary>
-    private int Prepare(byte[] request, int length, byte[] clientSockaddr, byte[] buffer, ulong now, out TsigSigner? signer, out AxfrMessages? transfer)
+    private int Prepare(byte[] request, int length, byte[] clientSockaddr, byte[] buffer, ulong now, out TsigSigner? signer, out TransferMessages? transfer)
     {
         signer = null;
         transfer = null;
@@ -176,12 +209,14 @@ public sealed partial class ZoneTransfers
         var message = request.AsSpan(0, length);
         var presence = TsigRecord.Find(message, keyNameBuffer, algorithmBuffer, out var tsig);
         TsigKey? key = null;
-        bool isAxfr = IsAxfr(message);
+        var type = TransferType(message);
+        bool isTransfer = type != 0;
+        bool ixfr = type == RecordType.IXFR;
         if (presence == TsigPresence.Malformed)
         {
             // RFC 8945 §5.1: FORMERR, unsigned.
-            CountIf(isAxfr, TransferOutcome.TsigError);
-            return Frame(buffer, AxfrMessages.WriteError(message, response, (int)ResponseCode.FormErr, -1, _udpPayload));
+            CountIf(type, TransferOutcome.TsigError);
+            return Frame(buffer, TransferMessages.WriteError(message, response, (int)ResponseCode.FormErr, -1, _udpPayload));
         }
         if (presence == TsigPresence.Present)
         {
@@ -191,21 +226,21 @@ public sealed partial class ZoneTransfers
             message = request.AsSpan(0, tsig.Start);
             if (verdict != TsigVerdict.Verified)
             {
-                CountIf(isAxfr, TransferOutcome.TsigError);
+                CountIf(type, TransferOutcome.TsigError);
                 return Frame(buffer, TsigErrorAnswer(message, response, verdict, tsig, key, now));
             }
             if (!key!.CanSign)
             {
                 // An HMAC-SHA1 key verifies, and signs nothing: the request is understood and refused, unsigned.
-                CountIf(isAxfr, TransferOutcome.Refused);
-                return Frame(buffer, AxfrMessages.WriteError(message, response, (int)ResponseCode.Refused, ExtendedErrorCode.Prohibited, _udpPayload));
+                CountIf(type, TransferOutcome.Refused);
+                return Frame(buffer, TransferMessages.WriteError(message, response, (int)ResponseCode.Refused, ExtendedErrorCode.Prohibited, _udpPayload));
             }
             signer = new TsigSigner(key, tsig.Mac);
         }
         int reserve = signer?.RecordLength() ?? 0;
         var room = response[..(ushort.MaxValue - reserve)];
         int written;
-        if (!isAxfr)
+        if (!isTransfer)
         {
             // A signed query of any other kind: the responder's answer, signed (RFC 8945 §5.3).
             written = _responder.Respond(message, room, Transport.Tcp, Listeners.ClientAddress.Of(clientSockaddr), out _);
@@ -214,32 +249,50 @@ public sealed partial class ZoneTransfers
         if (!_allow.Allows(Listeners.ClientAddress.Of(clientSockaddr), key))
         {
             // As every transfer was refused before there were transfers: REFUSED, EDE 18 Prohibited (RFC 5936 §2.2.1).
-            Counters.Count(TransferOutcome.Refused);
+            Counters.Count(ixfr, TransferOutcome.Refused);
             written = _responder.Respond(message, room, Transport.Tcp, Listeners.ClientAddress.Of(clientSockaddr), out _);
             return Frame(buffer, Sign(signer, response, written, now));
         }
-        var opening = AxfrMessages.Open(message, _responder.Zones.Current, _udpPayload, out var messages);
+        TransferMessages? messages;
+        TransferOpening opening;
+        if (ixfr)
+        {
+            opening = IxfrMessages.Open(message, Transport.Tcp, _responder.Zones.Current, History, _udpPayload, out messages);
+        }
+        else
+        {
+            opening = AxfrMessages.Open(message, _responder.Zones.Current, _udpPayload, out var axfr);
+            messages = axfr;
+        }
         switch (opening)
         {
-            case AxfrOpening.NotATransfer:
+            case TransferOpening.NotATransfer:
                 // Not a well-formed AXFR query after all (FORMERR, BADVERS...): the responder says what is wrong.
                 written = _responder.Respond(message, room, Transport.Tcp, Listeners.ClientAddress.Of(clientSockaddr), out _);
                 return Frame(buffer, Sign(signer, response, written, now));
-            case AxfrOpening.NotAuthoritative:
-                Counters.Count(TransferOutcome.NotAuthoritative);
-                written = AxfrMessages.WriteError(message, room, (int)ResponseCode.NotAuth, ExtendedErrorCode.NotAuthoritative, _udpPayload);
+            case TransferOpening.Malformed:
+                // RFC 1995 §3: an IXFR query carries the client's SOA in its authority section.
+                written = TransferMessages.WriteError(message, room, (int)ResponseCode.FormErr, -1, _udpPayload);
                 return Frame(buffer, Sign(signer, response, written, now));
-            case AxfrOpening.NotReady:
-                Counters.Count(TransferOutcome.NotAuthoritative);
-                written = AxfrMessages.WriteError(message, room, (int)ResponseCode.ServFail, ExtendedErrorCode.NotReady, _udpPayload);
+            case TransferOpening.NotAuthoritative:
+                Counters.Count(ixfr, TransferOutcome.NotAuthoritative);
+                written = TransferMessages.WriteError(message, room, (int)ResponseCode.NotAuth, ExtendedErrorCode.NotAuthoritative, _udpPayload);
+                return Frame(buffer, Sign(signer, response, written, now));
+            case TransferOpening.NotReady:
+                Counters.Count(ixfr, TransferOutcome.NotAuthoritative);
+                written = TransferMessages.WriteError(message, room, (int)ResponseCode.ServFail, ExtendedErrorCode.NotReady, _udpPayload);
                 return Frame(buffer, Sign(signer, response, written, now));
         }
         if (Interlocked.Increment(ref _running) > _maxConcurrent)
         {
             Interlocked.Decrement(ref _running);
-            Counters.Count(TransferOutcome.OverLimit);
-            written = AxfrMessages.WriteError(message, room, (int)ResponseCode.Refused, -1, _udpPayload);
+            Counters.Count(ixfr, TransferOutcome.OverLimit);
+            written = TransferMessages.WriteError(message, room, (int)ResponseCode.Refused, -1, _udpPayload);
             return Frame(buffer, Sign(signer, response, written, now));
+        }
+        if (messages is AxfrMessages { IsIxfr: true })
+        {
+            Counters.CountIxfrInFull();
         }
         transfer = messages;
         return 0;
@@ -254,9 +307,9 @@ public sealed partial class ZoneTransfers
     {
         if (verdict == TsigVerdict.FormErr)
         {
-            return AxfrMessages.WriteError(message, response, (int)ResponseCode.FormErr, -1, _udpPayload);
+            return TransferMessages.WriteError(message, response, (int)ResponseCode.FormErr, -1, _udpPayload);
         }
-        int written = AxfrMessages.WriteError(message, response, (int)ResponseCode.NotAuth, -1, _udpPayload);
+        int written = TransferMessages.WriteError(message, response, (int)ResponseCode.NotAuth, -1, _udpPayload);
         if (written == 0)
         {
             return 0;
@@ -303,25 +356,33 @@ public sealed partial class ZoneTransfers
         return length;
     }
 
-    private void CountIf(bool isAxfr, TransferOutcome outcome)
+    private void CountIf(RecordType type, TransferOutcome outcome)
     {
-        if (isAxfr)
+        if (type != 0)
         {
-            Counters.Count(outcome);
+            Counters.Count(type == RecordType.IXFR, outcome);
         }
     }
 
-    private static bool IsAxfr(ReadOnlySpan<byte> query)
+    /// <summary>AXFR or IXFR when that is the query's QTYPE, else 0.</summary>
+    private static RecordType TransferType(ReadOnlySpan<byte> query)
     {
         int offset = Header.Length;
-        return query.Length >= Header.Length && BinaryPrimitives.ReadUInt16BigEndian(query[4..]) == 1
+        if (query.Length >= Header.Length && BinaryPrimitives.ReadUInt16BigEndian(query[4..]) == 1
             && WireReader.SkipName(query, ref offset) == WireError.None && offset + 2 <= query.Length
-            && BinaryPrimitives.ReadUInt16BigEndian(query[offset..]) == (ushort)RecordType.AXFR;
+            && (RecordType)BinaryPrimitives.ReadUInt16BigEndian(query[offset..]) is RecordType.AXFR or RecordType.IXFR)
+        {
+            return (RecordType)BinaryPrimitives.ReadUInt16BigEndian(query[offset..]);
+        }
+        return 0;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "axfr {Zone} serial {Serial} to {Client} ({Tsig}): {Records} records in {Messages} messages, {Octets} octets, {Milliseconds:F0} ms")]
-    private static partial void LogCompleted(ILogger logger, string zone, uint serial, string client, string tsig, long records, int messages, long octets, double milliseconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Zone} serial {Serial} to {Client} ({Tsig}): {Records} records in {Messages} messages, {Octets} octets, {Milliseconds:F0} ms")]
+    private static partial void LogCompleted(ILogger logger, string kind, string zone, uint serial, string client, string tsig, long records, int messages, long octets, double milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "axfr {Zone}: a record does not fit in a 65,535-octet message; the transfer ended with SERVFAIL")]
-    private static partial void LogTooLarge(ILogger logger, string zone);
+    [LoggerMessage(Level = LogLevel.Information, Message = "ixfr history {Zone}: serial {Before} -> {After}; older versions IXFR can answer from: {Versions}; {Milliseconds:F0} ms")]
+    private static partial void LogHistory(ILogger logger, string zone, uint before, uint after, int versions, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Kind} {Zone}: a record does not fit in a 65,535-octet message; the transfer ended with SERVFAIL")]
+    private static partial void LogTooLarge(ILogger logger, string kind, string zone);
 }

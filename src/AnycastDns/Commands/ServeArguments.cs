@@ -32,6 +32,8 @@ internal static class ServeArguments
         ("--allow-transfer", "Transfers:Allow", true, false, "<entry> who may AXFR the zones, repeatable: an address prefix (192.0.2.0/24, 2001:db8::/48) or key:<name> (default: nobody)"),
         ("--tsig-keys", "Transfers:KeysFile", false, false, "<file>    TSIG keys, BIND syntax: key \"name\" { algorithm hmac-sha256; secret \"...\"; }; (default: none)"),
         ("--max-transfers", "Transfers:MaxConcurrent", false, false, "<n>   zone transfers at once; more are REFUSED (default: 10)"),
+        ("--ixfr-history", "Transfers:History", false, false, "<n>   older versions per zone IXFR answers from with a difference (default: 20; 0: whole zones)"),
+        ("--ixfr-history-percent", "Transfers:HistoryPercent", false, false, "<n>   most the kept differences may take, in % of the zone's size (default: 10)"),
         ("--http", "Http", false, false, "<ip:port>       status endpoint: /healthz, /readyz, /state, /zones, /metrics, POST /reload (default: none)"),
         ("--no-http-control", "HttpControl", false, true, "     a read-only status endpoint: POST /reload, /drain and /undrain answer 403"),
         ("--bird-socket", "Anycast:BirdSocket", false, false, "<path>   BIRD 2 control socket: announce only while ready, withdraw before stopping (default: none)"),

@@ -70,7 +70,7 @@ public sealed class AxfrMessagesTests
         var first = LargeZone(5_000, serial: 1);
         var holder = new ZoneSetHolder(new ZoneSet([first]));
         var query = DnsMessage.CreateQuery(first.Origin, RecordType.AXFR, RecordClass.IN, 0x4242).Encode();
-        Assert.Equal(AxfrOpening.Transfer, AxfrMessages.Open(query, holder.Current, 1232, out var transfer));
+        Assert.Equal(TransferOpening.Transfer, AxfrMessages.Open(query, holder.Current, 1232, out var transfer));
         var buffer = new byte[ushort.MaxValue];
         var answers = new List<ResourceRecord>();
         int length = transfer!.WriteNext(buffer, 0);
@@ -92,7 +92,7 @@ public sealed class AxfrMessagesTests
     {
         var zone = LargeZone(3_000);
         var query = DnsMessage.CreateQuery(zone.Origin, RecordType.AXFR, RecordClass.IN, 7, new EdnsRecord { DnssecOk = true }).Encode();
-        Assert.Equal(AxfrOpening.Transfer, AxfrMessages.Open(query, new ZoneSet([zone]), 1232, out var transfer));
+        Assert.Equal(TransferOpening.Transfer, AxfrMessages.Open(query, new ZoneSet([zone]), 1232, out var transfer));
         var buffer = new byte[ushort.MaxValue];
         int length;
         int count = 0;
@@ -111,16 +111,16 @@ public sealed class AxfrMessagesTests
     {
         var zone = LargeZone(10);
         var zones = new ZoneSet([zone]);
-        Assert.Equal(AxfrOpening.NotAuthoritative, Open(zones, "h1.big.test.", RecordType.AXFR));
-        Assert.Equal(AxfrOpening.NotAuthoritative, Open(zones, "other.test.", RecordType.AXFR));
-        Assert.Equal(AxfrOpening.NotATransfer, Open(zones, "big.test.", RecordType.SOA));
-        Assert.Equal(AxfrOpening.NotATransfer, Open(zones, "big.test.", RecordType.AXFR, RecordClass.CH));
-        Assert.Equal(AxfrOpening.Transfer, Open(zones, "BIG.test.", RecordType.AXFR));
+        Assert.Equal(TransferOpening.NotAuthoritative, Open(zones, "h1.big.test.", RecordType.AXFR));
+        Assert.Equal(TransferOpening.NotAuthoritative, Open(zones, "other.test.", RecordType.AXFR));
+        Assert.Equal(TransferOpening.NotATransfer, Open(zones, "big.test.", RecordType.SOA));
+        Assert.Equal(TransferOpening.NotATransfer, Open(zones, "big.test.", RecordType.AXFR, RecordClass.CH));
+        Assert.Equal(TransferOpening.Transfer, Open(zones, "BIG.test.", RecordType.AXFR));
         // Every truncation of the request: never a transfer, never an exception.
         var query = DnsMessage.CreateQuery(zone.Origin, RecordType.AXFR).Encode();
         for (int cut = 0; cut < query.Length; cut++)
         {
-            Assert.Equal(AxfrOpening.NotATransfer, AxfrMessages.Open(query.AsSpan(0, cut), zones, 1232, out _));
+            Assert.Equal(TransferOpening.NotATransfer, AxfrMessages.Open(query.AsSpan(0, cut), zones, 1232, out _));
             var buffer = new byte[512];
             int length = AxfrMessages.WriteError(query.AsSpan(0, cut), buffer, (int)ResponseCode.FormErr, -1, 1232);
             if (cut >= Header.Length)
@@ -161,7 +161,7 @@ public sealed class AxfrMessagesTests
         }
         var zone = Engine.BuildZone("big.test.", text.Append('\n').ToString());
         var query = DnsMessage.CreateQuery(zone.Origin, RecordType.AXFR).Encode();
-        Assert.Equal(AxfrOpening.Transfer, AxfrMessages.Open(query, new ZoneSet([zone]), 1232, out var transfer));
+        Assert.Equal(TransferOpening.Transfer, AxfrMessages.Open(query, new ZoneSet([zone]), 1232, out var transfer));
         var buffer = new byte[ushort.MaxValue];
         int length;
         int guard = 0;
@@ -172,13 +172,13 @@ public sealed class AxfrMessagesTests
         Assert.False(transfer.IsComplete);
     }
 
-    private static AxfrOpening Open(ZoneSet zones, string name, RecordType type, RecordClass cls = RecordClass.IN) =>
+    private static TransferOpening Open(ZoneSet zones, string name, RecordType type, RecordClass cls = RecordClass.IN) =>
         AxfrMessages.Open(DnsMessage.CreateQuery(DnsName.Parse(name), type, cls).Encode(), zones, 1232, out _);
 
     private static List<DnsMessage> Transfer(ZoneSet zones, DnsName origin, int reserve, out List<int> lengths)
     {
         var query = DnsMessage.CreateQuery(origin, RecordType.AXFR, RecordClass.IN, 0x4242).Encode();
-        Assert.Equal(AxfrOpening.Transfer, AxfrMessages.Open(query, zones, 1232, out var transfer));
+        Assert.Equal(TransferOpening.Transfer, AxfrMessages.Open(query, zones, 1232, out var transfer));
         var messages = new List<DnsMessage>();
         lengths = [];
         var buffer = new byte[ushort.MaxValue];

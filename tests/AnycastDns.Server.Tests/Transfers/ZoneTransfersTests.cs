@@ -46,23 +46,23 @@ public sealed class ZoneTransfersTests
         var answers = messages.SelectMany(m => m.Answers).ToList();
         Assert.Equal(RecordType.SOA, answers[0].Type);
         Assert.Equal(RecordType.SOA, answers[^1].Type);
-        Assert.Equal(1, transfers.Counters.Axfr(TransferOutcome.Completed));
+        Assert.Equal(1, transfers.Counters.Of(false, TransferOutcome.Completed));
         Assert.True(transfers.Counters.Bytes > 0);
 
         var refused = Assert.Single(await AnswerAsync(transfers, Query("example.test.", RecordType.AXFR, edns: true), OtherClient));
         Assert.Equal(ResponseCode.Refused, refused.ResponseCode);
         Assert.Equal([0, (byte)ExtendedErrorCode.Prohibited], refused.Edns!.Options.Single(o => o.Code == EdnsOptionCode.ExtendedError).Data);
-        Assert.Equal(1, transfers.Counters.Axfr(TransferOutcome.Refused));
+        Assert.Equal(1, transfers.Counters.Of(false, TransferOutcome.Refused));
 
         // Signed with the key Transfers:Allow names, from an address it does not: the zone, every message signed.
         var signedMessages = await AnswerAsync(transfers, Signed(Query("example.test.", RecordType.AXFR)), OtherClient);
         Assert.Equal(RecordType.SOA, signedMessages[0].Answers[0].Type);
         Assert.All(signedMessages, m => Assert.Equal(RecordType.TSIG, m.Additional[^1].Type));
-        Assert.Equal(2, transfers.Counters.Axfr(TransferOutcome.Completed));
+        Assert.Equal(2, transfers.Counters.Of(false, TransferOutcome.Completed));
 
         var notOurs = Assert.Single(await AnswerAsync(transfers, Query("www.example.test.", RecordType.AXFR), AllowedClient));
         Assert.Equal(ResponseCode.NotAuth, notOurs.ResponseCode);
-        Assert.Equal(1, transfers.Counters.Axfr(TransferOutcome.NotAuthoritative));
+        Assert.Equal(1, transfers.Counters.Of(false, TransferOutcome.NotAuthoritative));
         Assert.Equal(0, transfers.Running);
     }
 
@@ -75,14 +75,14 @@ public sealed class ZoneTransfersTests
         var tsig = answer.Additional.Single(r => r.Type == RecordType.TSIG).Data;
         Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(tsig.AsSpan(13 + 8)));
         Assert.Equal(TsigError.BadKey, BinaryPrimitives.ReadUInt16BigEndian(tsig.AsSpan(13 + 10 + 2)));
-        Assert.Equal(1, transfers.Counters.Axfr(TransferOutcome.TsigError));
+        Assert.Equal(1, transfers.Counters.Of(false, TransferOutcome.TsigError));
     }
 
     private static ZoneTransfers Transfers(int maxConcurrent, TsigKeyring? keys = null)
     {
         var zone = ZoneFromText("example.test.", "$ORIGIN example.test.\n@ 300 SOA ns host 1 7200 3600 1209600 300\n@ 300 NS ns\nns 300 A 192.0.2.1\nwww 300 A 192.0.2.2\n");
         var responder = new Responder(new ZoneSet([zone]), new ResponderOptions { PopId = "test" });
-        return new ZoneTransfers(responder, TransferAllowList.Parse(["192.0.2.0/24", "key:xfr-key"]), keys ?? new TsigKeyring([Key]), maxConcurrent, 1232, NullLogger.Instance);
+        return new ZoneTransfers(responder, TransferAllowList.Parse(["192.0.2.0/24", "key:xfr-key"]), keys ?? new TsigKeyring([Key]), maxConcurrent, 1232, new AnycastDns.Authority.Transfers.ZoneHistory(20, 10), NullLogger.Instance);
     }
 
     private static Zone ZoneFromText(string origin, string text)
