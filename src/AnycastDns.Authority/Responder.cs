@@ -226,9 +226,11 @@ public sealed class Responder
         }
         // RFC 3225 §3, RFC 4035 §3.1: DNSSEC records only for a DO query, and only a signed zone has them.
         r.Dnssec = q.DnssecOk && zone.IsSigned;
-        if (q.ExpireRequested && q.Type == RecordType.SOA)
+        if (q.ExpireRequested)
         {
-            // RFC 7314 §3.1: a primary answers with its SOA EXPIRE; every PoP serves the zone as its primary does.
+            // RFC 7314 §3: a primary answers with its SOA EXPIRE, and every PoP serves the zone as its primary does. Asked
+            // for on a query of another type, the option still comes with any answer from the zone, as Knot sends it:
+            // the value is the zone's whatever the question.
             r.Expire = Expiry.Of(zone);
         }
         bool minimalAny = _options.MinimalAnyOverUdp && transport == Transport.Udp;
@@ -266,7 +268,7 @@ public sealed class Responder
         {
             length += OptWriter.OptionHeaderLength + q.ClientCookie.Length + Cookies.ServerCookie.Length;
         }
-        if (q.ExpireRequested && q.Type == RecordType.SOA)
+        if (q.ExpireRequested)
         {
             length += OptWriter.ExpireLength;
         }
