@@ -74,6 +74,16 @@ public sealed class IxfrMessages : TransferMessages
     }
 
     /// <summary>
+    /// The answer to the same request with the current SOA alone: over UDP, when the difference or zone does not fit,
+    /// so that the client retries over TCP (RFC 1995 §2).
+    /// </summary>
+    public static TransferMessages CurrentSoa(TransferMessages opened)
+    {
+        ArgumentNullException.ThrowIfNull(opened);
+        return new IxfrMessages(opened.Request, null);
+    }
+
+    /// <summary>
     /// The SOA serial in the authority section of an IXFR query (RFC 1995 §3), read without allocating: past the
     /// question and any answer records, the first authority record must be a SOA whose RDATA is MNAME, RNAME, SERIAL...
     /// </summary>

@@ -35,9 +35,11 @@ public abstract class TransferMessages
     private readonly bool _edns;
     private readonly bool _dnssecOk;
     private readonly ushort _udpPayload;
+    private readonly long _expire;
 
     private protected TransferMessages(in TransferRequest request)
     {
+        Request = request;
         Zone = request.Zone;
         Id = request.Id;
         Flags = request.Flags;
@@ -45,7 +47,11 @@ public abstract class TransferMessages
         _edns = request.HasEdns;
         _dnssecOk = request.DnssecOk;
         _udpPayload = request.UdpPayload;
+        _expire = request.Expire;
     }
+
+    /// <summary>The request as read when the transfer opened.</summary>
+    internal TransferRequest Request { get; }
 
     /// <summary>The zone transferred: the version current when the transfer opened.</summary>
     public Zone Zone { get; }
@@ -83,7 +89,8 @@ public abstract class TransferMessages
             return 0;
         }
         var w = new MessageWriter(buffer);
-        int optLength = _edns ? OptWriter.FixedLength : 0;
+        bool expire = _expire >= 0;
+        int optLength = !_edns ? 0 : expire ? OptWriter.FixedLength + OptWriter.ExpireLength : OptWriter.FixedLength;
         w.Limit = Math.Min(buffer.Length, ushort.MaxValue) - reserve - optLength;
         var header = new Header { Id = Id, Flags = Flags, QuestionCount = Messages == 0 ? (ushort)1 : (ushort)0 };
         // The question's name is written as a name, so that the records after it compress against the zone's origin.
@@ -111,6 +118,10 @@ public abstract class TransferMessages
             // RFC 6891 §7: the query had EDNS, so every message of the answer has an OPT record; DO copied (RFC 3225 §3).
             w.Limit += optLength;
             OptWriter.TryBegin(ref w, _udpPayload, 0, _dnssecOk, out int rdlengthAt);
+            if (expire)
+            {
+                OptWriter.TryWriteExpire(ref w, (uint)_expire);
+            }
             OptWriter.End(ref w, rdlengthAt);
             w.PatchUInt16(10, 1);
         }
@@ -157,7 +168,9 @@ public abstract class TransferMessages
         BinaryPrimitives.WriteUInt16BigEndian(question.AsSpan(q.Name.Length + 2), q.Class);
         // RFC 5936 §2.2.1: ID and RD copied, QR and AA set, OPCODE 0, everything else clear.
         ushort flags = (ushort)(Header.QrBit | Header.AaBit | (q.Header.Flags & Header.RdBit));
-        read = new TransferRequest(zone, q.Header.Id, flags, question, q.HasEdns, q.DnssecOk, udpPayload, q.HasEdns ? q.ClientPayloadSize : (ushort)512);
+        // RFC 7314 §3: asked for, the zone's expire goes with the transfer, in every message (as Knot sends it).
+        long expire = q.ExpireRequested ? Expiry.Of(zone) : -1;
+        read = new TransferRequest(zone, q.Header.Id, flags, question, q.HasEdns, q.DnssecOk, udpPayload, q.HasEdns ? q.ClientPayloadSize : (ushort)512, expire);
         return TransferOpening.Transfer;
     }
 
@@ -204,6 +217,7 @@ public abstract class TransferMessages
 
 /// <summary>
 /// A transfer query as read: the zone asked for, the header fields every message copies, the question as it came,
-/// and the EDNS facts (<paramref name="ClientPayload"/> is the UDP size the client can take, 512 without EDNS).
+/// and the EDNS facts (<paramref name="ClientPayload"/> is the UDP size the client can take, 512 without EDNS;
+/// <paramref name="Expire"/> the EDNS EXPIRE value to send, RFC 7314, or -1 when not asked for).
 /// </summary>
-public readonly record struct TransferRequest(Zone Zone, ushort Id, ushort Flags, byte[] Question, bool HasEdns, bool DnssecOk, ushort UdpPayload, ushort ClientPayload);
+public readonly record struct TransferRequest(Zone Zone, ushort Id, ushort Flags, byte[] Question, bool HasEdns, bool DnssecOk, ushort UdpPayload, ushort ClientPayload, long Expire);
