@@ -137,6 +137,11 @@ public sealed class IxfrTests : IAsyncLifetime
         // 2→3: deleted h1 A, h401 A+TXT, h3 A; added h1 A, h3 A, h402 A+TXT.
         Assert.Equal(["form incremental 12 ", "equal"], await ApplyAsync(2, 3, "udp"));
         Assert.Equal(["form soa 1 ", "equal"], await ApplyAsync(3, 3, "tcp"));
+
+        // Versions 1 and 2 kept for serial 3; IXFRs counted under their own type.
+        string metrics = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{_http}/metrics"));
+        Assert.Matches(@"(?m)^anycastdns_transfers_history_versions(\{[^}]*\})? 2$", metrics);
+        Assert.Matches(@"(?m)^anycastdns_transfers_total\{(?=[^}]*type=""ixfr"")(?=[^}]*outcome=""completed"")[^}]*\} [1-9]", metrics);
     }
 
     [Fact]
