@@ -54,7 +54,7 @@ public sealed class UdpFrontAllocationTests
         // bucket table (and the limited path below shows the slip too allocates nothing).
         using var limiter = new ResponseRateLimiter(new RateLimitOptions { ResponsesPerSecond = 1_000_000, Exempt = [], TableSize = 4096 }, NullLogger.Instance);
         // Zone transfers configured, as served: every query passes the TSIG test (TsigRecord.IsCarried) on its way.
-        var transfers = new ZoneTransfers(responder, TransferAllowList.Parse(["192.0.2.0/24"]), TsigKeyring.Empty, 10, 1232, NullLogger.Instance);
+        var transfers = new ZoneTransfers(responder, TransferAllowList.Parse(["192.0.2.0/24"]), TsigKeyring.Empty, 10, 1232, new Authority.Transfers.ZoneHistory(20, 10), NullLogger.Instance);
         using var front = UdpFront.Bind(new ListenAddress(new IPEndPoint(IPAddress.Loopback, 0)), loops: 1, receiveBufferBytes: 0,
             freeBind: false, responder, limiter, statistics, NullLogger.Instance, transfers);
         front.Start();

@@ -23,11 +23,11 @@ public sealed class ZoneTransfersTests
     private static readonly byte[] OtherClient = [2, 0, 0, 53, 198, 51, 100, 1, 0, 0, 0, 0, 0, 0, 0, 0];
 
     [Fact]
-    public void Only_AXFR_queries_and_messages_with_a_TSIG_record_are_handed_over()
+    public void Only_AXFR_and_IXFR_queries_and_messages_with_a_TSIG_record_are_handed_over()
     {
         Assert.True(ZoneTransfers.Handles(Query("example.test.", RecordType.AXFR)));
         Assert.False(ZoneTransfers.Handles(Query("example.test.", RecordType.SOA)));
-        Assert.False(ZoneTransfers.Handles(Query("example.test.", RecordType.IXFR)));
+        Assert.True(ZoneTransfers.Handles(Query("example.test.", RecordType.IXFR)));
         Assert.False(ZoneTransfers.Handles(DnsMessage.CreateQuery(DnsName.Parse("example.test."), RecordType.SOA, RecordClass.IN, 1, new EdnsRecord()).Encode()));
         Assert.True(ZoneTransfers.Handles(Signed(Query("example.test.", RecordType.SOA))));
         // A response, a header alone, a question cut short: not here.
