@@ -9,6 +9,7 @@ namespace AnycastDns.Lab.Tests;
 /// next edit still passes the check (the old `check --zonemd zones` failed it, and the repository stayed red), and a
 /// broken edit fails with file:line.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ZonesWorkflowTests
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
