@@ -35,7 +35,10 @@ need() {
     value=${!name-}
     [[ -n $value ]] || die "$name is not set (see the top of $0)"
     case $kind in
-        ipv4) [[ $value =~ ^$ipv4$ ]] || die "$name='$value' is not an IPv4 address" ;;
+        ipv4)
+            # An IPv6-primary Kubernetes node gives status.hostIP as IPv6: say so, rather than render a broken config.
+            [[ $value != *:* ]] || die "$name='$value' is an IPv6 address: the template runs BGP over IPv4; set $name to the node's IPv4 address"
+            [[ $value =~ ^$ipv4$ ]] || die "$name='$value' is not an IPv4 address" ;;
         prefix4)
             if ! [[ $value =~ ^$ipv4/([0-9]+)$ ]] || ((BASH_REMATCH[-1] > 32)); then
                 die "$name='$value' is not an IPv4 prefix (address/length)"

@@ -1,9 +1,10 @@
-# syntax=docker/dockerfile:1
 # The BIRD sidecar of one PoP: BIRD 2 (Debian 12's bird2, the version the lab tests run) and `anycastdns watchdog`,
 # started together by sidecar-entrypoint.sh, which renders deploy/bird/bird.conf from the environment first.
 #
 # Build from the repository root:
 #   docker build -f deploy/docker/sidecar.Dockerfile -t anycastdns-bird:dev .
+# The build arguments BASE_IMAGE, SDK_IMAGE, PUBLISH and APP_UID are those of deploy/docker/Dockerfile; without a
+# registry: --build-arg BASE_IMAGE=localhost/anycastdns-base:bookworm --build-arg PUBLISH=prebuilt.
 # Check the rendered configuration without starting anything:
 #   docker run --rm -e ROUTER_ID=192.0.2.10 -e ROUTER_IP=192.0.2.1 -e LOCAL_AS=64512 -e PEER_AS=64496 \
 #     -e ANYCAST_PREFIX=198.19.53.0/24 anycastdns-bird:dev render
@@ -23,7 +24,11 @@
 # The watchdog is the same anycastdns program as the server, published self-contained: Debian has no .NET 10
 # runtime package, and .NET 10 ships no Debian images.
 
-FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG BASE_IMAGE=debian:bookworm-slim
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
+ARG PUBLISH=build
+
+FROM --platform=$BUILDPLATFORM ${SDK_IMAGE} AS build
 ARG TARGETARCH
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props .editorconfig ./
@@ -36,23 +41,33 @@ RUN dotnet restore src/AnycastDns -a "$TARGETARCH" -p:SelfContained=true
 COPY src/ src/
 RUN dotnet publish src/AnycastDns -c Release -a "$TARGETARCH" --self-contained true --no-restore -o /out
 
-FROM debian:bookworm-slim
+FROM ${BASE_IMAGE} AS prebuilt
+COPY artifacts/publish/ /out/
+
+FROM ${PUBLISH} AS publish
+
+FROM ${BASE_IMAGE}
+ARG APP_UID=1654
 # libstdc++6 for the .NET runtime, libssl3 for its crypto (loaded on demand); no ICU: the project builds with
-# InvariantGlobalization.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends bird2 iproute2 libcap2-bin libssl3 libstdc++6 \
-    && rm -rf /var/lib/apt/lists/* \
+# InvariantGlobalization. apt-get runs only for what the base lacks (see Dockerfile).
+RUN missing=; \
+    for p in bird2 iproute2 libcap2-bin libssl3 libstdc++6; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done; \
+    if [ -n "$missing" ]; then \
+        apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; \
+    fi \
     && setcap cap_net_bind_service=+ep /usr/sbin/bird \
     && getcap /usr/sbin/bird | grep -q cap_net_bind_service \
-    && groupadd --gid 1654 anycastdns \
-    && useradd --uid 1654 --gid 1654 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin anycastdns \
+    && groupadd --gid "$APP_UID" anycastdns \
+    && useradd --uid "$APP_UID" --gid "$APP_UID" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin anycastdns \
     && mkdir -p /run/bird /etc/anycastdns \
-    && chown 1654:1654 /run/bird
-COPY --from=build /out /opt/anycastdns
+    && chown "$APP_UID:$APP_UID" /run/bird
+COPY --from=publish /out /opt/anycastdns
 RUN ln -s /opt/anycastdns/anycastdns /usr/local/bin/anycastdns
 COPY deploy/bird/bird.conf /etc/anycastdns/bird.conf.template
-COPY --chmod=0755 deploy/bird/render-bird-conf.sh /usr/local/bin/render-bird-conf
-COPY --chmod=0755 deploy/docker/sidecar-entrypoint.sh /usr/local/bin/sidecar-entrypoint
+COPY deploy/bird/render-bird-conf.sh /usr/local/bin/render-bird-conf
+COPY deploy/docker/sidecar-entrypoint.sh /usr/local/bin/sidecar-entrypoint
+# chmod here, not COPY --chmod: the classic builder and older podman do not know --chmod.
+RUN chmod 0755 /usr/local/bin/render-bird-conf /usr/local/bin/sidecar-entrypoint
 
-USER 1654:1654
+USER $APP_UID:$APP_UID
 ENTRYPOINT ["/usr/local/bin/sidecar-entrypoint"]

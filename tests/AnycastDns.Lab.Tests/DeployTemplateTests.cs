@@ -3,10 +3,74 @@ using AnycastDns.TestSupport.Lab;
 
 namespace AnycastDns.Lab.Tests;
 
-/// <summary>deploy/bird/bird.conf is a configuration BIRD 2 accepts as it is, and the lab runs it with only its values changed.</summary>
+/// <summary>
+/// The deployment templates as their tools read them: deploy/bird/bird.conf is a configuration BIRD 2 accepts as it is
+/// (and the lab runs it with only its values changed), the systemd unit passes <c>systemd-analyze verify</c>, the
+/// Kubernetes overlay renders, the BIRD renderer refuses an IPv6 router id in one line, and the zones workflow's check
+/// cannot lock itself.
+/// </summary>
 public sealed class DeployTemplateTests
 {
     private static readonly TimeSpan ParseTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Systemd_verifies_the_unit_with_no_warning()
+    {
+        const string analyze = "/usr/bin/systemd-analyze";
+        ExternalTool.RequireInstalled(analyze, "systemd");
+        // verify checks that ExecStart exists: a root with the unit, the built apphost at the unit's path and the
+        // host's own units (the targets the unit orders itself after).
+        string root = Directory.CreateTempSubdirectory("anycastdns-systemd-").FullName;
+        try
+        {
+            string unit = Path.Combine(RepositoryPaths.Root, "deploy", "systemd", "anycastdns.service");
+            Directory.CreateDirectory(Path.Combine(root, "opt", "anycastdns"));
+            Directory.CreateDirectory(Path.Combine(root, "etc", "systemd", "system"));
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "anycastdns"), Path.Combine(root, "opt", "anycastdns", "anycastdns"));
+            File.Copy(unit, Path.Combine(root, "etc", "systemd", "system", "anycastdns.service"));
+            Directory.CreateDirectory(Path.Combine(root, "usr", "lib", "systemd"));
+            var copied = await ExternalTool.RunAsync("/usr/bin/cp", ["-r", "/usr/lib/systemd/system", Path.Combine(root, "usr", "lib", "systemd") + "/"], ToolTimeout);
+            Assert.True(copied.ExitCode == 0, copied.Output);
+            var result = await ExternalTool.RunAsync(analyze, ["verify", $"--root={root}", "anycastdns.service"], ToolTimeout);
+            // Exit 0 and silence: an unknown key or a bad value is only a warning, with exit 0.
+            Assert.True(result.ExitCode == 0 && result.Output.Trim().Length == 0, $"exit {result.ExitCode}: {result.Output}");
+            string[] lines = await File.ReadAllLinesAsync(unit);
+            Assert.Contains("SupplementaryGroups=bird", lines);
+            Assert.Contains("DynamicUser=yes", lines);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_bird_renderer_refuses_an_ipv6_host_address_in_one_line()
+    {
+        string script = Path.Combine(RepositoryPaths.Root, "deploy", "bird", "render-bird-conf.sh");
+        var environment = new Dictionary<string, string?>
+        {
+            ["ROUTER_ID"] = "2001:db8::10", ["ROUTER_IP"] = "198.18.0.2", ["LOCAL_AS"] = "64512", ["PEER_AS"] = "64513",
+            ["ANYCAST_PREFIX"] = "198.19.53.0/24",
+        };
+        var result = await ExternalTool.RunAsync("/usr/bin/bash", [script, LabTopology.DeployTemplatePath, "-"], ToolTimeout, environment: environment);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal("", result.StandardOutput);
+        Assert.Equal("render-bird-conf: ROUTER_ID='2001:db8::10' is an IPv6 address: the template runs BGP over IPv4; set ROUTER_ID to the node's IPv4 address", result.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task Kustomize_renders_the_pop_overlay_with_the_git_sync_webhook_timeout()
+    {
+        const string kubectl = "/usr/bin/kubectl";
+        ExternalTool.RequireInstalled(kubectl, "kubectl");
+        var result = await ExternalTool.RunAsync(kubectl, ["kustomize", Path.Combine(RepositoryPaths.Root, "deploy", "k8s", "pops", "ams1")], ToolTimeout);
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("kind: DaemonSet", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("--webhook-timeout=", result.StandardOutput, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Bird_parses_the_template_as_shipped()

@@ -89,7 +89,7 @@ public sealed class AnycastLab : IAsyncDisposable
         var lab = new AnycastLab();
         try
         {
-            await lab.BuildAsync(cancellationToken).ConfigureAwait(false);
+            await lab.BuildAsync(popBirds: true, cancellationToken).ConfigureAwait(false);
             foreach (var pop in lab._pops)
             {
                 pop.ServerArguments = serverArguments;
@@ -103,6 +103,42 @@ public sealed class AnycastLab : IAsyncDisposable
             throw;
         }
         return lab;
+    }
+
+    /// <summary>
+    /// Builds the lab's namespaces, links and the router's BIRD only: the PoPs' namespaces carry the anycast address and
+    /// their links, but nothing runs in them. For a test that runs each PoP's BIRD and server itself (the container
+    /// images); it waits for the sessions with <see cref="WaitForSessionsAsync"/>.
+    /// </summary>
+    public static async Task<AnycastLab> StartNetworkAsync(CancellationToken cancellationToken)
+    {
+        NetworkNamespace.RequireRoot();
+        ExternalTool.RequireInstalled(BirdProcess.DaemonPath, BirdProcess.Package);
+        var lab = new AnycastLab();
+        try
+        {
+            await lab.BuildAsync(popBirds: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await lab.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return lab;
+    }
+
+    /// <summary>Waits until the router's BGP session to every PoP is established, bounded; throws with <paramref name="logs"/> when one is not.</summary>
+    public async Task WaitForSessionsAsync(TimeSpan within, Func<string> logs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(logs);
+        foreach (var pop in _pops)
+        {
+            var established = await BoundedPoll.UntilAsync(token => IsSessionEstablishedAsync(pop, token), within, EstablishInterval, cancellationToken).ConfigureAwait(false);
+            if (established is null)
+            {
+                throw new InvalidOperationException($"the router's BGP session to {pop.Name} did not come up within {within.TotalSeconds} s\n{logs()}");
+            }
+        }
     }
 
     /// <summary>
@@ -252,7 +288,7 @@ public sealed class AnycastLab : IAsyncDisposable
         }
     }
 
-    private async Task BuildAsync(CancellationToken cancellationToken)
+    private async Task BuildAsync(bool popBirds, CancellationToken cancellationToken)
     {
         Router = await Own(NetworkNamespace.CreateAsync("rtr", cancellationToken)).ConfigureAwait(false);
         Client = await Own(NetworkNamespace.CreateAsync("cli", cancellationToken)).ConfigureAwait(false);
@@ -294,19 +330,16 @@ public sealed class AnycastLab : IAsyncDisposable
         await Router.SetSysctlAsync(["net.ipv4.ip_forward=1", "net.ipv4.fib_multipath_hash_policy=1"], cancellationToken).ConfigureAwait(false);
 
         RouterBird = await Own(BirdProcess.StartAsync(Router, "router", RouterConfiguration(), cancellationToken)).ConfigureAwait(false);
+        if (!popBirds)
+        {
+            return;
+        }
         foreach (var pop in _pops)
         {
             pop.Bird = await BirdProcess.StartAsync(pop.Space, pop.Name,
                 PopBirdConfiguration.Render(pop.LinkAddress.ToString(), PopAs, pop.RouterAddress.ToString(), RouterAs, AnycastPrefix), cancellationToken).ConfigureAwait(false);
         }
-        foreach (var pop in _pops)
-        {
-            var established = await BoundedPoll.UntilAsync(token => IsSessionEstablishedAsync(pop, token), EstablishTimeout, EstablishInterval, cancellationToken).ConfigureAwait(false);
-            if (established is null)
-            {
-                throw new InvalidOperationException($"the router's BGP session to {pop.Name} did not come up within {EstablishTimeout.TotalSeconds} s\n{Logs}");
-            }
-        }
+        await WaitForSessionsAsync(EstablishTimeout, () => Logs, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T> Own<T>(Task<T> starting)
