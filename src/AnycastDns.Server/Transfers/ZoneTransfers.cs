@@ -28,13 +28,19 @@ public sealed partial class ZoneTransfers
 
     private readonly Responder _responder;
     private readonly TransferAllowList _allow;
-    private readonly TsigKeyring _keys;
+    private readonly Func<TsigKeyring> _keys;
     private readonly int _maxConcurrent;
     private readonly ushort _udpPayload;
     private readonly ILogger _logger;
     private int _running;
 
     public ZoneTransfers(Responder responder, TransferAllowList allow, TsigKeyring keys, int maxConcurrent, ushort udpPayload, ILogger logger)
+        : this(responder, allow, () => keys, maxConcurrent, udpPayload, logger)
+    {
+    }
+
+    /// <param name="keys">The TSIG keys in force, asked at each signed request: the keys file reloads (<see cref="TsigKeysReloader"/>).</param>
+    public ZoneTransfers(Responder responder, TransferAllowList allow, Func<TsigKeyring> keys, int maxConcurrent, ushort udpPayload, ILogger logger)
     {
         _responder = responder;
         _allow = allow;
@@ -185,7 +191,7 @@ public sealed partial class ZoneTransfers
         }
         if (presence == TsigPresence.Present)
         {
-            var verdict = TsigVerifier.Verify(message, tsig, _keys, now, out key);
+            var verdict = TsigVerifier.Verify(message, tsig, _keys(), now, out key);
             // From here the request is read without its TSIG record (RFC 8945 §4.3.2: what the MAC covered).
             BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(10), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(10)) - 1));
             message = request.AsSpan(0, tsig.Start);
