@@ -80,8 +80,9 @@ public sealed class NotifyTests : IAsyncLifetime
         Assert.Contains($"notify {Origin} serial 2 to 127.0.0.1:{knotPort}", primary.Log, StringComparison.Ordinal);
         if (tsig)
         {
-            // Knot names the key that signed the NOTIFY it accepted.
-            Assert.Contains($"TSIG key '{TransferFixture.Key.Name}.'", knot.Log, StringComparison.Ordinal);
+            // Knot 3.2 does not name the key in its notify line, but its ACL for notify requires the key, and the
+            // "acknowledged" above needed its signed reply to verify.
+            Assert.True(knot.Log.Contains("notify, incoming, remote 127.0.0.1", StringComparison.Ordinal) && !knot.Log.Contains("denied", StringComparison.Ordinal), knot.Log);
         }
     }
 
@@ -151,12 +152,12 @@ public sealed class NotifyTests : IAsyncLifetime
         // A broken file, then one without the key Transfers:Allow names: both keep the keys in force, one line each.
         File.WriteAllText(KeysFile, "key \"first-key\" {\n\talgorithm hmac-sha256;\n\tsecret \"not base64!\";\n};\n");
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        string reload = await (await client.PostAsync(new Uri($"http://127.0.0.1:{http}/reload"), null)).Content.ReadAsStringAsync();
-        Assert.Contains($"{KeysFile}:3: key 'first-key': the secret is not base64", reload, StringComparison.Ordinal);
+        string? reload = await ReloadErrorAsync(client, http);
+        Assert.Equal($"Transfers:KeysFile: {KeysFile}:3: key 'first-key': the secret is not base64", reload);
         Assert.Equal("NOERROR", await DigStatusAsync(server, rotated));
         File.WriteAllText(KeysFile, TransferFixture.KeysFileText(second));
-        reload = await (await client.PostAsync(new Uri($"http://127.0.0.1:{http}/reload"), null)).Content.ReadAsStringAsync();
-        Assert.Contains($"Transfers:Allow: key:{first.Name}. is not a key of {KeysFile}", reload, StringComparison.Ordinal);
+        reload = await ReloadErrorAsync(client, http);
+        Assert.Equal($"Transfers:Allow: key:{first.Name}. is not a key of {KeysFile}", reload);
         Assert.Equal("NOERROR", await DigStatusAsync(server, rotated));
         Assert.Contains("TSIG keys not reloaded (POST /reload)", server.Log, StringComparison.Ordinal);
 
@@ -166,6 +167,15 @@ public sealed class NotifyTests : IAsyncLifetime
             Assert.DoesNotContain(secret, state, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, server.Log, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>POST /reload; the TSIG keys' error it reports.</summary>
+    private static async Task<string?> ReloadErrorAsync(HttpClient client, int http)
+    {
+        string body = await (await client.PostAsync(new Uri($"http://127.0.0.1:{http}/reload"), null)).Content.ReadAsStringAsync();
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        var keys = json.RootElement.GetProperty("tsigKeys");
+        return keys.TryGetProperty("error", out var error) ? error.GetString() : keys.GetProperty("change").GetString();
     }
 
     /// <summary>dig -y AXFR: "NOERROR" when the zone came, else the RCODE and the TSIG error dig reports.</summary>
