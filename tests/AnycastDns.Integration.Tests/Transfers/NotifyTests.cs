@@ -14,7 +14,7 @@ namespace AnycastDns.Integration.Tests.Transfers;
 /// reloads without a restart, and a broken one keeps the old keys.
 /// </summary>
 [Collection(TransferFixture.Name)]
-public sealed class NotifyTests : IAsyncLifetime
+public sealed class NotifyTests(TransferFixture fixture) : IAsyncLifetime
 {
     private const string Origin = "notify.test.";
     private const string DebianPython = "/usr/bin/python3";
@@ -128,6 +128,20 @@ public sealed class NotifyTests : IAsyncLifetime
         Assert.Equal(1, samples.Value("anycastdns_notifies_total", ("outcome", "failed")));
         Assert.Equal(0, samples.Value("anycastdns_notifies_total", ("outcome", "acknowledged")));
         Assert.Equal(3, samples.Value("anycastdns_notifies_sent_total"));
+    }
+
+    [Fact]
+    public async Task A_target_that_answers_with_an_error_RCODE_is_one_rejected_line()
+    {
+        // Another AnycastDns is no secondary: it answers NOTIFY with NOTIMP, echoing the ID and question.
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var primary = await AnycastDnsServer.StartAsync(Zones,
+            ["--no-watch", "--http", $"127.0.0.1:{http}", "--notify", $"127.0.0.1:{fixture.Open.Port}", "--notify-interval", "0.3", "--notify-attempts", "3"], ["127.0.0.1"]);
+        Assert.True(await primary.WaitForLogAsync($"notify {Origin} serial 1 to 127.0.0.1:{fixture.Open.Port}: rejected with NOTIMP", Timeout), primary.Log);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var samples = await PrometheusText.ParseAsync(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")));
+        Assert.Equal(1, samples.Value("anycastdns_notifies_total", ("outcome", "rejected")));
+        Assert.Equal(1, samples.Value("anycastdns_notifies_sent_total"));
     }
 
     [Fact]
