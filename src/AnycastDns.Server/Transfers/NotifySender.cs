@@ -48,6 +48,7 @@ public sealed partial class NotifySender : IDisposable
     private readonly List<Task> _loops = [];
     private readonly long[] _outcomes = new long[4];
     private long _sent;
+    private int _disposed;
 
     public NotifySender(IReadOnlyList<NotifyTarget> targets, IPAddress? source, int attempts, TimeSpan interval, Func<TsigKeyring> keys, ILogger logger)
     {
@@ -151,8 +152,13 @@ public sealed partial class NotifySender : IDisposable
         _loops.Add(Task.Run(SendAsync));
     }
 
+    /// <summary>Stops and closes the sockets; a second call (DnsServer disposes after a failed start, then the host) does nothing.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _stop.Cancel();
         foreach (var socket in _sockets)
         {
