@@ -32,6 +32,9 @@ internal ref struct Query
     public bool NsidRequested;
     public bool KeepaliveRequested;
 
+    /// <summary>The query carried an EXPIRE option (RFC 7314 §2: empty in a query): a SOA, AXFR or IXFR answer gives the zone's expire.</summary>
+    public bool ExpireRequested;
+
     /// <summary>The COOKIE option's client cookie (8 octets, RFC 7873 §4), or empty when the query had none.</summary>
     public ReadOnlySpan<byte> ClientCookie;
 
@@ -140,6 +143,10 @@ internal ref struct Query
                         }
                         query.KeepaliveRequested = true;
                     }
+                    break;
+                case EdnsOptionCode.Expire:
+                    // RFC 7314 §2: a query carries the option empty; one with data asks the same, and the data means nothing.
+                    query.ExpireRequested = true;
                     break;
                 case EdnsOptionCode.Cookie:
                     // RFC 7873 §4: a client cookie of 8 octets, alone or followed by a server cookie of 8 to 32;

@@ -68,7 +68,16 @@ public sealed class Responder
     /// and returns the response length, or 0 when the message must not be answered.
     /// </summary>
     public int Respond(ReadOnlySpan<byte> query, Span<byte> response, Transport transport, ReadOnlySpan<byte> clientAddress, out ResponseDecision decision) =>
-        Write(query, response, transport, clientAddress, limited: false, out decision);
+        Write(query, response, transport, clientAddress, limited: false, 0, out decision);
+
+    /// <summary>
+    /// As <see cref="Respond(ReadOnlySpan{byte}, Span{byte}, Transport, ReadOnlySpan{byte}, out ResponseDecision)"/>,
+    /// leaving <paramref name="reserve"/> octets below the message's size limit (the client's UDP payload size, or
+    /// 65,535) for a record the caller appends: a TSIG record (RFC 8945 §5.3), so that the signed answer still fits,
+    /// and an answer that does not is truncated before it is signed.
+    /// </summary>
+    public int Respond(ReadOnlySpan<byte> query, Span<byte> response, Transport transport, ReadOnlySpan<byte> clientAddress, int reserve, out ResponseDecision decision) =>
+        Write(query, response, transport, clientAddress, limited: false, reserve, out decision);
 
     /// <summary>
     /// The reply to a query that response rate limiting lets through as a "slip": no records, TC and AA set, so that
@@ -76,9 +85,9 @@ public sealed class Responder
     /// instead, so that it retries over UDP with the cookie, which is never limited (RFC 7873 §5.2.3, as BIND does).
     /// </summary>
     public int RespondLimited(ReadOnlySpan<byte> query, Span<byte> response, ReadOnlySpan<byte> clientAddress, out ResponseDecision decision) =>
-        Write(query, response, Transport.Udp, clientAddress, limited: true, out decision);
+        Write(query, response, Transport.Udp, clientAddress, limited: true, 0, out decision);
 
-    private int Write(ReadOnlySpan<byte> query, Span<byte> response, Transport transport, ReadOnlySpan<byte> clientAddress, bool limited, out ResponseDecision decision)
+    private int Write(ReadOnlySpan<byte> query, Span<byte> response, Transport transport, ReadOnlySpan<byte> clientAddress, bool limited, int reserve, out ResponseDecision decision)
     {
         decision = default;
         Span<byte> nameBuffer = stackalloc byte[DnsName.MaxLength + 1];
@@ -92,9 +101,7 @@ public sealed class Responder
         // RFC 1035 §4.1.1: ID, OPCODE and RD are copied; RFC 4035 §3.1.6 copies CD as well.
         r.Header.Id = q.Header.Id;
         r.Header.Flags = (ushort)(Header.QrBit | (q.Header.Flags & (0x7800 | Header.RdBit | Header.CdBit)));
-        int limit = transport == Transport.Tcp ? MaxResponseSize
-            : q.HasEdns ? Math.Clamp((int)q.ClientPayloadSize, ClassicUdpLimit, _options.MaxUdpPayload)
-            : ClassicUdpLimit;
+        int limit = Limit(q, transport) - reserve;
         r.Writer.Limit = limit;
         r.Writer.WriteHeader(r.Header);
         // RFC 5001 §2.1: honouring an NSID request is the server's choice. A long identity (up to 255 octets) and a long
@@ -160,6 +167,23 @@ public sealed class Responder
         return Finish(ref r, q, r.Header.Rcode, transport, serverCookie, ref decision);
     }
 
+    /// <summary>
+    /// The largest UDP response <paramref name="query"/> may get: its EDNS payload size within 512 and the server's
+    /// <c>MaxUdpPayload</c>, or 512 without EDNS (RFC 1035 §4.2.1, RFC 6891 §6.2.5). Reads the query again: for the
+    /// few answers written outside the responder (to signed queries), not for every query.
+    /// </summary>
+    public int UdpLimit(ReadOnlySpan<byte> query)
+    {
+        Span<byte> nameBuffer = stackalloc byte[DnsName.MaxLength + 1];
+        Query.Parse(query, nameBuffer, Transport.Udp, out var q);
+        return Limit(q, Transport.Udp);
+    }
+
+    private int Limit(scoped in Query q, Transport transport) =>
+        transport == Transport.Tcp ? MaxResponseSize
+            : q.HasEdns ? Math.Clamp((int)q.ClientPayloadSize, ClassicUdpLimit, _options.MaxUdpPayload)
+            : ClassicUdpLimit;
+
     private void AnswerInternet(ref Response r, scoped Query q, Transport transport)
     {
         switch (q.Type)
@@ -202,6 +226,13 @@ public sealed class Responder
         }
         // RFC 3225 §3, RFC 4035 §3.1: DNSSEC records only for a DO query, and only a signed zone has them.
         r.Dnssec = q.DnssecOk && zone.IsSigned;
+        if (q.ExpireRequested)
+        {
+            // RFC 7314 §3: a primary answers with its SOA EXPIRE, and every PoP serves the zone as its primary does. Asked
+            // for on a query of another type, the option still comes with any answer from the zone, as Knot sends it:
+            // the value is the zone's whatever the question.
+            r.Expire = Expiry.Of(zone);
+        }
         bool minimalAny = _options.MinimalAnyOverUdp && transport == Transport.Udp;
         AuthoritativeAnswer.Write(ref r, zone, q.Name, q.Type, minimalAny);
         r.AddAdditionalAddresses();
@@ -236,6 +267,10 @@ public sealed class Responder
         if (!q.ClientCookie.IsEmpty)
         {
             length += OptWriter.OptionHeaderLength + q.ClientCookie.Length + Cookies.ServerCookie.Length;
+        }
+        if (q.ExpireRequested)
+        {
+            length += OptWriter.ExpireLength;
         }
         return length;
     }
@@ -307,6 +342,10 @@ public sealed class Responder
             {
                 // RFC 7873 §5.2: the client cookie echoed with our server cookie, on every response, errors included.
                 OptWriter.TryWriteOption(ref w, EdnsOptionCode.Cookie, q.ClientCookie, serverCookie);
+            }
+            if (r.Expire >= 0)
+            {
+                OptWriter.TryWriteExpire(ref w, (uint)r.Expire);
             }
             // RFC 8914 §3: optional; left out when it does not fit.
             if (r.ExtendedError >= 0)

@@ -39,6 +39,9 @@ internal ref struct Response
 
     /// <summary>The Extended DNS Error INFO-CODE to attach (RFC 8914 §4), or -1 for none.</summary>
     public int ExtendedError;
+
+    /// <summary>The seconds to send in an EXPIRE option (RFC 7314 §3), or -1 for none.</summary>
+    public long Expire;
     private int _answer;
     private int _authority;
     private int _additional;
@@ -49,6 +52,7 @@ internal ref struct Response
     {
         Writer = new MessageWriter(buffer);
         ExtendedError = -1;
+        Expire = -1;
     }
 
     /// <summary>Records what kind of answer this is and which name keys it (null: the question name).</summary>

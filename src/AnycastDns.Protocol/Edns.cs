@@ -8,6 +8,9 @@ public static class EdnsOptionCode
     /// <summary>RFC 5001.</summary>
     public const ushort Nsid = 3;
 
+    /// <summary>RFC 7314.</summary>
+    public const ushort Expire = 9;
+
     /// <summary>RFC 7873.</summary>
     public const ushort Cookie = 10;
 

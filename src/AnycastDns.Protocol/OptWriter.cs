@@ -62,6 +62,22 @@ public static class OptWriter
         return true;
     }
 
+    /// <summary>The octets an EXPIRE option adds to an OPT record: its header and 4 octets of seconds (RFC 7314 §2).</summary>
+    public const int ExpireLength = OptionHeaderLength + 4;
+
+    /// <summary>An EXPIRE option (RFC 7314 §2): the seconds until the zone expires, which a primary sets to its SOA EXPIRE (§3).</summary>
+    public static bool TryWriteExpire(ref MessageWriter writer, uint seconds)
+    {
+        if (writer.Position + ExpireLength > writer.Limit)
+        {
+            return false;
+        }
+        writer.WriteUInt16(EdnsOptionCode.Expire);
+        writer.WriteUInt16(4);
+        writer.WriteUInt32(seconds);
+        return true;
+    }
+
     /// <summary>An Extended DNS Error (RFC 8914 §2): INFO-CODE, then EXTRA-TEXT in UTF-8 without a terminator.</summary>
     public static bool TryWriteExtendedError(ref MessageWriter writer, ushort infoCode, scoped ReadOnlySpan<byte> extraText)
     {

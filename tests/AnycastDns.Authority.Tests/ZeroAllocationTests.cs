@@ -54,6 +54,8 @@ public class ZeroAllocationTests
         Nsid,
         /// <summary>OPT with an empty edns-tcp-keepalive option (RFC 7828 §3.2.1), for TCP.</summary>
         Keepalive,
+        /// <summary>OPT with an empty EXPIRE option (RFC 7314 §2): the answer carries the zone's SOA expire.</summary>
+        Expire,
         /// <summary>OPT with the DO bit (RFC 3225), no option: asked of the signed zones of tests/zones-dnssec.</summary>
         Dnssec,
     }
@@ -68,6 +70,7 @@ public class ZeroAllocationTests
         { "wildcard",            "anything.wild.example.test.", RecordType.A,   RecordClass.IN, EdnsKind.None,      Transport.Udp, ResponseCode.NoError,  1,  0,  0 },
         { "CNAME chain",         "chain1.example.test.",        RecordType.A,   RecordClass.IN, EdnsKind.None,      Transport.Udp, ResponseCode.NoError,  4,  0,  0 },
         { "EDNS + NSID",         "www.example.test.",           RecordType.A,   RecordClass.IN, EdnsKind.Nsid,      Transport.Udp, ResponseCode.NoError,  1,  0,  1 },
+        { "EDNS + EXPIRE SOA",   "example.test.",               RecordType.SOA, RecordClass.IN, EdnsKind.Expire,    Transport.Udp, ResponseCode.NoError,  1,  0,  1 },
         { "TCP + keepalive",     "www.example.test.",           RecordType.A,   RecordClass.IN, EdnsKind.Keepalive, Transport.Tcp, ResponseCode.NoError,  1,  0,  1 },
         { "referral",            "www.sub.parent.test.",        RecordType.A,   RecordClass.IN, EdnsKind.None,      Transport.Udp, ResponseCode.NoError,  0,  1,  1 },
         { "exact, cut zone",     "www.parent.test.",            RecordType.A,   RecordClass.IN, EdnsKind.None,      Transport.Udp, ResponseCode.NoError,  1,  0,  0 },
@@ -92,9 +95,10 @@ public class ZeroAllocationTests
         ResponseCode rcode, int answers, int authority, int additional)
     {
         var edns = ednsKind == EdnsKind.None ? null : new EdnsRecord { DnssecOk = ednsKind == EdnsKind.Dnssec };
-        if (ednsKind is EdnsKind.Nsid or EdnsKind.Keepalive)
+        if (ednsKind is EdnsKind.Nsid or EdnsKind.Keepalive or EdnsKind.Expire)
         {
-            edns!.Options.Add(new EdnsOption(ednsKind == EdnsKind.Nsid ? EdnsOptionCode.Nsid : EdnsOptionCode.TcpKeepalive, []));
+            ushort code = ednsKind switch { EdnsKind.Nsid => EdnsOptionCode.Nsid, EdnsKind.Keepalive => EdnsOptionCode.TcpKeepalive, _ => EdnsOptionCode.Expire };
+            edns!.Options.Add(new EdnsOption(code, []));
         }
         var query = DnsMessage.CreateQuery(DnsName.Parse(name), type, cls, 0x1234, edns).Encode();
         var responder = ednsKind == EdnsKind.Dnssec ? new SignedEngineFixture().Engine.Responder : SharedEngine.Responder;
@@ -107,7 +111,12 @@ public class ZeroAllocationTests
         // The OPT record counts in ARCOUNT but is kept apart from the parsed additional section.
         Assert.Equal(additional, response.Additional.Count + (response.Edns is null ? 0 : 1));
         // The option asked for comes back, so the OPT-writing path is the one counted.
-        Assert.Equal(ednsKind is EdnsKind.Nsid or EdnsKind.Keepalive ? 1 : 0, response.Edns?.Options.Count ?? 0);
+        Assert.Equal(ednsKind is EdnsKind.Nsid or EdnsKind.Keepalive or EdnsKind.Expire ? 1 : 0, response.Edns?.Options.Count ?? 0);
+        if (ednsKind == EdnsKind.Expire)
+        {
+            // RFC 7314 §2: four octets, the SOA EXPIRE above (1209600).
+            Assert.Equal([0, 0x12, 0x75, 0], response.Edns!.Options.Single(o => o.Code == EdnsOptionCode.Expire).Data);
+        }
         Assert.False(response.Truncated);
 
         // Warm up: static constructors and first-call JIT work are one-off costs, not per-query allocation.

@@ -17,9 +17,12 @@ public sealed class KnotServer : ReferenceServer
 {
     public const string DaemonPath = "/usr/sbin/knotd";
 
-    private KnotServer(IReadOnlyList<ZoneFile> zones)
+    private readonly bool _allowTransfer;
+
+    private KnotServer(IReadOnlyList<ZoneFile> zones, bool allowTransfer)
         : base(zones)
     {
+        _allowTransfer = allowTransfer;
     }
 
     protected override string ProgramName => "knotd";
@@ -36,9 +39,10 @@ public sealed class KnotServer : ReferenceServer
     /// without <c>.zone</c>) and returns once each zone answers its SOA.
     /// </summary>
     /// <exception cref="InvalidOperationException">knotd is not installed, or did not serve the zones within 10 s (the message carries its log).</exception>
-    public static async Task<KnotServer> StartAsync(string zonesFolder, CancellationToken cancellationToken)
+    /// <param name="allowTransfer">Let 127.0.0.1 transfer every zone (AXFR), as a primary does for its secondaries.</param>
+    public static async Task<KnotServer> StartAsync(string zonesFolder, CancellationToken cancellationToken, bool allowTransfer = false)
     {
-        var server = new KnotServer(ZoneFile.FindIn(zonesFolder));
+        var server = new KnotServer(ZoneFile.FindIn(zonesFolder), allowTransfer);
         await server.LaunchAsync(cancellationToken).ConfigureAwait(false);
         return server;
     }
@@ -68,8 +72,14 @@ public sealed class KnotServer : ReferenceServer
               - target: stderr
                 any: info
 
+            acl:
+              - id: loopback-transfer
+                address: 127.0.0.1
+                action: transfer
+
             template:
               - id: default
+                {{(_allowTransfer ? "acl: loopback-transfer" : "# no acl: transfers refused")}}
                 # Mandatory checks only: the test zones hold odd but legal data (a CNAME loop, dangling CNAMEs).
                 semantic-checks: off
                 zonefile-load: whole

@@ -37,6 +37,7 @@ public sealed class AxfrMessages
     private readonly bool _edns;
     private readonly bool _dnssecOk;
     private readonly ushort _udpPayload;
+    private readonly long _expire;
     private readonly IEnumerator<ZoneNode> _nodes;
 
     private Stage _stage;
@@ -52,8 +53,9 @@ public sealed class AxfrMessages
         Done,
     }
 
-    private AxfrMessages(Zone zone, ushort id, ushort flags, byte[] question, bool edns, bool dnssecOk, ushort udpPayload)
+    private AxfrMessages(Zone zone, ushort id, ushort flags, byte[] question, bool edns, bool dnssecOk, ushort udpPayload, long expire)
     {
+        _expire = expire;
         _zone = zone;
         _id = id;
         _flags = flags;
@@ -110,7 +112,9 @@ public sealed class AxfrMessages
         BinaryPrimitives.WriteUInt16BigEndian(question.AsSpan(q.Name.Length + 2), q.Class);
         // RFC 5936 §2.2.1: ID and RD copied, QR and AA set, OPCODE 0, everything else clear.
         ushort flags = (ushort)(Header.QrBit | Header.AaBit | (q.Header.Flags & Header.RdBit));
-        messages = new AxfrMessages(zone, q.Header.Id, flags, question, q.HasEdns, q.DnssecOk, udpPayload);
+        // RFC 7314 §3: asked for, the zone's expire goes with the transfer.
+        long expire = q.ExpireRequested ? Expiry.Of(zone) : -1;
+        messages = new AxfrMessages(zone, q.Header.Id, flags, question, q.HasEdns, q.DnssecOk, udpPayload, expire);
         return AxfrOpening.Transfer;
     }
 
@@ -126,7 +130,8 @@ public sealed class AxfrMessages
             return 0;
         }
         var w = new MessageWriter(buffer);
-        int optLength = _edns ? OptWriter.FixedLength : 0;
+        bool expire = _expire >= 0;
+        int optLength = !_edns ? 0 : expire ? OptWriter.FixedLength + OptWriter.ExpireLength : OptWriter.FixedLength;
         w.Limit = Math.Min(buffer.Length, ushort.MaxValue) - reserve - optLength;
         var header = new Header { Id = _id, Flags = _flags, QuestionCount = Messages == 0 ? (ushort)1 : (ushort)0 };
         // The question's name is written as a name, so that the records after it compress against the zone's origin.
@@ -154,6 +159,10 @@ public sealed class AxfrMessages
             // RFC 6891 §7: the query had EDNS, so every message of the answer has an OPT record; DO copied (RFC 3225 §3).
             w.Limit += optLength;
             OptWriter.TryBegin(ref w, _udpPayload, 0, _dnssecOk, out int rdlengthAt);
+            if (expire)
+            {
+                OptWriter.TryWriteExpire(ref w, (uint)_expire);
+            }
             OptWriter.End(ref w, rdlengthAt);
             w.PatchUInt16(10, 1);
         }

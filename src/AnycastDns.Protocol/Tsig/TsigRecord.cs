@@ -107,6 +107,78 @@ public ref struct TsigRecord
         return TsigPresence.None;
     }
 
+    /// <summary>
+    /// Whether <paramref name="message"/> has a record of type TSIG anywhere (well placed or not: what <see cref="Find"/>
+    /// would not call <see cref="TsigPresence.None"/>). The cheap test a listener makes on every query before it takes
+    /// the signing path: a message without records is answered at once; otherwise the names are skipped, not read, and
+    /// nothing is allocated or copied.
+    /// </summary>
+    public static bool IsCarried(ReadOnlySpan<byte> message)
+    {
+        if (message.Length < Header.Length)
+        {
+            return false;
+        }
+        // ANCOUNT, NSCOUNT and ARCOUNT: most queries have one record (an OPT) or none.
+        int records = BinaryPrimitives.ReadUInt16BigEndian(message[6..]) + BinaryPrimitives.ReadUInt16BigEndian(message[8..])
+            + BinaryPrimitives.ReadUInt16BigEndian(message[10..]);
+        if (records == 0)
+        {
+            return false;
+        }
+        int questions = BinaryPrimitives.ReadUInt16BigEndian(message[4..]);
+        int offset = Header.Length;
+        for (int i = 0; i < questions; i++)
+        {
+            if (!SkipLabels(message, ref offset))
+            {
+                return false;
+            }
+            offset += 4;
+        }
+        for (int i = 0; i < records; i++)
+        {
+            if (!SkipLabels(message, ref offset) || offset + RecordHeaderLength > message.Length)
+            {
+                return false;
+            }
+            if (BinaryPrimitives.ReadUInt16BigEndian(message[offset..]) == (ushort)RecordType.TSIG)
+            {
+                return true;
+            }
+            offset += RecordHeaderLength + BinaryPrimitives.ReadUInt16BigEndian(message[(offset + 8)..]);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Moves past a name in the message without reading it: its labels up to the root or a compression pointer (which
+    /// ends a name, RFC 1035 §4.1.4). A label type other than these is not a name this server reads: false.
+    /// </summary>
+    private static bool SkipLabels(ReadOnlySpan<byte> message, ref int offset)
+    {
+        while (offset < message.Length)
+        {
+            int length = message[offset];
+            if (length == 0)
+            {
+                offset++;
+                return true;
+            }
+            if ((length & 0xC0) == 0xC0)
+            {
+                offset += 2;
+                return offset <= message.Length;
+            }
+            if ((length & 0xC0) != 0)
+            {
+                return false;
+            }
+            offset += 1 + length;
+        }
+        return false;
+    }
+
     private static bool ReadRdata(ReadOnlySpan<byte> message, int at, Span<byte> algorithmBuffer, ref TsigRecord tsig)
     {
         // The algorithm name is not compressed (RFC 8945 §4.2, RFC 3597 §4), but reading it as a name of the message

@@ -306,7 +306,8 @@ internal sealed class TcpConnection
         input.AsSpan(at, length).CopyTo(request);
         try
         {
-            bool keepOpen = await transfers.AnswerAsync(request, length, _client, (buffer, count) => SendAsync(buffer, count, send)).ConfigureAwait(false);
+            // The statistics of the thread that runs the answer up to its first await, where it counts the request.
+            bool keepOpen = await transfers.AnswerAsync(request, length, _client, _front.QueryStats, (buffer, count) => SendAsync(buffer, count, send)).ConfigureAwait(false);
             return (keepOpen, false);
         }
         catch (Exception e) when (e is not (OperationCanceledException or SocketException))

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AnycastDns.Authority;
+using AnycastDns.Protocol.Tsig;
 using AnycastDns.Server.Listeners.Internal;
 using AnycastDns.Server.RateLimiting;
 using AnycastDns.Server.Telemetry;
@@ -25,6 +26,7 @@ public sealed partial class UdpFront : IDisposable
     private readonly Thread[] _threads;
     private readonly Responder _responder;
     private readonly ResponseRateLimiter? _limiter;
+    private readonly Transfers.ZoneTransfers? _transfers;
     private readonly ILogger _logger;
     private readonly LogThrottle _failures = new(LogThrottle.DefaultInterval);
     private readonly QueryStatistics _statistics;
@@ -35,8 +37,9 @@ public sealed partial class UdpFront : IDisposable
     /// <summary>Counters are a cache line apart, so each receive thread writes its own line and none contend.</summary>
     private const int CounterStride = 16;
 
-    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger)
+    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers)
     {
+        _transfers = transfers;
         _limiter = limiter;
         _statistics = statistics;
         Address = address;
@@ -67,8 +70,12 @@ public sealed partial class UdpFront : IDisposable
     /// <summary>The address as bound (its port filled in when 0 was asked for).</summary>
     public ListenAddress Address { get; }
 
-    /// <summary>Binds <paramref name="loops"/> sockets to <paramref name="address"/>; throws <see cref="SocketException"/> when it cannot.</summary>
-    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger)
+    /// <summary>
+    /// Binds <paramref name="loops"/> sockets to <paramref name="address"/>; throws <see cref="SocketException"/> when it
+    /// cannot. <paramref name="transfers"/> answers the queries that carry a TSIG record; without it they are answered
+    /// unsigned, as any query.
+    /// </summary>
+    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         var sockets = new List<Socket>(loops);
@@ -93,7 +100,7 @@ public sealed partial class UdpFront : IDisposable
                 // With port 0 the first socket picks the port and the others join it.
                 endPoint = (IPEndPoint)socket.LocalEndPoint!;
             }
-            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, limiter, statistics, logger);
+            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, limiter, statistics, logger, transfers);
         }
         catch
         {
@@ -283,8 +290,23 @@ public sealed partial class UdpFront : IDisposable
         try
         {
             var address = ClientAddress.Of(client);
-            int length = _responder.Respond(query, response, Transport.Udp, address, out var decision);
-            var action = _limiter is null ? RateLimitAction.Answer : _limiter.Check(address, decision, response);
+            int length;
+            ResponseDecision decision;
+            bool verified = false;
+            if (_transfers is not null && TsigRecord.IsCarried(query))
+            {
+                // The signing path (RFC 8945 §5.2, §5.3), taken only by a query with a TSIG record.
+                length = _transfers.AnswerDatagram(query, response, client, out decision, out verified);
+            }
+            else
+            {
+                length = _responder.Respond(query, response, Transport.Udp, address, out decision);
+            }
+            // A request whose MAC verified comes from a holder of the key, whatever its source address says: like a
+            // valid server cookie (RFC 7873 §5.2.5), it is never limited. BIND exempts such clients only when the
+            // operator names the key in rate-limit's exempt-clients; Knot's RRL exempts valid cookies alone. A key
+            // given to a secondary is that naming here. A TSIG that fails (BADSIG, BADKEY...) is limited as errors are.
+            var action = _limiter is null || verified ? RateLimitAction.Answer : _limiter.Check(address, decision, response);
             if (action == RateLimitAction.Drop)
             {
                 length = 0;

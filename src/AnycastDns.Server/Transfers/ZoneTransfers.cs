@@ -5,6 +5,8 @@ using AnycastDns.Authority;
 using AnycastDns.Authority.Transfers;
 using AnycastDns.Protocol;
 using AnycastDns.Protocol.Tsig;
+using AnycastDns.Server.RateLimiting;
+using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace AnycastDns.Server.Transfers;
@@ -71,9 +73,7 @@ public sealed partial class ZoneTransfers
         {
             return true;
         }
-        Span<byte> keyName = stackalloc byte[DnsName.MaxLength];
-        Span<byte> algorithm = stackalloc byte[DnsName.MaxLength];
-        return TsigRecord.Find(query, keyName, algorithm, out _) != TsigPresence.None;
+        return TsigRecord.IsCarried(query);
     }
 
     /// <summary>
@@ -81,25 +81,33 @@ public sealed partial class ZoneTransfers
     /// from the client <paramref name="clientSockaddr"/>: every framed message goes out through <paramref name="send"/>,
     /// which writes it before returning. Returns false when the connection should close after this answer.
     /// </summary>
-    public async ValueTask<bool> AnswerAsync(byte[] request, int length, byte[] clientSockaddr, Func<byte[], int, ValueTask> send)
+    /// <remarks>
+    /// The request is counted once in <paramref name="stats"/> (by QTYPE and RCODE, as the responder's answers are):
+    /// before the first await, so on the thread that owns <paramref name="stats"/>; a transfer when its first message
+    /// is written.
+    /// </remarks>
+    public async ValueTask<bool> AnswerAsync(byte[] request, int length, byte[] clientSockaddr, QueryStats stats, Func<byte[], int, ValueTask> send)
     {
         ArgumentNullException.ThrowIfNull(send);
+        ArgumentNullException.ThrowIfNull(stats);
+        long start = stats.Start();
         byte[] buffer = ArrayPool<byte>.Shared.Rent(FrameBuffer);
         TsigSigner? signer = null;
         AxfrMessages? transfer = null;
         try
         {
             ulong now = TsigVerifier.Now();
-            int written = Prepare(request, length, clientSockaddr, buffer, now, out signer, out transfer);
+            int written = Prepare(request, length, clientSockaddr, buffer, now, out signer, out transfer, out var decision);
             if (transfer is null)
             {
+                stats.Count(decision, RateLimitAction.Answer, start, clientSockaddr, buffer.AsSpan(2));
                 if (written > 0)
                 {
                     await send(buffer, 2 + written).ConfigureAwait(false);
                 }
                 return written > 0;
             }
-            return await SendTransferAsync(transfer, signer, buffer, now, clientSockaddr, send).ConfigureAwait(false);
+            return await SendTransferAsync(transfer, signer, buffer, now, clientSockaddr, (stats, start), send).ConfigureAwait(false);
         }
         finally
         {
@@ -112,7 +120,7 @@ public sealed partial class ZoneTransfers
         }
     }
 
-    private async ValueTask<bool> SendTransferAsync(AxfrMessages transfer, TsigSigner? signer, byte[] buffer, ulong now, byte[] clientSockaddr, Func<byte[], int, ValueTask> send)
+    private async ValueTask<bool> SendTransferAsync(AxfrMessages transfer, TsigSigner? signer, byte[] buffer, ulong now, byte[] clientSockaddr, (QueryStats Stats, long Start) counting, Func<byte[], int, ValueTask> send)
     {
         long started = Stopwatch.GetTimestamp();
         long octets = 0;
@@ -132,6 +140,10 @@ public sealed partial class ZoneTransfers
                     // A record larger than a message can hold with its owner: the secondary cannot have this zone by
                     // AXFR. The stream so far is closed with SERVFAIL, as RFC 5936 §2.2 ends a transfer that fails.
                     written = ServFail(transfer.Id, buffer, signer, now);
+                    if (transfer.Messages == 0)
+                    {
+                        CountTransfer(counting, written, (int)ResponseCode.ServFail, buffer, clientSockaddr);
+                    }
                     if (written > 0)
                     {
                         await send(buffer, 2 + written).ConfigureAwait(false);
@@ -145,6 +157,10 @@ public sealed partial class ZoneTransfers
                     throw new InvalidOperationException($"axfr {transfer.Zone.Origin}: no room for the TSIG record of message {transfer.Messages}");
                 }
                 BinaryPrimitives.WriteUInt16BigEndian(buffer, (ushort)written);
+                if (transfer.Messages == 1)
+                {
+                    CountTransfer(counting, written, (int)ResponseCode.NoError, buffer, clientSockaddr);
+                }
                 await send(buffer, 2 + written).ConfigureAwait(false);
                 octets += 2 + written;
                 // A later message's Time Signed is when it was signed (RFC 8945 §5.3.1); a long transfer crosses seconds.
@@ -169,86 +185,158 @@ public sealed partial class ZoneTransfers
 
     /// <summary>
     /// Decides what <paramref name="request"/> gets. A single-message answer is written framed into
-    /// <paramref name="buffer"/> (its length without the prefix returned; 0 for none); a transfer to run comes back
-    /// in <paramref name="transfer"/>, holding a place under the concurrency limit.
+    /// <paramref name="buffer"/> (its length without the prefix returned; 0 for none) and described in
+    /// <paramref name="decision"/>; a transfer to run comes back in <paramref name="transfer"/>, holding a place under
+    /// the concurrency limit.
     /// </summary>
-    private int Prepare(byte[] request, int length, byte[] clientSockaddr, byte[] buffer, ulong now, out TsigSigner? signer, out AxfrMessages? transfer)
+    private int Prepare(byte[] request, int length, byte[] clientSockaddr, byte[] buffer, ulong now, out TsigSigner? signer, out AxfrMessages? transfer, out ResponseDecision decision)
     {
-        signer = null;
         transfer = null;
         var response = buffer.AsSpan(2, ushort.MaxValue);
-        Span<byte> keyNameBuffer = stackalloc byte[DnsName.MaxLength];
-        Span<byte> algorithmBuffer = stackalloc byte[DnsName.MaxLength];
+        bool isAxfr = IsAxfr(request.AsSpan(0, length));
+        var client = Listeners.ClientAddress.Of(clientSockaddr);
+        if (!PassesTsig(request.AsSpan(0, length), ref length, response, now, isAxfr, out signer, out var key, out int written, out decision))
+        {
+            return Frame(buffer, written);
+        }
         var message = request.AsSpan(0, length);
-        var presence = TsigRecord.Find(message, keyNameBuffer, algorithmBuffer, out var tsig);
-        TsigKey? key = null;
-        bool isAxfr = IsAxfr(message);
-        if (presence == TsigPresence.Malformed)
-        {
-            // RFC 8945 §5.1: FORMERR, unsigned.
-            CountIf(isAxfr, TransferOutcome.TsigError);
-            return Frame(buffer, AxfrMessages.WriteError(message, response, (int)ResponseCode.FormErr, -1, _udpPayload));
-        }
-        if (presence == TsigPresence.Present)
-        {
-            var verdict = TsigVerifier.Verify(message, tsig, _keys(), now, out key);
-            // From here the request is read without its TSIG record (RFC 8945 §4.3.2: what the MAC covered).
-            BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(10), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(10)) - 1));
-            message = request.AsSpan(0, tsig.Start);
-            if (verdict != TsigVerdict.Verified)
-            {
-                CountIf(isAxfr, TransferOutcome.TsigError);
-                return Frame(buffer, TsigErrorAnswer(message, response, verdict, tsig, key, now));
-            }
-            if (!key!.CanSign)
-            {
-                // An HMAC-SHA1 key verifies, and signs nothing: the request is understood and refused, unsigned.
-                CountIf(isAxfr, TransferOutcome.Refused);
-                return Frame(buffer, AxfrMessages.WriteError(message, response, (int)ResponseCode.Refused, ExtendedErrorCode.Prohibited, _udpPayload));
-            }
-            signer = new TsigSigner(key, tsig.Mac);
-        }
         int reserve = signer?.RecordLength() ?? 0;
         var room = response[..(ushort.MaxValue - reserve)];
-        int written;
         if (!isAxfr)
         {
             // A signed query of any other kind: the responder's answer, signed (RFC 8945 §5.3).
-            written = _responder.Respond(message, room, Transport.Tcp, Listeners.ClientAddress.Of(clientSockaddr), out _);
-            return Frame(buffer, Sign(signer, response, written, now));
+            written = _responder.Respond(message, room, Transport.Tcp, client, out decision);
+            return Frame(buffer, Signed(signer, response, written, now, ref decision));
         }
-        if (!_allow.Allows(Listeners.ClientAddress.Of(clientSockaddr), key))
+        if (!_allow.Allows(client, key))
         {
             // As every transfer was refused before there were transfers: REFUSED, EDE 18 Prohibited (RFC 5936 §2.2.1).
             Counters.Count(TransferOutcome.Refused);
-            written = _responder.Respond(message, room, Transport.Tcp, Listeners.ClientAddress.Of(clientSockaddr), out _);
-            return Frame(buffer, Sign(signer, response, written, now));
+            written = _responder.Respond(message, room, Transport.Tcp, client, out decision);
+            return Frame(buffer, Signed(signer, response, written, now, ref decision));
         }
         var opening = AxfrMessages.Open(message, _responder.Zones.Current, _udpPayload, out var messages);
         switch (opening)
         {
             case AxfrOpening.NotATransfer:
                 // Not a well-formed AXFR query after all (FORMERR, BADVERS...): the responder says what is wrong.
-                written = _responder.Respond(message, room, Transport.Tcp, Listeners.ClientAddress.Of(clientSockaddr), out _);
-                return Frame(buffer, Sign(signer, response, written, now));
+                written = _responder.Respond(message, room, Transport.Tcp, client, out decision);
+                return Frame(buffer, Signed(signer, response, written, now, ref decision));
             case AxfrOpening.NotAuthoritative:
                 Counters.Count(TransferOutcome.NotAuthoritative);
                 written = AxfrMessages.WriteError(message, room, (int)ResponseCode.NotAuth, ExtendedErrorCode.NotAuthoritative, _udpPayload);
-                return Frame(buffer, Sign(signer, response, written, now));
+                return Frame(buffer, SignedError(signer, response, written, now, (int)ResponseCode.NotAuth, out decision));
             case AxfrOpening.NotReady:
                 Counters.Count(TransferOutcome.NotAuthoritative);
                 written = AxfrMessages.WriteError(message, room, (int)ResponseCode.ServFail, ExtendedErrorCode.NotReady, _udpPayload);
-                return Frame(buffer, Sign(signer, response, written, now));
+                return Frame(buffer, SignedError(signer, response, written, now, (int)ResponseCode.ServFail, out decision));
         }
         if (Interlocked.Increment(ref _running) > _maxConcurrent)
         {
             Interlocked.Decrement(ref _running);
             Counters.Count(TransferOutcome.OverLimit);
             written = AxfrMessages.WriteError(message, room, (int)ResponseCode.Refused, -1, _udpPayload);
-            return Frame(buffer, Sign(signer, response, written, now));
+            return Frame(buffer, SignedError(signer, response, written, now, (int)ResponseCode.Refused, out decision));
         }
         transfer = messages;
+        decision = default;
         return 0;
+    }
+
+    /// <summary>
+    /// Answers a UDP query that carries a TSIG record (<see cref="TsigRecord.IsCarried"/>) into
+    /// <paramref name="response"/>, as <see cref="AnswerAsync"/> answers one over TCP (RFC 8945 §5.2, §5.3): the
+    /// same checks and error answers; a verified request gets the responder's answer signed with the request's MAC,
+    /// within the client's UDP size with the TSIG record counted, so that an answer too long is truncated (TC) and
+    /// then signed, and the client retries over TCP. An AXFR stays refused over UDP (RFC 5936 §4.2), signed when the
+    /// request was. Returns the length (0: no answer); <paramref name="verified"/> says the request's MAC verified.
+    /// </summary>
+    /// <remarks>Off the hot path: it copies the query (to take its TSIG record off) and allocates the HMAC of a signer.</remarks>
+    public int AnswerDatagram(ReadOnlySpan<byte> query, Span<byte> response, ReadOnlySpan<byte> clientSockaddr, out ResponseDecision decision, out bool verified)
+    {
+        verified = false;
+        var client = Listeners.ClientAddress.Of(clientSockaddr);
+        byte[] request = ArrayPool<byte>.Shared.Rent(query.Length);
+        TsigSigner? signer = null;
+        try
+        {
+            query.CopyTo(request);
+            ulong now = TsigVerifier.Now();
+            int length = query.Length;
+            var bounded = response[..Math.Min(response.Length, _responder.UdpLimit(query))];
+            if (!PassesTsig(request.AsSpan(0, length), ref length, bounded, now, IsAxfr(query), out signer, out _, out int written, out decision))
+            {
+                return written;
+            }
+            if (signer is null)
+            {
+                // A TSIG record that TsigRecord.Find cannot reach (the records before it do not read): the query's own
+                // checks say what is wrong with it.
+                return _responder.Respond(query, response, Transport.Udp, client, out decision);
+            }
+            verified = true;
+            written = _responder.Respond(request.AsSpan(0, length), bounded, Transport.Udp, client, signer.RecordLength(), out decision);
+            return Signed(signer, bounded, written, now, ref decision);
+        }
+        finally
+        {
+            signer?.Dispose();
+            ArrayPool<byte>.Shared.Return(request);
+        }
+    }
+
+    /// <summary>
+    /// The TSIG step of a request (RFC 8945 §5.2), the same over TCP and UDP. True: the request goes on, unsigned or to
+    /// be signed by <paramref name="signer"/>, its TSIG record taken off (ARCOUNT, and <paramref name="length"/> cut to
+    /// what the MAC covered, §4.3.2). False: the request is answered here, in <paramref name="response"/>
+    /// (<paramref name="written"/> octets, described in <paramref name="decision"/>).
+    /// </summary>
+    private bool PassesTsig(Span<byte> request, ref int length, Span<byte> response, ulong now, bool isAxfr, out TsigSigner? signer, out TsigKey? key, out int written, out ResponseDecision decision)
+    {
+        signer = null;
+        key = null;
+        written = 0;
+        decision = default;
+        Span<byte> keyNameBuffer = stackalloc byte[DnsName.MaxLength];
+        Span<byte> algorithmBuffer = stackalloc byte[DnsName.MaxLength];
+        var presence = TsigRecord.Find(request[..length], keyNameBuffer, algorithmBuffer, out var tsig);
+        if (presence == TsigPresence.None)
+        {
+            return true;
+        }
+        int rcode;
+        if (presence == TsigPresence.Malformed)
+        {
+            // RFC 8945 §5.1: FORMERR, unsigned.
+            CountIf(isAxfr, TransferOutcome.TsigError);
+            rcode = (int)ResponseCode.FormErr;
+            written = AxfrMessages.WriteError(request[..length], response, rcode, -1, _udpPayload);
+            decision = Decided(response, written, rcode);
+            return false;
+        }
+        var verdict = TsigVerifier.Verify(request[..length], tsig, _keys(), now, out key);
+        BinaryPrimitives.WriteUInt16BigEndian(request[10..], (ushort)(BinaryPrimitives.ReadUInt16BigEndian(request[10..]) - 1));
+        length = tsig.Start;
+        var message = request[..length];
+        if (verdict != TsigVerdict.Verified)
+        {
+            CountIf(isAxfr, TransferOutcome.TsigError);
+            rcode = verdict == TsigVerdict.FormErr ? (int)ResponseCode.FormErr : (int)ResponseCode.NotAuth;
+            written = TsigErrorAnswer(message, response, verdict, tsig, key, now);
+            decision = Decided(response, written, rcode);
+            return false;
+        }
+        if (!key!.CanSign)
+        {
+            // An HMAC-SHA1 key verifies, and signs nothing: the request is understood and refused, unsigned.
+            CountIf(isAxfr, TransferOutcome.Refused);
+            rcode = (int)ResponseCode.Refused;
+            written = AxfrMessages.WriteError(message, response, rcode, ExtendedErrorCode.Prohibited, _udpPayload);
+            decision = Decided(response, written, rcode);
+            return false;
+        }
+        signer = new TsigSigner(key, tsig.Mac);
+        return true;
     }
 
     /// <summary>
@@ -301,6 +389,51 @@ public sealed partial class ZoneTransfers
 
     private static int Sign(TsigSigner? signer, Span<byte> response, int written, ulong now) =>
         signer is null || written == 0 ? written : signer.Sign(response, written, now);
+
+    /// <summary>The responder's answer signed, and its decision told the signed length (what the query log reads).</summary>
+    private static int Signed(TsigSigner? signer, Span<byte> response, int written, ulong now, ref ResponseDecision decision)
+    {
+        written = Sign(signer, response, written, now);
+        decision.Length = written;
+        return written;
+    }
+
+    /// <summary>An answer without records written here (not by the responder), signed, and described for statistics.</summary>
+    private static int SignedError(TsigSigner? signer, Span<byte> response, int written, ulong now, int rcode, out ResponseDecision decision)
+    {
+        written = Sign(signer, response, written, now);
+        decision = Decided(response, written, rcode);
+        return written;
+    }
+
+    /// <summary>
+    /// What statistics need of an answer written here rather than by the responder: its RCODE (known to the caller)
+    /// and the question it echoes, read back from the answer's start (uncompressed there: nothing precedes it).
+    /// </summary>
+    private static ResponseDecision Decided(ReadOnlySpan<byte> response, int length, int rcode)
+    {
+        var decision = new ResponseDecision
+        {
+            Length = length,
+            Rcode = (ushort)rcode,
+            Class = length == 0 ? ResponseClass.Dropped : rcode == (int)ResponseCode.NoError ? ResponseClass.Positive : ResponseClass.Error,
+        };
+        int offset = Header.Length;
+        if (length > Header.Length && BinaryPrimitives.ReadUInt16BigEndian(response[4..]) == 1
+            && WireReader.SkipName(response[..length], ref offset) == WireError.None && offset + 2 <= length)
+        {
+            decision.QNameLength = offset - Header.Length;
+            decision.QType = BinaryPrimitives.ReadUInt16BigEndian(response[offset..]);
+        }
+        return decision;
+    }
+
+    /// <summary>Counts a transfer once, by its first message (in <paramref name="buffer"/>[2..]), before that message is sent.</summary>
+    private static void CountTransfer((QueryStats Stats, long Start) counting, int written, int rcode, byte[] buffer, byte[] clientSockaddr)
+    {
+        var response = buffer.AsSpan(2);
+        counting.Stats.Count(Decided(response, written, rcode), RateLimitAction.Answer, counting.Start, clientSockaddr, response);
+    }
 
     /// <summary>Writes the length prefix of a message already in <paramref name="buffer"/>[2..]; returns its length.</summary>
     private static int Frame(byte[] buffer, int length)

@@ -131,7 +131,7 @@ public sealed class AxfrTests(TransferFixture fixture)
     [Fact]
     public async Task A_signed_ordinary_query_gets_a_signed_answer()
     {
-        // Over TCP, as secondaries ask for the SOA before a transfer (signed answers over UDP are still to come).
+        // Over TCP, as secondaries ask for the SOA before a transfer (over UDP: SignedUdpTests).
         string port = fixture.Keyed.Port.ToString(CultureInfo.InvariantCulture);
         var soa = await Dig(port, "-y", $"hmac-sha256:{TransferFixture.Key.Name}:{TransferFixture.Key.Secret}", "+tcp", "example.test", "SOA");
         Assert.Contains("status: NOERROR", soa.StandardOutput, StringComparison.Ordinal);

@@ -195,6 +195,38 @@ public sealed class TsigTests
         Assert.Equal(TsigVerdict.BadTime, TsigVerifier.VerifyAnswer(reply, tsig, key, requestMac, now + 301));
     }
 
+    [Fact]
+    public void IsCarried_says_whether_Find_would_find_a_TSIG_record_well_placed_or_not()
+    {
+        byte[] request = Python.SignedQuery("hmac-sha256", Secret, "example.test.", "SOA");
+        Span<byte> keyName = stackalloc byte[DnsName.MaxLength];
+        Span<byte> algorithm = stackalloc byte[DnsName.MaxLength];
+        Assert.Equal(TsigPresence.Present, TsigRecord.Find(request, keyName, algorithm, out var tsig));
+        Assert.True(TsigRecord.IsCarried(request));
+        // Misplaced: still carried, so that the listener hands it to the TSIG checks (FORMERR, RFC 8945 §5.1).
+        byte[] notLast = [.. request, 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0];
+        BinaryPrimitives.WriteUInt16BigEndian(notLast.AsSpan(10), 2);
+        Assert.True(TsigRecord.IsCarried(notLast));
+        byte[] inAnswer = (byte[])request.Clone();
+        BinaryPrimitives.WriteUInt16BigEndian(inAnswer.AsSpan(6), 1);
+        BinaryPrimitives.WriteUInt16BigEndian(inAnswer.AsSpan(10), 0);
+        Assert.True(TsigRecord.IsCarried(inAnswer));
+        // Unsigned, with or without an OPT; no records at all; every truncation; a compressed owner.
+        byte[] unsigned = request[..tsig.Start];
+        BinaryPrimitives.WriteUInt16BigEndian(unsigned.AsSpan(10), 0);
+        Assert.False(TsigRecord.IsCarried(unsigned));
+        byte[] withOpt = [.. unsigned, 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0];
+        BinaryPrimitives.WriteUInt16BigEndian(withOpt.AsSpan(10), 1);
+        Assert.False(TsigRecord.IsCarried(withOpt));
+        for (int cut = 0; cut < request.Length; cut++)
+        {
+            Assert.Equal(TsigRecord.Find(request.AsSpan(0, cut), keyName, algorithm, out _) != TsigPresence.None, TsigRecord.IsCarried(request.AsSpan(0, cut)));
+        }
+        byte[] pointerOwner = [.. unsigned, 0xC0, 12, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0];
+        BinaryPrimitives.WriteUInt16BigEndian(pointerOwner.AsSpan(10), 1);
+        Assert.True(TsigRecord.IsCarried(pointerOwner));
+    }
+
     private static TsigVerdict Verify(byte[] request, TsigKeyring keys, ulong now)
     {
         Span<byte> keyName = stackalloc byte[DnsName.MaxLength];

@@ -6,6 +6,8 @@ using AnycastDns.Server;
 using AnycastDns.Server.Listeners;
 using AnycastDns.Server.RateLimiting;
 using AnycastDns.Server.Telemetry;
+using AnycastDns.Server.Transfers;
+using AnycastDns.Protocol.Tsig;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -51,8 +53,10 @@ public sealed class UdpFrontAllocationTests
         // Rate limiting on, loopback not exempt, at a rate these queries never reach: every response goes through the
         // bucket table (and the limited path below shows the slip too allocates nothing).
         using var limiter = new ResponseRateLimiter(new RateLimitOptions { ResponsesPerSecond = 1_000_000, Exempt = [], TableSize = 4096 }, NullLogger.Instance);
+        // Zone transfers configured, as served: every query passes the TSIG test (TsigRecord.IsCarried) on its way.
+        var transfers = new ZoneTransfers(responder, TransferAllowList.Parse(["192.0.2.0/24"]), TsigKeyring.Empty, 10, 1232, NullLogger.Instance);
         using var front = UdpFront.Bind(new ListenAddress(new IPEndPoint(IPAddress.Loopback, 0)), loops: 1, receiveBufferBytes: 0,
-            freeBind: false, responder, limiter, statistics, NullLogger.Instance);
+            freeBind: false, responder, limiter, statistics, NullLogger.Instance, transfers);
         front.Start();
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
         client.Connect(front.Address.EndPoint);
@@ -65,8 +69,11 @@ public sealed class UdpFrontAllocationTests
         clientCookie.Options.Add(new EdnsOption(EdnsOptionCode.Cookie, [1, 2, 3, 4, 5, 6, 7, 8]));
         var invalidCookie = new EdnsRecord();
         invalidCookie.Options.Add(new EdnsOption(EdnsOptionCode.Cookie, [1, 2, 3, 4, 5, 6, 7, 8, 1, 0, 0, 0, .. new byte[12]]));
+        var expire = new EdnsRecord();
+        expire.Options.Add(new EdnsOption(EdnsOptionCode.Expire, []));
         byte[][] queries =
         [
+            DnsMessage.CreateQuery(DnsName.Parse("example.test."), RecordType.SOA, id: 7, edns: expire).Encode(),
             DnsMessage.CreateQuery(DnsName.Parse("www.example.test."), RecordType.A, id: 1).Encode(),
             DnsMessage.CreateQuery(DnsName.Parse("mail.example.test."), RecordType.MX, id: 2).Encode(),
             DnsMessage.CreateQuery(DnsName.Parse("a.wild.example.test."), RecordType.TXT, id: 3).Encode(),

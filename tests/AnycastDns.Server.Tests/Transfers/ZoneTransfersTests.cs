@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using AnycastDns.Authority;
 using AnycastDns.Protocol;
 using AnycastDns.Protocol.Tsig;
+using AnycastDns.Server.Telemetry;
 using AnycastDns.Server.Transfers;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -99,7 +100,8 @@ public sealed class ZoneTransfersTests
     {
         var messages = new List<DnsMessage>();
         byte[] copy = [.. request];
-        await transfers.AnswerAsync(copy, copy.Length, client, (buffer, count) =>
+        var stats = new QueryStatistics(new TelemetryOptions(), NullLoggerFactory.Instance).ForThread(Transport.Tcp, System.Net.Sockets.AddressFamily.InterNetwork);
+        await transfers.AnswerAsync(copy, copy.Length, client, stats, (buffer, count) =>
         {
             Assert.Equal(count - 2, BinaryPrimitives.ReadUInt16BigEndian(buffer));
             messages.Add(DnsMessage.Parse(buffer.AsSpan(2, count - 2)));
