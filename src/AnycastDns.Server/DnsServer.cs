@@ -36,14 +36,21 @@ public sealed class DnsServer : IHostedService, IDisposable
         _loggers = loggers;
         Reloader = new ZoneReloader(options, Zones, loggers.CreateLogger<ZoneReloader>());
         Cookies = new CookieSecretReloader(options, loggers.CreateLogger<CookieSecretReloader>());
+        TsigKeysFile = new Transfers.TsigKeysReloader(options, loggers.CreateLogger<Transfers.TsigKeysReloader>());
         _limiter = options.RateLimit.Enabled ? new ResponseRateLimiter(options.RateLimit, loggers.CreateLogger<ResponseRateLimiter>()) : null;
     }
 
     /// <summary>Zone transfers out and signed queries over TCP; null before <see cref="Prepare"/>.</summary>
     public Transfers.ZoneTransfers? Transfers { get; private set; }
 
-    /// <summary>The TSIG keys of <c>Transfers:KeysFile</c> (none without it); null before <see cref="Prepare"/>.</summary>
-    public Protocol.Tsig.TsigKeyring? TsigKeys { get; private set; }
+    /// <summary>The TSIG keys of <c>Transfers:KeysFile</c> in force (none without it); null before <see cref="Prepare"/>.</summary>
+    public Protocol.Tsig.TsigKeyring? TsigKeys => _responder is null ? null : TsigKeysFile.Current;
+
+    /// <summary>The keys file, reloaded like the cookie secrets.</summary>
+    public Transfers.TsigKeysReloader TsigKeysFile { get; }
+
+    /// <summary>NOTIFY to <c>Transfers:Notify</c>; null before <see cref="Prepare"/>.</summary>
+    public Transfers.NotifySender? Notifier { get; private set; }
 
     /// <summary>Response rate limiting of UDP answers; null when <c>Rrl:ResponsesPerSecond</c> is 0.</summary>
     public ResponseRateLimiter? RateLimiter => _limiter;
@@ -118,18 +125,26 @@ public sealed class DnsServer : IHostedService, IDisposable
         }
         // The secrets first: a bad secret or keys file ends the start at once, before a long zone load.
         Cookies.LoadInitial();
-        TsigKeys = LoadTsigKeys(_options.Transfers);
-        Reloader.LoadInitial();
-        _responder = new Responder(Zones, _options.ToResponderOptions(), Cookies.Holder);
-        Transfers = new Transfers.ZoneTransfers(_responder, _options.Transfers.Allow, TsigKeys, _options.Transfers.MaxConcurrent,
-            _options.MaxUdpPayload, new Authority.Transfers.ZoneHistory(_options.Transfers.History, _options.Transfers.HistoryPercent),
-            _loggers.CreateLogger<Transfers.ZoneTransfers>());
+        TsigKeysFile.LoadInitial();
+        LogTransfers(_options.Transfers);
+        // The subscribers of Reloader.Published, in this order: the IXFR history first (it records the difference a
+        // NOTIFY announces), then the notifier. Both before the first load, which announces every zone (the NOTIFYs go
+        // out once the listeners run, from Start).
+        Notifier = new Transfers.NotifySender(_options.Transfers.Notify, _options.Transfers.NotifySource, _options.Transfers.NotifyAttempts,
+            _options.Transfers.NotifyInterval, () => TsigKeysFile.Current, _loggers.CreateLogger<Transfers.NotifySender>());
+        Notifier.Bind();
         if (!_options.Transfers.Allow.IsEmpty)
         {
-            // First among the subscribers: a NOTIFY of a new serial goes out after its difference is kept. Nobody may
-            // transfer without Transfers:Allow, so without it no reload pays for differences.
-            Reloader.Published += Transfers.RecordHistory;
+            // Nobody may transfer without Transfers:Allow, so without it no reload pays for differences. The first load
+            // has none to record (the transfers do not exist yet; every zone is new).
+            Reloader.Published += changes => Transfers?.RecordHistory(changes);
         }
+        Reloader.Published += Notifier.Announce;
+        Reloader.LoadInitial();
+        _responder = new Responder(Zones, _options.ToResponderOptions(), Cookies.Holder);
+        Transfers = new Transfers.ZoneTransfers(_responder, _options.Transfers.Allow, () => TsigKeysFile.Current, _options.Transfers.MaxConcurrent,
+            _options.MaxUdpPayload, new Authority.Transfers.ZoneHistory(_options.Transfers.History, _options.Transfers.HistoryPercent),
+            _loggers.CreateLogger<Transfers.ZoneTransfers>());
         var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxConnectionsPerClient, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
         {
@@ -148,37 +163,18 @@ public sealed class DnsServer : IHostedService, IDisposable
         }
     }
 
-    /// <summary>
-    /// Reads <c>Transfers:KeysFile</c> and checks that every <c>key:</c> entry of <c>Transfers:Allow</c> names one of
-    /// its keys; throws <see cref="ConfigurationException"/> with one line. Says what transfers are allowed, never a secret.
-    /// </summary>
-    private Protocol.Tsig.TsigKeyring LoadTsigKeys(Transfers.TransferOptions options)
+    /// <summary>Says what transfers are allowed and who is notified, never a secret.</summary>
+    private void LogTransfers(Transfers.TransferOptions options)
     {
-        Protocol.Tsig.TsigKeyring keys;
-        try
-        {
-            keys = options.KeysFile is null ? Protocol.Tsig.TsigKeyring.Empty : Server.Transfers.TsigKeyFile.Read(options.KeysFile);
-        }
-        catch (ConfigurationException e)
-        {
-            throw new ConfigurationException($"Transfers:KeysFile: {e.Message}", e);
-        }
-        foreach (var name in options.Allow.Keys)
-        {
-            if (keys.Find(name) is null)
-            {
-                throw new ConfigurationException($"Transfers:Allow: {Server.Transfers.TransferAllowList.KeyPrefix}{name} is not a key of {options.KeysFile}");
-            }
-        }
-        if (options.KeysFile is not null)
-        {
-            _logger.LogInformation("TSIG keys from {Path}: {Keys}", options.KeysFile, string.Join(", ", keys.Keys.Select(k => k.ToString())));
-        }
         if (!options.Allow.IsEmpty)
         {
             _logger.LogInformation("zone transfers (AXFR over TCP) allowed to {Allowed}, at most {MaxConcurrent} at once", options.Allow, options.MaxConcurrent);
         }
-        return keys;
+        if (options.Notify.Count > 0)
+        {
+            _logger.LogInformation("NOTIFY on each new serial to {Targets} from {Source}, {Attempts} attempts {Interval} s apart",
+                string.Join(", ", options.Notify), options.NotifySource?.ToString() ?? "the address the system picks", options.NotifyAttempts, options.NotifyInterval.TotalSeconds);
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -194,6 +190,8 @@ public sealed class DnsServer : IHostedService, IDisposable
         }
         Reloader.Start();
         Cookies.Start();
+        TsigKeysFile.Start();
+        Notifier?.Start();
         _started = true;
         _logger.LogInformation("answering as {PopId} on {Addresses} (udp and tcp, {Loops} udp receive threads per address)",
             _options.PopId, string.Join(", ", Addresses), _options.UdpReceiveLoops);
@@ -215,6 +213,8 @@ public sealed class DnsServer : IHostedService, IDisposable
     {
         Reloader.Dispose();
         Cookies.Dispose();
+        TsigKeysFile.Dispose();
+        Notifier?.Dispose();
         _limiter?.Dispose();
         foreach (var front in _udp)
         {

@@ -241,7 +241,7 @@ public sealed class ServerOptions
         return value;
     }
 
-    private static double Double(IConfiguration configuration, string key, double min, double max, double fallback)
+    internal static double Double(IConfiguration configuration, string key, double min, double max, double fallback)
     {
         string? text = configuration[key];
         if (string.IsNullOrWhiteSpace(text))

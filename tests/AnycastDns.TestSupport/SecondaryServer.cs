@@ -52,22 +52,24 @@ public sealed class SecondaryServer : IAsyncDisposable
     }
 
     /// <summary>Starts the secondary for <paramref name="zones"/> (origins with the final dot) of <paramref name="primary"/>.</summary>
-    public static SecondaryServer Start(SecondaryKind kind, IPEndPoint primary, IReadOnlyList<string> zones, TsigKeyText? key)
+    /// <param name="port">The port to listen on (one a primary's NOTIFY targets), or a free one.</param>
+    /// <param name="acceptNotify">Accept NOTIFY from 127.0.0.1, signed with <paramref name="key"/> when there is one.</param>
+    public static SecondaryServer Start(SecondaryKind kind, IPEndPoint primary, IReadOnlyList<string> zones, TsigKeyText? key, int? port = null, bool acceptNotify = false)
     {
         ArgumentNullException.ThrowIfNull(primary);
         ArgumentNullException.ThrowIfNull(zones);
         string program = kind == SecondaryKind.Knot ? KnotServer.DaemonPath : NsdServer.DaemonPath;
         ExternalTool.RequireInstalled(program, kind == SecondaryKind.Knot ? "knot" : "nsd");
-        int port = LoopbackPort.FindFreeForUdpAndTcp();
+        int listen = port ?? LoopbackPort.FindFreeForUdpAndTcp();
         string workDirectory = Directory.CreateTempSubdirectory($"anycastdns-secondary-{kind.ToString().ToLowerInvariant()}-").FullName;
         string configuration = kind == SecondaryKind.Knot
-            ? KnotConfiguration(workDirectory, port, primary, zones, key)
-            : NsdConfiguration(workDirectory, port, primary, zones, key);
+            ? KnotConfiguration(workDirectory, listen, primary, zones, key, acceptNotify)
+            : NsdConfiguration(workDirectory, listen, primary, zones, key, acceptNotify);
         string path = Path.Combine(workDirectory, kind == SecondaryKind.Knot ? "knot.conf" : "nsd.conf");
         File.WriteAllText(path, configuration);
         string[] arguments = kind == SecondaryKind.Knot ? ["-c", path] : ["-d", "-c", path];
         var process = ChildProcess.Start(program, arguments, workDirectory);
-        return new SecondaryServer(kind, process, workDirectory, port);
+        return new SecondaryServer(kind, process, workDirectory, listen);
     }
 
     /// <summary>Waits, bounded, until the secondary answers the zone's SOA with data; false on timeout.</summary>
@@ -119,7 +121,7 @@ public sealed class SecondaryServer : IAsyncDisposable
 
     public override string ToString() => $"{_kind} secondary on {EndPoint}";
 
-    private static string KnotConfiguration(string work, int port, IPEndPoint primary, IReadOnlyList<string> zones, TsigKeyText? key)
+    private static string KnotConfiguration(string work, int port, IPEndPoint primary, IReadOnlyList<string> zones, TsigKeyText? key, bool acceptNotify)
     {
         var inv = CultureInfo.InvariantCulture;
         var conf = new StringBuilder();
@@ -163,6 +165,10 @@ public sealed class SecondaryServer : IAsyncDisposable
               - id: readback
                 address: 127.0.0.1
                 action: transfer
+              - id: notify
+                address: 127.0.0.1
+                action: notify
+            {(key is null ? "" : $"    key: {key.Name}\n")}
 
             template:
               - id: default
@@ -181,7 +187,7 @@ public sealed class SecondaryServer : IAsyncDisposable
             conf.Append(inv, $"""
                   - domain: {Quoted(zone)}
                     master: primary
-                    acl: readback
+                    acl: {(acceptNotify ? "[readback, notify]" : "readback")}
 
                 """);
         }
@@ -189,7 +195,7 @@ public sealed class SecondaryServer : IAsyncDisposable
         return conf.ToString();
     }
 
-    private static string NsdConfiguration(string work, int port, IPEndPoint primary, IReadOnlyList<string> zones, TsigKeyText? key)
+    private static string NsdConfiguration(string work, int port, IPEndPoint primary, IReadOnlyList<string> zones, TsigKeyText? key, bool acceptNotify)
     {
         var inv = CultureInfo.InvariantCulture;
         var conf = new StringBuilder();
@@ -215,6 +221,7 @@ public sealed class SecondaryServer : IAsyncDisposable
                     zonefile: {Quoted(Path.Combine(work, zone + "zone"))}
                     request-xfr: AXFR {primary.Address}@{primary.Port} {key?.Name ?? "NOKEY"}
                     provide-xfr: 127.0.0.1 NOKEY
+                {(acceptNotify ? $"    allow-notify: 127.0.0.1 {key?.Name ?? "NOKEY"}\n" : "")}
 
 
                 """);

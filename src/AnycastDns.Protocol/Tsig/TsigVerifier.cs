@@ -37,7 +37,27 @@ public static class TsigVerifier
             key = null;
             return TsigVerdict.BadKey;
         }
-        int full = TsigAlgorithms.MacLength(algorithm);
+        return Check(message, tsig, key, [], now);
+    }
+
+    /// <summary>
+    /// Checks the TSIG of an answer to a request this side signed (a NOTIFY's acknowledgement): its MAC covers the
+    /// request's MAC first (RFC 8945 §4.3.1, §5.3), and it must be made with <paramref name="key"/>, the request's key.
+    /// </summary>
+    public static TsigVerdict VerifyAnswer(ReadOnlySpan<byte> message, scoped in TsigRecord tsig, TsigKey key, ReadOnlySpan<byte> requestMac, ulong now)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!WireName.EqualsIgnoreCase(key.Name.Wire, tsig.KeyName) || !TsigAlgorithms.TryFromWire(tsig.AlgorithmName, out var algorithm) || algorithm != key.Algorithm)
+        {
+            return TsigVerdict.BadKey;
+        }
+        return Check(message, tsig, key, requestMac, now);
+    }
+
+    /// <summary>The MAC's length, the MAC (after <paramref name="priorMac"/> when there is one), then the time (RFC 8945 §5.2.2, §5.2.3).</summary>
+    private static TsigVerdict Check(ReadOnlySpan<byte> message, scoped in TsigRecord tsig, TsigKey key, ReadOnlySpan<byte> priorMac, ulong now)
+    {
+        int full = TsigAlgorithms.MacLength(key.Algorithm);
         if (tsig.Mac.Length > full || tsig.Mac.Length < Math.Max(10, full / 2))
         {
             return TsigVerdict.FormErr;
@@ -45,6 +65,10 @@ public static class TsigVerifier
         Span<byte> computed = stackalloc byte[64];
         using (var hmac = TsigDigest.CreateHmac(key))
         {
+            if (!priorMac.IsEmpty)
+            {
+                TsigDigest.AppendPriorMac(hmac, priorMac);
+            }
             ushort additional = BinaryPrimitives.ReadUInt16BigEndian(message[10..]);
             TsigDigest.AppendMessage(hmac, message[..tsig.Start], tsig.OriginalId, (ushort)(additional - 1));
             TsigDigest.AppendVariables(hmac, tsig.KeyName, tsig.AlgorithmName, tsig.TimeSigned, tsig.Fudge, tsig.Error, tsig.OtherData);

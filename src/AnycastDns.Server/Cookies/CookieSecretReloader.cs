@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using AnycastDns.Authority.Cookies;
 using Microsoft.Extensions.Logging;
 
@@ -35,9 +34,7 @@ public sealed class CookieSecretReloader : IDisposable
     private readonly ServerOptions _options;
     private readonly ILogger<CookieSecretReloader> _logger;
     private readonly Lock _one = new();
-    private readonly Timer _debounce;
-    private FileSystemWatcher? _watcher;
-    private PosixSignalRegistration? _sighup;
+    private FileReloadTriggers? _triggers;
     private volatile string? _error;
     private long _loadedAt;
 
@@ -49,7 +46,6 @@ public sealed class CookieSecretReloader : IDisposable
         // A secret from the first moment, so that the holder is never empty; LoadInitial replaces it with the file's.
         Holder = new CookieSecretsHolder(CookieSecrets.CreateRandom());
         _loadedAt = DateTimeOffset.UtcNow.UtcTicks;
-        _debounce = new Timer(_ => Reload("the cookie secret file changed"));
     }
 
     /// <summary>The secrets in force, for the responder.</summary>
@@ -88,21 +84,7 @@ public sealed class CookieSecretReloader : IDisposable
         {
             return;
         }
-        if (_options.WatchZones)
-        {
-            // The folder, not the file: editors and Kubernetes' secret volumes replace a file by renaming another over
-            // it (or by swapping a symbolic link), which a watch on the file itself would not follow.
-            string full = Path.GetFullPath(_path);
-            _watcher = FolderWatch.Start(Path.GetDirectoryName(full)!, includeSubdirectories: false, () => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan));
-        }
-        if (!OperatingSystem.IsWindows())
-        {
-            _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
-            {
-                context.Cancel = true; // SIGHUP means reload here, not terminate
-                Reload("SIGHUP");
-            });
-        }
+        _triggers = new FileReloadTriggers(_path, _options, "the cookie secret file changed", reason => Reload(reason));
     }
 
     /// <summary>Re-reads the file and swaps its secrets in; one reload at a time. Never throws: a problem is logged and kept in <see cref="Error"/>.</summary>
@@ -138,9 +120,7 @@ public sealed class CookieSecretReloader : IDisposable
 
     public void Dispose()
     {
-        _watcher?.Dispose();
-        _sighup?.Dispose();
-        _debounce.Dispose();
+        _triggers?.Dispose();
     }
 
     private void Publish(CookieSecrets secrets)

@@ -84,7 +84,8 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         {
             var changes = await server.Reloader.ReloadAsync("POST /reload").ConfigureAwait(false);
             var cookies = server.Cookies.Reload("POST /reload");
-            return Json(w => WriteChanges(w, changes, cookies, server.Cookies));
+            var keys = server.TsigKeysFile.Reload("POST /reload");
+            return Json(w => WriteChanges(w, changes, cookies, server.Cookies, keys, server.TsigKeysFile.Error));
         });
         await StartAppAsync(app, address, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("status endpoint on http://{Address}/ (healthz, readyz, state, zones, metrics, POST reload, drain, undrain)", address);
@@ -219,6 +220,17 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (server.TsigKeysFile.Error is { } keysError)
+        {
+            w.WriteString("keysError", keysError);
+        }
+        w.WriteStartArray("notify");
+        foreach (var target in transfers.Notify)
+        {
+            w.WriteStringValue(target.ToString());
+        }
+        w.WriteEndArray();
+        w.WriteNumber("notifyPending", server.Notifier?.Pending ?? 0);
         w.WriteNumber("maxConcurrent", transfers.MaxConcurrent);
         w.WriteNumber("running", server.Transfers?.Running ?? 0);
         w.WriteEndObject();
@@ -259,9 +271,16 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         w.WriteEndObject();
     }
 
-    private static void WriteChanges(Utf8JsonWriter w, IReadOnlyList<ZoneChange> changes, Cookies.CookieSecretsChange cookies, Cookies.CookieSecretReloader secrets)
+    private static void WriteChanges(Utf8JsonWriter w, IReadOnlyList<ZoneChange> changes, Cookies.CookieSecretsChange cookies, Cookies.CookieSecretReloader secrets, Transfers.TsigKeysChange keys, string? keysError)
     {
         w.WriteStartObject();
+        w.WriteStartObject("tsigKeys");
+        w.WriteString("change", keys == Transfers.TsigKeysChange.NoFile ? "none" : keys.ToString().ToLowerInvariant());
+        if (keys == Transfers.TsigKeysChange.Failed)
+        {
+            w.WriteString("error", keysError);
+        }
+        w.WriteEndObject();
         w.WriteStartObject("cookies");
         w.WriteString("change", cookies switch
         {

@@ -72,6 +72,10 @@ public sealed class ServerMetrics : IHostedService, IDisposable
             "Zone transfer requests, by type (axfr, ixfr) and outcome: completed, refused (Transfers:Allow), over_limit (Transfers:MaxConcurrent), not_authoritative, tsig_error, aborted");
         _meter.CreateObservableCounter("anycastdns.transfers.sent", () => server.Transfers?.Counters.Bytes ?? 0, "By",
             "Octets of zone transfer messages sent, length prefixes included");
+        _meter.CreateObservableCounter("anycastdns.notifies", () => Notifies(server), "{notify}",
+            "NOTIFYs (one zone serial to one Transfers:Notify target) by outcome: acknowledged, rejected (an error RCODE), failed (Transfers:NotifyAttempts without an answer), superseded (a newer serial came first)");
+        _meter.CreateObservableCounter("anycastdns.notifies.sent", () => server.Notifier?.Sent ?? 0, "{message}",
+            "NOTIFY messages sent, retries included");
         _meter.CreateObservableUpDownCounter("anycastdns.transfers.running", () => server.Transfers?.Running ?? 0, "{transfer}",
             "Zone transfers sending now");
         _meter.CreateObservableCounter("anycastdns.transfers.ixfr.full", () => server.Transfers?.Counters.IxfrInFull ?? 0, "{transfer}",
@@ -133,6 +137,19 @@ public sealed class ServerMetrics : IHostedService, IDisposable
                         new KeyValuePair<string, object?>("type", Server.Transfers.TransferCounters.TypeLabels[ixfr ? 1 : 0]),
                         new KeyValuePair<string, object?>("outcome", Server.Transfers.TransferCounters.OutcomeLabels[(int)outcome])));
                 }
+            }
+        }
+        return measurements;
+    }
+
+    private static List<Measurement<long>> Notifies(DnsServer server)
+    {
+        var measurements = new List<Measurement<long>>();
+        if (server.Notifier is { } notifier)
+        {
+            foreach (var outcome in Enum.GetValues<Transfers.NotifyOutcome>())
+            {
+                measurements.Add(new Measurement<long>(notifier.Count(outcome), new KeyValuePair<string, object?>("outcome", Server.Transfers.NotifySender.OutcomeLabels[(int)outcome])));
             }
         }
         return measurements;

@@ -26,10 +26,12 @@ public static class TsigKeyFile
     private const string Algorithms = "hmac-sha256, hmac-sha384, hmac-sha512 or hmac-sha1";
 
     /// <summary>Reads the keys; throws <see cref="ConfigurationException"/> with one line <c>path:line: problem</c>.</summary>
-    public static TsigKeyring Read(string path)
+    public static TsigKeyring Read(string path) => Parse(ReadText(path), path);
+
+    /// <summary>The file's text; throws <see cref="ConfigurationException"/> with one line when it cannot be read or is too large.</summary>
+    public static string ReadText(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
         try
         {
             var info = new FileInfo(path);
@@ -41,13 +43,12 @@ public static class TsigKeyFile
             {
                 throw new ConfigurationException($"{path}: {info.Length} octets is too large for a TSIG keys file");
             }
-            text = File.ReadAllText(path, Encoding.UTF8);
+            return File.ReadAllText(path, Encoding.UTF8);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ConfigurationException($"{path}: cannot read the TSIG keys file: {e.Message}", e);
         }
-        return Parse(text, path);
     }
 
     /// <summary>Parses <paramref name="text"/>; <paramref name="path"/> names it in errors.</summary>

@@ -31,13 +31,19 @@ public sealed partial class ZoneTransfers
 
     private readonly Responder _responder;
     private readonly TransferAllowList _allow;
-    private readonly TsigKeyring _keys;
+    private readonly Func<TsigKeyring> _keys;
     private readonly int _maxConcurrent;
     private readonly ushort _udpPayload;
     private readonly ILogger _logger;
     private int _running;
 
     public ZoneTransfers(Responder responder, TransferAllowList allow, TsigKeyring keys, int maxConcurrent, ushort udpPayload, ZoneHistory history, ILogger logger)
+        : this(responder, allow, () => keys, maxConcurrent, udpPayload, history, logger)
+    {
+    }
+
+    /// <param name="keys">The TSIG keys in force, asked at each signed request: the keys file reloads (<see cref="TsigKeysReloader"/>).</param>
+    public ZoneTransfers(Responder responder, TransferAllowList allow, Func<TsigKeyring> keys, int maxConcurrent, ushort udpPayload, ZoneHistory history, ILogger logger)
     {
         _responder = responder;
         History = history;
@@ -426,7 +432,7 @@ public sealed partial class ZoneTransfers
             decision = Decided(response, written, rcode);
             return false;
         }
-        var verdict = TsigVerifier.Verify(request[..length], tsig, _keys, now, out key);
+        var verdict = TsigVerifier.Verify(request[..length], tsig, _keys(), now, out key);
         BinaryPrimitives.WriteUInt16BigEndian(request[10..], (ushort)(BinaryPrimitives.ReadUInt16BigEndian(request[10..]) - 1));
         length = tsig.Start;
         var message = request[..length];

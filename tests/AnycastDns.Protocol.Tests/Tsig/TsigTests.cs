@@ -160,6 +160,42 @@ public sealed class TsigTests
     }
 
     [Fact]
+    public void A_reply_dnspython_signed_to_our_signed_request_verifies_with_the_request_MAC()
+    {
+        var key = Key(TsigAlgorithm.HmacSha256);
+        var buffer = new byte[512];
+        var w = new MessageWriter(buffer);
+        var header = new Header { Id = 4242, Flags = Header.AaBit, QuestionCount = 1 };
+        header.SetOpcode(Opcode.Notify);
+        w.WriteHeader(header);
+        w.WriteName(DnsName.Parse("example.test.").Wire);
+        w.WriteUInt16((ushort)RecordType.SOA);
+        w.WriteUInt16((ushort)RecordClass.IN);
+        int length;
+        using (var signer = new TsigSigner(key, []))
+        {
+            length = signer.Sign(buffer, w.Position, TsigVerifier.Now());
+        }
+        byte[] request = buffer[..length];
+        Span<byte> keyName = stackalloc byte[DnsName.MaxLength];
+        Span<byte> algorithm = stackalloc byte[DnsName.MaxLength];
+        Assert.Equal(TsigPresence.Present, TsigRecord.Find(request, keyName, algorithm, out var requestTsig));
+        byte[] requestMac = requestTsig.Mac.ToArray();
+
+        byte[] reply = Python.SignedReply("hmac-sha256", Secret, request);
+        Assert.Equal(TsigPresence.Present, TsigRecord.Find(reply, keyName, algorithm, out var tsig));
+        ulong now = TsigVerifier.Now();
+        Assert.Equal(TsigVerdict.Verified, TsigVerifier.VerifyAnswer(reply, tsig, key, requestMac, now));
+        // Another request's MAC, another secret, another key name, a clock 301 s off.
+        byte[] otherMac = (byte[])requestMac.Clone();
+        otherMac[0] ^= 1;
+        Assert.Equal(TsigVerdict.BadSig, TsigVerifier.VerifyAnswer(reply, tsig, key, otherMac, now));
+        Assert.Equal(TsigVerdict.BadSig, TsigVerifier.VerifyAnswer(reply, tsig, Key(TsigAlgorithm.HmacSha256, Convert.ToBase64String(new byte[32])), requestMac, now));
+        Assert.Equal(TsigVerdict.BadKey, TsigVerifier.VerifyAnswer(reply, tsig, Key(TsigAlgorithm.HmacSha256, name: "other-key."), requestMac, now));
+        Assert.Equal(TsigVerdict.BadTime, TsigVerifier.VerifyAnswer(reply, tsig, key, requestMac, now + 301));
+    }
+
+    [Fact]
     public void IsCarried_says_whether_Find_would_find_a_TSIG_record_well_placed_or_not()
     {
         byte[] request = Python.SignedQuery("hmac-sha256", Secret, "example.test.", "SOA");
@@ -255,6 +291,16 @@ public sealed class TsigTests
                 print(q.to_wire().hex())
                 """;
             return Convert.FromHexString(Run(script, [algorithm, secret, name, type], "").Trim());
+        }
+
+        /// <summary>dnspython's reply to a request it verifies, signed with the request's key and MAC.</summary>
+        public static byte[] SignedReply(string algorithm, string secret, byte[] request)
+        {
+            string script = Keyring + "\n" + """
+                q = dns.message.from_wire(bytes.fromhex(sys.argv[3]), keyring=keyring)
+                print(dns.message.make_response(q).to_wire().hex())
+                """;
+            return Convert.FromHexString(Run(script, [algorithm, secret, Convert.ToHexString(request)], "").Trim());
         }
 
         /// <summary>"verified" when dnspython verifies the request's TSIG, else "bad: why".</summary>
