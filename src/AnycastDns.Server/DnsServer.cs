@@ -168,7 +168,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     {
         if (!options.Allow.IsEmpty)
         {
-            _logger.LogInformation("zone transfers (AXFR over TCP) allowed to {Allowed}, at most {MaxConcurrent} at once", options.Allow, options.MaxConcurrent);
+            _logger.LogInformation("zone transfers (AXFR over TCP, IXFR over TCP and UDP) allowed to {Allowed}, at most {MaxConcurrent} at once", options.Allow, options.MaxConcurrent);
         }
         if (options.Notify.Count > 0)
         {

@@ -214,12 +214,13 @@ public sealed class SecondaryServer : IAsyncDisposable
         }
         foreach (string zone in zones)
         {
-            // "AXFR": transfer whole zones over TCP only (NSD otherwise asks IXFR over UDP first).
+            // "AXFR": transfer whole zones over TCP only. Told of changes by NOTIFY, NSD asks IXFR as secondaries do
+            // (over UDP first, then TCP when the answer is the SOA alone, RFC 1995 §2).
             conf.Append(inv, $"""
                 zone:
                     name: {Quoted(zone)}
                     zonefile: {Quoted(Path.Combine(work, zone + "zone"))}
-                    request-xfr: AXFR {primary.Address}@{primary.Port} {key?.Name ?? "NOKEY"}
+                    request-xfr: {(acceptNotify ? "" : "AXFR ")}{primary.Address}@{primary.Port} {key?.Name ?? "NOKEY"}
                     provide-xfr: 127.0.0.1 NOKEY
                 {(acceptNotify ? $"    allow-notify: 127.0.0.1 {key?.Name ?? "NOKEY"}\n" : "")}
 

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -14,7 +15,7 @@ namespace AnycastDns.Integration.Tests.Transfers;
 /// reloads without a restart, and a broken one keeps the old keys.
 /// </summary>
 [Collection(TransferFixture.Name)]
-public sealed class NotifyTests(TransferFixture fixture) : IAsyncLifetime
+public sealed class NotifyTests(TransferFixture fixture, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Origin = "notify.test.";
     private const string DebianPython = "/usr/bin/python3";
@@ -78,6 +79,13 @@ public sealed class NotifyTests(TransferFixture fixture) : IAsyncLifetime
         Assert.Contains(theirs, r => r.Contains("192.0.2.2", StringComparison.Ordinal));
         Assert.True(await primary.WaitForLogAsync($"notify {Origin} serial 2 to 127.0.0.1:{nsdPort}{(tsig ? " key:" + TransferFixture.Key.Name + "." : "")}: acknowledged", Timeout), primary.Log);
         Assert.Contains($"notify {Origin} serial 2 to 127.0.0.1:{knotPort}", primary.Log, StringComparison.Ordinal);
+        // The change came by IXFR (RFC 1995), the difference only: Knot logs an incoming IXFR, and our log has a line
+        // for each secondary's IXFR answered with the difference ("ixfr", not "ixfr-full").
+        Assert.Contains("IXFR, incoming", knot.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("fallback to AXFR", knot.Log, StringComparison.Ordinal);
+        Assert.True(await primary.WaitForLogAsync($"ixfr {Origin} serial 2 to 127.0.0.1", Timeout), primary.Log);
+        Assert.Equal(2, primary.Log.Split('\n').Count(l => l.Contains($"ixfr {Origin} serial 2 to 127.0.0.1", StringComparison.Ordinal)));
+        output.WriteLine(string.Join('\n', primary.Log.Split('\n').Where(l => l.Contains("xfr", StringComparison.Ordinal))));
         if (tsig)
         {
             // Knot 3.2 does not name the key in its notify line, but its ACL for notify requires the key, and the
@@ -214,8 +222,11 @@ public sealed class NotifyTests(TransferFixture fixture) : IAsyncLifetime
         @ IN NS ns1
         ns1 IN A 192.0.2.53
         www IN A 192.0.2.{serial}
-
+        {Hosts}
         """);
+
+    /// <summary>40 names that never change: with them, a change to www is small enough for the IXFR history to keep (10 % of the zone).</summary>
+    private static readonly string Hosts = string.Join('\n', Enumerable.Range(1, 40).Select(i => $"h{i} IN A 198.51.100.{i}"));
 
     private static async Task<bool> WaitForSerialAsync(SecondaryServer secondary, int serial, TimeSpan timeout)
     {
