@@ -114,7 +114,7 @@ public sealed class DnssecValidationTests(AnycastDnsOnSignedZones fixture) : ICl
     }
 
     /// <summary>A BIND trust-anchors clause holding the DNSKEY record <paramref name="dnskey"/> (owner IN DNSKEY flags protocol algorithm key).</summary>
-    private static string TrustAnchors(string dnskey)
+    internal static string TrustAnchors(string dnskey)
     {
         var fields = dnskey.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         int at = Array.IndexOf(fields, "DNSKEY");

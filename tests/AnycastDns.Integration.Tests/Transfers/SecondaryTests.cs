@@ -91,4 +91,52 @@ public sealed class SecondaryTests(TransferFixture fixture)
         }
         return false;
     }
+
+    /// <summary>argv: host, port, then origins: for each, "origin hex" with the RFC 8976 SIMPLE SHA-384 digest dnspython computes of the zone it reads by AXFR.</summary>
+    private const string DigestScript = """
+        import sys
+        import dns.query, dns.zone
+        host, port = sys.argv[1], int(sys.argv[2])
+        for origin in sys.argv[3:]:
+            z = dns.zone.from_xfr(dns.query.xfr(host, origin, port=port, lifetime=30))
+            print(origin, z.compute_digest(dns.zone.DigestHashAlgorithm.SHA384).digest.hex())
+        """;
+
+    [Fact]
+    public async Task What_Knot_holds_has_our_ZONEMD_digest_and_the_signed_zones_validate_at_Knot()
+    {
+        await using var knot = SecondaryServer.Start(SecondaryKind.Knot, fixture.Open.EndPoint, fixture.Origins, null);
+        foreach (string origin in fixture.Origins)
+        {
+            Assert.True(await knot.WaitForZoneAsync(origin, TransferTimeout), $"{knot} never served {origin}:\n{knot.Log}");
+        }
+        // The digest of the zone Knot gives out (computed by dnspython, RFC 8976 §3) is the one we serve in <origin>.zones.server.
+        var digests = await ExternalTool.RunAsync("/usr/bin/python3",
+            ["-c", DigestScript, "127.0.0.1", knot.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. fixture.Origins], TimeSpan.FromSeconds(120));
+        Assert.True(digests.ExitCode == 0, digests.Output);
+        var lines = digests.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(fixture.Origins.Count, lines.Length);
+        foreach (string line in lines)
+        {
+            var fields = line.Split(' ');
+            var ours = await Kdig.QueryAsync(fixture.Open.EndPoint, ["CH", "TXT", fields[0] + "zones.server", "+short"]);
+            Assert.Contains($"\"{fields[1]}\"", ours.StandardOutput, StringComparison.OrdinalIgnoreCase);
+        }
+
+        // The signed zones, from Knot, validate with delv trusting only each zone's key (RFC 4035 §5).
+        var signed = await SignedTestZones.GetAsync();
+        foreach (var zone in signed.Zones)
+        {
+            string anchors = Path.Combine(signed.Folder, zone.Origin + "knot-anchors.conf");
+            await File.WriteAllTextAsync(anchors, Server.DnssecValidationTests.TrustAnchors(zone.TrustAnchor));
+            foreach (var (name, type, expected) in new[] { ("www." + zone.Origin, "A", "fully validated"), ("nothere." + zone.Origin, "A", "ncache nxdomain") })
+            {
+                var delv = await ExternalTool.RunAsync("/usr/bin/delv",
+                    ["@127.0.0.1", "-p", knot.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-a", anchors, "+root=" + zone.Origin, name, type],
+                    TimeSpan.FromSeconds(30));
+                Assert.Contains("fully validated", delv.Output, StringComparison.Ordinal);
+                Assert.Contains(expected, delv.Output, StringComparison.Ordinal);
+            }
+        }
+    }
 }
