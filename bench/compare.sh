@@ -13,6 +13,9 @@
 #                        --udp-receive-loops (default 1: one core each, so CPU per query compares like with like)
 #     --load-names N     names in the zone-load comparison (default 1000000; 0 skips it)
 #     --only-load        the zone-load comparison alone
+#     --transfer-names N names in the zone-transfer comparison (default 0: skipped; the README's figures use 1000000):
+#                        per server, the time of one AXFR to bench/axfr.py (a client that reads without decoding), its
+#                        memory idle and at its peak during transfers, and UDP QPS idle and while AXFRs run back to back
 #     --servers LIST     comma-separated subset of anycastdns,knot,nsd,unprotected (default the first three);
 #                        anycastdns runs with response rate limiting on and loopback not exempt (--rrl-exempt none,
 #                        a rate of 1,000,000 a second per bucket, which no run reaches: the cost of the check, never a limit);
@@ -34,6 +37,7 @@ repo=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
+transfer_names=0
 servers=anycastdns,knot,nsd baseline= mix=mixed cookie=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
         --workers) workers=$2; shift ;;
         --load-names) load_names=$2; shift ;;
         --only-load) only_load=1 ;;
+        --transfer-names) transfer_names=$2; shift ;;
         --servers) servers=$2; shift ;;
         --baseline) baseline=$2; shift ;;
         --mix) mix=$2; shift ;;
@@ -199,6 +204,7 @@ server:
     background-workers: 1
 control:
     listen: "$dir/knot.sock"
+$([ "${XFR:-0}" = 1 ] && printf 'acl:\n  - id: xfr\n    address: 127.0.0.1\n    action: transfer\n')
 database:
     storage: "$dir/db"
 log:
@@ -210,6 +216,7 @@ template:
     zonefile-load: whole
     zonefile-sync: -1
     journal-content: none
+$([ "${XFR:-0}" = 1 ] && printf '    acl: xfr\n')
 zone:
   - domain: bench.test.
     file: "$zone"
@@ -243,6 +250,7 @@ remote-control:
 zone:
     name: bench.test.
     zonefile: "$zone"
+$([ "${XFR:-0}" = 1 ] && printf '    provide-xfr: 127.0.0.1 NOKEY\n')
 EOF
     # -d: foreground; nsd still forks its server and xfrd processes, which it stops when it gets SIGTERM.
     /usr/sbin/nsd -d -c "$dir/nsd.conf" >>"$dir/server.log" 2>&1 &
@@ -264,11 +272,14 @@ start_dotnet() {
 }
 
 # Rate limiting on, every query checked (loopback is exempt by default), at a rate no run reaches.
-start_anycastdns() { start_dotnet "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000; }
+start_anycastdns() { start_dotnet "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000 $(xfr_option); }
 
-start_unprotected() { start_dotnet "$anycastdns_dll" "$@" --rrl-rate 0; }
+start_unprotected() { start_dotnet "$anycastdns_dll" "$@" --rrl-rate 0 $(xfr_option); }
 
-start_baseline() { start_dotnet "$baseline_dll" "$@"; }
+start_baseline() { start_dotnet "$baseline_dll" "$@" $(xfr_option); }
+
+# With XFR=1 (the transfer comparison), every server lets 127.0.0.1 transfer the zone.
+xfr_option() { [ "${XFR:-0}" = 1 ] && echo "--allow-transfer 127.0.0.1/32" || true; }
 
 # Waits until the server answers <name> A with <address> (NOERROR, AA), at most <seconds>; fails if it died or never
 # did. bench/probe.py asks every 10 ms with a 50 ms timeout, in slices of a second between which the PID is checked.
@@ -495,4 +506,92 @@ if [ "$load_names" -gt 0 ]; then
                     fmt(med(x "tk")), fmt(med(x "rk")), fmt(med(x "tn")), fmt(med(x "rn"))
             }
         }' "$work/load.txt"
+fi
+
+# ---- zone transfer -------------------------------------------------------------------------------------------------
+
+# Samples the largest VmRSS (MiB) in the process tree of <pid> every 50 ms into <file> (its maximum so far), until
+# <file>.stop exists or <seconds> pass.
+sample_rss() {
+    local pid=$1 file=$2 seconds=$3 max=0 rss deadline=$((SECONDS + $3))
+    while [ ! -e "$file.stop" ] && [ $SECONDS -lt $deadline ]; do
+        rss=$(memory_mib "$pid" | cut -d' ' -f1)
+        [ "$rss" -gt "$max" ] && max=$rss && echo "$max" >"$file"
+        sleep 0.05
+    done
+}
+
+# AXFRs to bench/axfr.py back to back until <file>.stop exists or <seconds> pass; counts them in <file>.
+axfr_loop() {
+    local port=$1 file=$2 seconds=$3 n=0 deadline=$((SECONDS + $3))
+    while [ ! -e "$file.stop" ] && [ $SECONDS -lt $deadline ]; do
+        /usr/bin/python3 "$repo/bench/axfr.py" "$port" bench.test. 120 >/dev/null || { echo "axfr failed" >"$file.error"; break; }
+        n=$((n + 1)); echo "$n" >"$file"
+    done
+}
+
+if [ "$transfer_names" -gt 0 ]; then
+    say "generating the $transfer_names-name zone for the transfers"
+    python3 "$repo/bench/gen.py" --names "$transfer_names" --zone "$work/xfr.zone" --queries "$work/xfr-queries.txt" --mix "$mix"
+    records=$(grep -c '^[^$]' "$work/xfr.zone")
+    : >"$work/xfr.txt"
+    export XFR=1
+    for round in $(seq "$rounds"); do
+        for server in "${server_list[@]}"; do
+            dir=$work/xfr-$server
+            rm -rf "$dir"; mkdir -p "$dir"
+            port=$(free_port)
+            pid=$("start_$server" "$dir" "$work/xfr.zone" "$port")
+            started+=("$pid")
+            wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
+            sleep 5
+            idle=$(memory_mib "$pid" | cut -d' ' -f1)
+            # One transfer alone: its time, and the memory at its peak. One before it, untimed, as dnsperf warms up (the
+            # .NET server's code is compiled when first run, then again optimised).
+            /usr/bin/python3 "$repo/bench/axfr.py" "$port" bench.test. 300 >/dev/null || die "AXFR from $server failed"
+            echo "$idle" >"$dir/peak"
+            sample_rss "$pid" "$dir/peak" 300 &
+            sampler=$!
+            out=$(/usr/bin/python3 "$repo/bench/axfr.py" "$port" bench.test. 300) || die "AXFR from $server failed"
+            read -r messages octets seconds <<<"$out"
+            # UDP answering idle, then while AXFRs run one after another for the whole dnsperf run.
+            dnsperf_run "$port" udp "$duration" -d "$work/xfr-queries.txt" >"$dir/idle.txt" 2>&1 || die "dnsperf against $server failed"
+            axfr_loop "$port" "$dir/axfrs" $((duration + 30)) &
+            looper=$!
+            sleep 0.5
+            dnsperf_run "$port" udp "$duration" -d "$work/xfr-queries.txt" >"$dir/busy.txt" 2>&1 || die "dnsperf against $server failed"
+            touch "$dir/axfrs.stop" "$dir/peak.stop"
+            wait "$looper" "$sampler" 2>/dev/null || true
+            [ ! -e "$dir/axfrs.error" ] || die "an AXFR from $server failed during the dnsperf run"
+            qps_idle=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$dir/idle.txt")
+            qps_busy=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$dir/busy.txt")
+            echo "$round $server $seconds $messages $octets $idle $(cat "$dir/peak") $qps_idle $qps_busy $(cat "$dir/axfrs" 2>/dev/null || echo 0)" >>"$work/xfr.txt"
+            say "round $round: $server sent the zone in $seconds s ($messages messages); UDP $qps_idle QPS idle, $qps_busy during transfers"
+            stop_server "$pid"
+            forget "$pid"
+        done
+    done
+    unset XFR
+    echo
+    echo "Zone transfer: $transfer_names names, $records records, $(($(stat -c %s "$work/xfr.zone") / 1048576)) MiB of zone file;"
+    echo "AXFR time: one transfer (after an untimed one) over TCP on loopback to bench/axfr.py (reads without decoding);"
+    echo "RSS: the server's largest VmRSS idle (5 s after the load) and at its peak (sampled every 50 ms) during that"
+    echo "transfer and the AXFRs after it; QPS: dnsperf UDP ($duration s, $clients clients) idle, then while AXFRs run back to back."
+    awk "$awk_stats"'
+        { key = $1 " " $2; row[++n] = $0; t[key] = $3; if (!(($2) in seen)) { seen[$2] = 1; order[++servers] = $2 } }
+        END {
+            printf "%-6s %-11s %7s %8s %9s %8s %8s %10s %9s %9s %10s\n", "round", "server", "AXFR s", "messages", "idle MiB", "peak MiB", "peak/idle", "QPS idle", "QPS busy", "busy/idle", "time/Knot"
+            for (i = 1; i <= n; i++) {
+                split(row[i], f, " "); r = f[1]; x = f[2]
+                printf "%-6s %-11s %7.2f %8d %9d %8d %8.3f %10d %9d %9.2f %10s\n", r, x, f[3], f[4], f[6], f[7], f[7] / f[6], f[8], f[9], f[9] / f[8], ratio(f[3], t[r " knot"])
+                add(x "t", f[3]); add(x "pi", f[7] / f[6]); add(x "bi", f[9] / f[8]); add(x "idle", f[6]); add(x "peak", f[7]); add(x "qi", f[8]); add(x "qb", f[9])
+                if (t[r " knot"] > 0) add(x "tk", f[3] / t[r " knot"])
+                if (r + 0 > rounds) rounds = r + 0
+            }
+            if (rounds < 2) exit
+            for (i = 1; i <= servers; i++) {
+                x = order[i]
+                printf "%-6s %-11s %7.2f %8s %9d %8d %8.3f %10d %9d %9.2f %10s\n", "median", x, med(x "t"), "", med(x "idle"), med(x "peak"), med(x "pi"), med(x "qi"), med(x "qb"), fmt(med(x "bi")), fmt(med(x "tk"))
+            }
+        }' "$work/xfr.txt"
 fi

@@ -17,6 +17,7 @@ public ref struct MessageWriter
     private int _tableCount;
     private int _position;
     private int _limit;
+    private int _targetLimit;
 
     public MessageWriter(Span<byte> buffer)
     {
@@ -37,6 +38,17 @@ public ref struct MessageWriter
     }
 
     public readonly Span<byte> Buffer => _buffer;
+
+    /// <summary>
+    /// The most names (suffixes) kept as compression targets, at most 96 (the default). A zone transfer sets a few: its
+    /// owners are all below the zone's origin, which the first names written hold, and a message of thousands of
+    /// records would otherwise compare each name with 96 earlier ones (twice the time of Knot's transfer).
+    /// </summary>
+    public int CompressionTargets
+    {
+        readonly get => _targetLimit == 0 ? CompressionTable.Capacity : _targetLimit;
+        set => _targetLimit = Math.Clamp(value, 1, CompressionTable.Capacity);
+    }
 
     public readonly Span<byte> Written => _buffer[.._position];
 
@@ -174,7 +186,7 @@ public ref struct MessageWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddTarget(int offset)
     {
-        if (offset <= MaxPointerTarget && _tableCount < CompressionTable.Capacity)
+        if (offset <= MaxPointerTarget && _tableCount < (_targetLimit == 0 ? CompressionTable.Capacity : _targetLimit))
         {
             _table[_tableCount++] = (ushort)offset;
         }

@@ -125,12 +125,18 @@ public class ZeroAllocationTests
             responder.Respond(query, _response, transport);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Calls; i++)
+        // Measured twice, the smaller kept: the runtime's tiering (a method recompiled, optimised, on this thread's
+        // calls) now and then allocates once during a batch; an allocation per query shows in both batches.
+        long allocated = long.MaxValue;
+        for (int batch = 0; batch < 2; batch++)
         {
-            responder.Respond(query, _response, transport);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Calls; i++)
+            {
+                responder.Respond(query, _response, transport);
+            }
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.True(allocated == 0, $"{@case}: {allocated} bytes allocated over {Calls} responses ({allocated / (double)Calls:0.#} B per query)");
     }

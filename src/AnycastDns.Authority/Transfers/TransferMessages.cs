@@ -53,6 +53,13 @@ public abstract class TransferMessages
     /// <summary>The request as read when the transfer opened.</summary>
     internal TransferRequest Request { get; }
 
+    /// <summary>
+    /// Names kept as compression targets in each message: the first names written, which hold the zone's origin (the
+    /// question, or the first owner of a later message). Every owner compresses to its suffix there at the cost of a
+    /// few comparisons, where 96 targets cost about twice the whole transfer time of Knot's.
+    /// </summary>
+    private const int CompressionTargets = 8;
+
     /// <summary>The zone transferred: the version current when the transfer opened.</summary>
     public Zone Zone { get; }
 
@@ -88,7 +95,7 @@ public abstract class TransferMessages
         {
             return 0;
         }
-        var w = new MessageWriter(buffer);
+        var w = new MessageWriter(buffer) { CompressionTargets = CompressionTargets };
         bool expire = _expire >= 0;
         int optLength = !_edns ? 0 : expire ? OptWriter.FixedLength + OptWriter.ExpireLength : OptWriter.FixedLength;
         w.Limit = Math.Min(buffer.Length, ushort.MaxValue) - reserve - optLength;
