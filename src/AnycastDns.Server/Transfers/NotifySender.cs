@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using AnycastDns.Authority.Transfers;
 using AnycastDns.Protocol;
 using AnycastDns.Protocol.Tsig;
+using AnycastDns.Server.Telemetry;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Logging;
 
@@ -99,7 +100,10 @@ public sealed partial class NotifySender : IDisposable
                 {
                     for (int t = 0; t < _targets.Count; t++)
                     {
-                        _pending.Remove((change.Origin, t));
+                        if (_pending.Remove((change.Origin, t), out var gone))
+                        {
+                            ServerActivities.EndNotify(gone.Span, gone.Attempts, "removed", null);
+                        }
                     }
                     continue;
                 }
@@ -114,8 +118,12 @@ public sealed partial class NotifySender : IDisposable
                     {
                         Interlocked.Increment(ref _outcomes[(int)NotifyOutcome.Superseded]);
                         LogSuperseded(_logger, change.Origin.ToString(), older.Serial, change.After.Serial, _targets[t].ToString());
+                        ServerActivities.EndNotify(older.Span, older.Attempts, OutcomeLabels[(int)NotifyOutcome.Superseded], null);
                     }
-                    _pending[(change.Origin, t)] = new Notification(change.Origin, change.After.Serial, soa, t);
+                    _pending[(change.Origin, t)] = new Notification(change.Origin, change.After.Serial, soa, t)
+                    {
+                        Span = ServerActivities.StartNotify(change.Origin, change.After.Serial, _targets[t].EndPoint, _targets[t].KeyName),
+                    };
                 }
             }
         }
@@ -163,6 +171,13 @@ public sealed partial class NotifySender : IDisposable
         foreach (var socket in _sockets)
         {
             socket.Dispose();
+        }
+        lock (_lock)
+        {
+            foreach (var n in _pending.Values)
+            {
+                ServerActivities.EndNotify(n.Span, n.Attempts, "stopped", null);
+            }
         }
         try
         {
@@ -234,6 +249,7 @@ public sealed partial class NotifySender : IDisposable
                     _pending.Remove(key);
                     Interlocked.Increment(ref _outcomes[(int)NotifyOutcome.Failed]);
                     LogGaveUp(_logger, n.Zone.ToString(), n.Serial, target.ToString(), n.Attempts, n.LastProblem ?? "no answer");
+                    ServerActivities.EndNotify(n.Span, n.Attempts, OutcomeLabels[(int)NotifyOutcome.Failed], n.LastProblem ?? "no answer");
                     continue;
                 }
                 Send(n, target, buffer);
@@ -335,11 +351,13 @@ public sealed partial class NotifySender : IDisposable
                 {
                     Interlocked.Increment(ref _outcomes[(int)NotifyOutcome.Acknowledged]);
                     LogAcknowledged(_logger, n.Zone.ToString(), n.Serial, target.ToString(), n.Attempts);
+                    ServerActivities.EndNotify(n.Span, n.Attempts, OutcomeLabels[(int)NotifyOutcome.Acknowledged], null);
                 }
                 else
                 {
                     Interlocked.Increment(ref _outcomes[(int)NotifyOutcome.Rejected]);
                     LogRejected(_logger, n.Zone.ToString(), n.Serial, target.ToString(), RcodeName(rcode));
+                    ServerActivities.EndNotify(n.Span, n.Attempts, OutcomeLabels[(int)NotifyOutcome.Rejected], "rejected with " + RcodeName(rcode));
                 }
                 return;
             }
@@ -401,5 +419,7 @@ public sealed partial class NotifySender : IDisposable
         public TsigKey? Key { get; set; }
         public byte[] RequestMac { get; set; } = [];
         public string? LastProblem { get; set; }
+        /// <summary>Its <c>zone.notify</c> span; null without a listener.</summary>
+        public Activity? Span { get; init; }
     }
 }

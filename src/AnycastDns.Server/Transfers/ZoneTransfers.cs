@@ -158,6 +158,9 @@ public sealed partial class ZoneTransfers
         long started = Stopwatch.GetTimestamp();
         long octets = 0;
         bool completed = false;
+        string? error = null;
+        // Null, and nothing allocated, without a listener.
+        var activity = ServerActivities.StartTransfer(transfer, Listeners.ClientAddress.Of(clientSockaddr), signer?.Key);
         try
         {
             int reserve = signer?.RecordLength() ?? 0;
@@ -182,6 +185,7 @@ public sealed partial class ZoneTransfers
                         await send(buffer, 2 + written).ConfigureAwait(false);
                     }
                     LogTooLarge(_logger, transfer.Kind, transfer.Zone.Origin.ToString());
+                    error = "a record does not fit in a message: ended with SERVFAIL";
                     return false;
                 }
                 if (signer is not null && (written = signer.Sign(buffer.AsSpan(2, ushort.MaxValue), written, now)) == 0)
@@ -206,6 +210,10 @@ public sealed partial class ZoneTransfers
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return true;
         }
+        catch (Exception e) when (Noted(e, ref error))
+        {
+            throw; // Not reached: the filter only keeps what ended the transfer for its span.
+        }
         finally
         {
             Counters.CountBytes(octets);
@@ -213,6 +221,7 @@ public sealed partial class ZoneTransfers
             {
                 Counters.Count(transfer.IsIxfr, TransferOutcome.Aborted);
             }
+            ServerActivities.EndTransfer(activity, transfer, octets, completed, error);
         }
     }
 
@@ -496,6 +505,13 @@ public sealed partial class ZoneTransfers
         var header = new Header { Id = id, Flags = (ushort)(Header.QrBit | (int)ResponseCode.ServFail) };
         header.Write(response);
         return Frame(buffer, Sign(signer, response, Header.Length, now));
+    }
+
+    /// <summary>Keeps what ended a transfer (the client went away, mostly) for its span; false, so the exception goes on.</summary>
+    private static bool Noted(Exception e, ref string? error)
+    {
+        error = e.Message;
+        return false;
     }
 
     /// <summary>The client's address as text, for the one line a completed transfer logs.</summary>

@@ -7,6 +7,9 @@ namespace AnycastDns.Integration.Tests.Telemetry;
 /// <summary>One data point of an OTLP metric: its attributes and value.</summary>
 public sealed record OtlpPoint(string Metric, IReadOnlyDictionary<string, string> Attributes, double Value);
 
+/// <summary>One span: its name, kind (SpanKind: 2 server, 3 client), attributes and status (code 2 error, and its message).</summary>
+public sealed record OtlpSpan(string Name, int Kind, IReadOnlyDictionary<string, string> Attributes, int StatusCode, string StatusMessage);
+
 /// <summary>
 /// A stand-in for an OpenTelemetry collector: an OTLP/HTTP receiver (OTLP specification, "OTLP/HTTP") on loopback that
 /// accepts binary protobuf on <c>/v1/metrics</c>, <c>/v1/traces</c> and <c>/v1/logs</c> and decodes just the fields the
@@ -50,6 +53,18 @@ public sealed class OtlpReceiver : IDisposable
     public IReadOnlyList<string> SpanNames =>
         [.. _traces.SelectMany(body => Protobuf.Messages(body, 1)).SelectMany(r => Protobuf.Messages(r, 2))
             .SelectMany(s => Protobuf.Messages(s, 2)).Select(span => Protobuf.String(span, 5))];
+
+    /// <summary>
+    /// Every span received so far: Span.name = 5, kind = 6, attributes = 9, status = 15; Status.message = 2, code = 3.
+    /// </summary>
+    public IReadOnlyList<OtlpSpan> Spans =>
+        [.. _traces.SelectMany(body => Protobuf.Messages(body, 1)).SelectMany(r => Protobuf.Messages(r, 2))
+            .SelectMany(s => Protobuf.Messages(s, 2)).Select(span =>
+            {
+                var status = Protobuf.Messages(span, 15).FirstOrDefault() ?? [];
+                return new OtlpSpan(Protobuf.String(span, 5), (int)(Protobuf.Varint(span, 6) ?? 0), Attributes(span, 9),
+                    (int)(Protobuf.Varint(status, 3) ?? 0), Protobuf.String(status, 2));
+            })];
 
     /// <summary>How many log export requests arrived.</summary>
     public int LogRequests => _logs.Count;
