@@ -1,5 +1,6 @@
 using AnycastDns.Authority;
 using AnycastDns.Protocol;
+using AnycastDns.TestSupport;
 
 namespace AnycastDns.Authority.Tests;
 
@@ -119,24 +120,7 @@ public class ZeroAllocationTests
         }
         Assert.False(response.Truncated);
 
-        // Warm up: static constructors and first-call JIT work are one-off costs, not per-query allocation.
-        for (int i = 0; i < 100; i++)
-        {
-            responder.Respond(query, _response, transport);
-        }
-
-        // Measured twice, the smaller kept: the runtime's tiering (a method recompiled, optimised, on this thread's
-        // calls) now and then allocates once during a batch; an allocation per query shows in both batches.
-        long allocated = long.MaxValue;
-        for (int batch = 0; batch < 2; batch++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < Calls; i++)
-            {
-                responder.Respond(query, _response, transport);
-            }
-            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+        long allocated = Allocations.PerBatch(Calls, _ => responder.Respond(query, _response, transport));
 
         Assert.True(allocated == 0, $"{@case}: {allocated} bytes allocated over {Calls} responses ({allocated / (double)Calls:0.#} B per query)");
     }

@@ -1,6 +1,7 @@
 using AnycastDns.Authority.Cookies;
 using AnycastDns.Protocol;
 using AnycastDns.Zones;
+using AnycastDns.TestSupport;
 
 namespace AnycastDns.Authority.Tests.Cookies;
 
@@ -204,18 +205,11 @@ public class ResponderCookieTests
         var buffer = new byte[Responder.MaxResponseSize];
         foreach (var query in queries)
         {
-            for (int i = 0; i < 100; i++)
+            Assert.Equal(0, Allocations.PerBatch(1000, i =>
             {
                 pop.Respond(query, buffer, Transport.Udp, Client, out _);
                 pop.RespondLimited(query, buffer, Client, out _);
-            }
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 1000; i++)
-            {
-                pop.Respond(query, buffer, Transport.Udp, Client, out _);
-                pop.RespondLimited(query, buffer, Client, out _);
-            }
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }));
         }
 
         static byte[] Query(byte[] cookie)

@@ -3,6 +3,7 @@ using AnycastDns.Protocol;
 using AnycastDns.Server.RateLimiting;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Logging.Abstractions;
+using AnycastDns.TestSupport;
 
 namespace AnycastDns.Server.Tests.RateLimiting;
 
@@ -233,12 +234,10 @@ public sealed class ResponseRateLimiterTests
         {
             Send(limiter, answer, 100);
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        Assert.Equal(0, Allocations.PerBatch(10_000, i =>
         {
             var answer = answers[i % answers.Length];
             limiter.Check(Client, answer.Decision, answer.Response);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }));
     }
 }

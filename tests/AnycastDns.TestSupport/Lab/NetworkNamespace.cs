@@ -47,6 +47,11 @@ public sealed partial class NetworkNamespace : IAsyncDisposable
         try
         {
             await IpAsync(cancellationToken, "-n", name, "link", "set", "lo", "up").ConfigureAwait(false);
+            // A new namespace copies the host's IPv4 settings (net.core.devconf_inherit_init_net = 0), so on a host where
+            // podman or Docker turned forwarding on, every namespace would route: a victim's capture namespace sent the
+            // reflections it received back to the router until their TTL ran out, counting each about 32 times. Only
+            // the router forwards, and says so (AnycastLab).
+            await created.SetSysctlAsync(["net.ipv4.ip_forward=0"], cancellationToken).ConfigureAwait(false);
         }
         catch
         {
