@@ -52,6 +52,9 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// <summary>NOTIFY to <c>Transfers:Notify</c>; null before <see cref="Prepare"/>.</summary>
     public Transfers.NotifySender? Notifier { get; private set; }
 
+    /// <summary>The zones transferred from primaries (<c>Secondary:Zones</c>); null without any.</summary>
+    public Secondary.SecondaryZones? Secondary { get; private set; }
+
     /// <summary>Response rate limiting of UDP answers; null when <c>Rrl:ResponsesPerSecond</c> is 0.</summary>
     public ResponseRateLimiter? RateLimiter => _limiter;
 
@@ -140,6 +143,14 @@ public sealed class DnsServer : IHostedService, IDisposable
             Reloader.Published += changes => Transfers?.RecordHistory(changes);
         }
         Reloader.Published += Notifier.Announce;
+        if (_options.Secondary.Enabled)
+        {
+            // The kept versions first, so that the first snapshot serves them before any primary answers.
+            Secondary = new Secondary.SecondaryZones(_options.Secondary, new ZoneLoadOptions { SignatureExpiryWarning = _options.SignatureExpiryWarning },
+                () => TsigKeysFile.Current, _loggers.CreateLogger<Secondary.SecondaryZones>());
+            Secondary.LoadState();
+            Reloader.SecondaryZones = Secondary;
+        }
         Reloader.LoadInitial();
         _responder = new Responder(Zones, _options.ToResponderOptions(), Cookies.Holder);
         Transfers = new Transfers.ZoneTransfers(_responder, _options.Transfers.Allow, () => TsigKeysFile.Current, _options.Transfers.MaxConcurrent,
@@ -150,7 +161,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         {
             foreach (var address in _options.Listen)
             {
-                var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _limiter, _statistics, _logger, Transfers));
+                var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _limiter, _statistics, _logger, Transfers, Secondary));
                 _udp.Add(udp);
                 // TCP takes the port UDP got, so that asking for port 0 gives one port for both.
                 _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _statistics, _logger, Transfers)));
@@ -192,6 +203,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         Cookies.Start();
         TsigKeysFile.Start();
         Notifier?.Start();
+        Secondary?.Start(Reloader.PublishSecondaryAsync);
         _started = true;
         _logger.LogInformation("answering as {PopId} on {Addresses} (udp and tcp, {Loops} udp receive threads per address)",
             _options.PopId, string.Join(", ", Addresses), _options.UdpReceiveLoops);
@@ -211,6 +223,7 @@ public sealed class DnsServer : IHostedService, IDisposable
 
     public void Dispose()
     {
+        Secondary?.Dispose();
         Reloader.Dispose();
         Cookies.Dispose();
         TsigKeysFile.Dispose();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using AnycastDns.Server.Telemetry;
 using AnycastDns.Authority;
+using AnycastDns.Protocol;
 using AnycastDns.Zones;
 using Microsoft.Extensions.Logging;
 
@@ -195,7 +196,7 @@ public sealed class ZoneReloader : IDisposable
     private void Publish(ZoneCatalog catalog, IReadOnlyList<ZoneChange> changes)
     {
         // One reference write: every query after this sees all of the new snapshot, none sees part of it.
-        _zones.Current = catalog.ZoneSet;
+        _zones.Current = Combine(catalog.ZoneSet);
         Volatile.Write(ref _catalog, catalog);
         foreach (var change in changes)
         {
@@ -207,6 +208,63 @@ public sealed class ZoneReloader : IDisposable
         }
         Published?.Invoke(changes);
         ReturnLoadMemory(changes);
+    }
+
+    /// <summary>
+    /// The secondary zones (<c>Secondary:Zones</c>) served from the same snapshot as the file zones; set before
+    /// <see cref="LoadInitial"/>, so that the first snapshot holds the versions kept in the state folder.
+    /// </summary>
+    public Secondary.SecondaryZones? SecondaryZones { get; set; }
+
+    /// <summary>
+    /// Puts a secondary zone's new version (or its expiry) into the snapshot, between file reloads (one at a time), and
+    /// tells <see cref="Published"/> as a reload would.
+    /// </summary>
+    public async Task PublishSecondaryAsync(ZoneChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        await _one.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _zones.Current = Combine(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty);
+            Log(change);
+            Published?.Invoke([change]);
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
+    /// <summary>
+    /// The file zones' snapshot with the secondary zones added: a secondary zone never transferred, or expired, is not
+    /// ready (SERVFAIL, as NSD answers such a zone), and a file zone of the same origin wins over a secondary one.
+    /// </summary>
+    private ZoneSet Combine(ZoneSet files)
+    {
+        if (SecondaryZones is not { } secondary)
+        {
+            return files;
+        }
+        var zones = new List<Zone>(files.Zones);
+        var notReady = new List<DnsName>(files.NotReady);
+        foreach (var zone in secondary.Zones)
+        {
+            var origin = zone.Options.Origin;
+            if (files[origin] is not null || notReady.Contains(origin))
+            {
+                continue;
+            }
+            if (zone.Served is { } served)
+            {
+                zones.Add(served);
+            }
+            else
+            {
+                notReady.Add(origin);
+            }
+        }
+        return new ZoneSet(zones, notReady);
     }
 
     /// <summary>

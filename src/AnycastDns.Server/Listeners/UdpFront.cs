@@ -27,6 +27,7 @@ public sealed partial class UdpFront : IDisposable
     private readonly Responder _responder;
     private readonly ResponseRateLimiter? _limiter;
     private readonly Transfers.ZoneTransfers? _transfers;
+    private readonly Secondary.SecondaryZones? _secondary;
     private readonly ILogger _logger;
     private readonly LogThrottle _failures = new(LogThrottle.DefaultInterval);
     private readonly QueryStatistics _statistics;
@@ -37,8 +38,9 @@ public sealed partial class UdpFront : IDisposable
     /// <summary>Counters are a cache line apart, so each receive thread writes its own line and none contend.</summary>
     private const int CounterStride = 16;
 
-    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers)
+    private UdpFront(ListenAddress address, Socket[] sockets, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers, Secondary.SecondaryZones? secondary)
     {
+        _secondary = secondary;
         _transfers = transfers;
         _limiter = limiter;
         _statistics = statistics;
@@ -75,7 +77,7 @@ public sealed partial class UdpFront : IDisposable
     /// cannot. <paramref name="transfers"/> answers the queries that carry a TSIG record; without it they are answered
     /// unsigned, as any query.
     /// </summary>
-    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers = null)
+    public static UdpFront Bind(ListenAddress address, int loops, int receiveBufferBytes, bool freeBind, Responder responder, ResponseRateLimiter? limiter, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers = null, Secondary.SecondaryZones? secondary = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         var sockets = new List<Socket>(loops);
@@ -100,7 +102,7 @@ public sealed partial class UdpFront : IDisposable
                 // With port 0 the first socket picks the port and the others join it.
                 endPoint = (IPEndPoint)socket.LocalEndPoint!;
             }
-            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, limiter, statistics, logger, transfers);
+            return new UdpFront(new ListenAddress(endPoint), [.. sockets], responder, limiter, statistics, logger, transfers, secondary);
         }
         catch
         {
@@ -293,7 +295,12 @@ public sealed partial class UdpFront : IDisposable
             int length;
             ResponseDecision decision;
             bool verified = false;
-            if (_transfers is not null && TsigRecord.IsCarried(query))
+            if (_secondary is not null && Secondary.SecondaryZones.IsNotify(query))
+            {
+                // A NOTIFY for a secondary zone (RFC 1996 §3.7): checked against the zone's primaries, then answered.
+                length = _secondary.AnswerNotify(query, response, new System.Net.IPAddress(address), out decision);
+            }
+            else if (_transfers is not null && TsigRecord.IsCarried(query))
             {
                 // The signing path (RFC 8945 §5.2, §5.3), taken only by a query with a TSIG record.
                 length = _transfers.AnswerDatagram(query, response, client, out decision, out verified);

@@ -1,0 +1,367 @@
+using System.Net;
+using AnycastDns.Protocol;
+using AnycastDns.Protocol.Tsig;
+using AnycastDns.Zones;
+using Microsoft.Extensions.Logging;
+
+namespace AnycastDns.Server.Secondary;
+
+/// <summary>
+/// The secondary zones (<c>Secondary:Zones</c>): each has a refresh loop that follows RFC 1034 §4.3.5 (SOA check
+/// every REFRESH, every RETRY after a failure, not served once EXPIRE passes without a successful refresh) and RFC
+/// 1996 (a NOTIFY from one of the zone's primaries checks at once). A check asks the primaries in order for the SOA
+/// over TCP; a newer serial is fetched by IXFR (RFC 1995), by AXFR when the primary refuses IXFR or for the first
+/// version. A new version goes through the zone checks, is written to the state folder, then published into the one
+/// snapshot with the file zones (<see cref="ZoneReloader.PublishSecondaryAsync"/>). A failure keeps the previous
+/// version serving and is one log line.
+/// </summary>
+public sealed partial class SecondaryZones : IDisposable
+{
+    /// <summary>How soon a zone never transferred is tried again (it has no SOA RETRY yet).</summary>
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
+
+    private readonly SecondaryOptions _options;
+    private readonly ZoneLoadOptions _loadOptions;
+    private readonly Func<TsigKeyring> _keys;
+    private readonly ILogger _logger;
+    private readonly Dictionary<DnsName, SecondaryZone> _zones;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private Func<ZoneChange, Task>? _publish;
+    private long _notifiesAccepted;
+    private long _notifiesRefused;
+
+    public SecondaryZones(SecondaryOptions options, ZoneLoadOptions loadOptions, Func<TsigKeyring> keys, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _loadOptions = loadOptions;
+        _keys = keys;
+        _logger = logger;
+        _zones = new Dictionary<DnsName, SecondaryZone>(DnsNameComparer.Instance);
+        foreach (var zone in options.Zones)
+        {
+            _zones[zone.Origin] = new SecondaryZone(zone);
+        }
+    }
+
+    /// <summary>Every secondary zone, in configuration order.</summary>
+    public IEnumerable<SecondaryZone> Zones => _options.Zones.Select(z => _zones[z.Origin]);
+
+    public SecondaryZone? Find(DnsName origin) => _zones.GetValueOrDefault(origin);
+
+    public long NotifiesAccepted => Interlocked.Read(ref _notifiesAccepted);
+
+    public long NotifiesRefused => Interlocked.Read(ref _notifiesRefused);
+
+    /// <summary>
+    /// Reads the kept versions from the state folder (creating it), before the first snapshot: a restart serves the
+    /// last good version at once, and expiry goes on counting from its last refresh.
+    /// </summary>
+    public void LoadState()
+    {
+        string folder = _options.StateFolder!;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"Secondary:StateFolder: cannot create '{folder}': {e.Message}");
+        }
+        var now = DateTimeOffset.UtcNow;
+        foreach (var zone in Zones)
+        {
+            var kept = ZoneStateFile.Load(folder, zone.Options.Origin, _loadOptions, out string? problem);
+            if (problem is not null)
+            {
+                _logger.LogError("secondary zone {Origin}: {Problem}; waiting for a transfer", zone.Options.Origin, problem);
+            }
+            if (kept is not { } k)
+            {
+                continue;
+            }
+            zone.Current = k.Zone;
+            zone.LastRefresh = k.Refreshed;
+            zone.Source = "the state folder";
+            zone.Expired = zone.ExpiresAt <= now;
+            _logger.LogInformation("secondary zone {Origin} serial {Serial}: {Records} records from the state folder, last refreshed {Refreshed:O}{Expired}",
+                zone.Options.Origin, k.Zone.Serial, k.Zone.RecordCount, k.Refreshed, zone.Expired ? " (expired: not served until a refresh)" : "");
+        }
+    }
+
+    /// <summary>Starts one refresh loop per zone; <paramref name="publish"/> puts a new version into the served snapshot.</summary>
+    public void Start(Func<ZoneChange, Task> publish)
+    {
+        _publish = publish;
+        foreach (var zone in Zones)
+        {
+            _loops.Add(Task.Run(() => RunAsync(zone, _stop.Token)));
+        }
+    }
+
+    /// <summary>The refresh loop of one zone (RFC 1034 §4.3.5).</summary>
+    private async Task RunAsync(SecondaryZone zone, CancellationToken cancellationToken)
+    {
+        var next = zone.Current is null || zone.LastRefresh is null
+            ? DateTimeOffset.UtcNow
+            : zone.LastRefresh.Value.AddSeconds(TransferClient.SoaTimers(zone.Current.Soa.Rdata(0)).Refresh);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var now = DateTimeOffset.UtcNow;
+                var wakeAt = zone.ExpiresAt is { } expires && !zone.Expired && expires < next ? expires : next;
+                bool notified = await zone.WaitAsync(wakeAt - now, cancellationToken).ConfigureAwait(false);
+                now = DateTimeOffset.UtcNow;
+                await CheckExpiryAsync(zone, now).ConfigureAwait(false);
+                if (!notified && now < next)
+                {
+                    continue;
+                }
+                bool refreshed = await RefreshAsync(zone, cancellationToken).ConfigureAwait(false);
+                now = DateTimeOffset.UtcNow;
+                if (zone.Current is null)
+                {
+                    next = now + FirstRetry;
+                }
+                else
+                {
+                    var timers = TransferClient.SoaTimers(zone.Current.Soa.Rdata(0));
+                    next = now.AddSeconds(refreshed ? timers.Refresh : timers.Retry);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The state folder could not be written: the version is served, the next refresh writes it again.
+                _logger.LogError("secondary zone {Origin}: the state folder: {Error}", zone.Options.Origin, e.Message);
+                next = DateTimeOffset.UtcNow + FirstRetry;
+            }
+        }
+    }
+
+    /// <summary>Stops serving a zone whose EXPIRE passed since its last successful refresh (RFC 1034 §4.3.5).</summary>
+    private async Task CheckExpiryAsync(SecondaryZone zone, DateTimeOffset now)
+    {
+        if (zone.Expired || zone.ExpiresAt is not { } at || at > now)
+        {
+            return;
+        }
+        zone.Expired = true;
+        LogExpired(_logger, zone.Options.Origin.ToString(), zone.Current!.Serial, zone.LastRefresh!.Value);
+        await _publish!(new ZoneChange(ZoneChangeKind.Removed, zone.Options.Origin, "expiry", zone.Current, null, [])).ConfigureAwait(false);
+    }
+
+    /// <summary>One check of the primaries, in order, until one gives an answer; true when the zone is now current.</summary>
+    private async Task<bool> RefreshAsync(SecondaryZone zone, CancellationToken cancellationToken)
+    {
+        var origin = zone.Options.Origin;
+        string? problem = null;
+        foreach (var primary in zone.Options.Primaries)
+        {
+            try
+            {
+                var key = KeyFor(primary);
+                var soa = await TransferClient.ExchangeAsync(primary.EndPoint, key, origin, RecordType.SOA, null, _options.TransferTimeout, cancellationToken).ConfigureAwait(false);
+                uint serial = TransferClient.SoaSerial(soa[0].Data);
+                var current = zone.Current;
+                if (current is not null && !SerialNumber.IsGreater(serial, current.Serial))
+                {
+                    await RefreshedAsync(zone, current, null, null).ConfigureAwait(false);
+                    return true;
+                }
+                var (next, how) = await TransferAsync(zone, primary, key, cancellationToken).ConfigureAwait(false);
+                await RefreshedAsync(zone, next ?? current!, next is null ? null : how, current).ConfigureAwait(false);
+                return true;
+            }
+            catch (TransferException e)
+            {
+                problem = e.Message;
+                LogRefreshFailed(_logger, origin.ToString(), e.Message);
+            }
+        }
+        zone.LastError = problem;
+        zone.Failures++;
+        return false;
+    }
+
+    /// <summary>IXFR from the version served (AXFR-form answers accepted), AXFR when there is none or IXFR is refused.</summary>
+    private async Task<(Zone? Zone, string How)> TransferAsync(SecondaryZone zone, Transfers.NotifyTarget primary, TsigKey? key, CancellationToken cancellationToken)
+    {
+        var origin = zone.Options.Origin;
+        var current = zone.Current;
+        if (current is not null)
+        {
+            var currentSoa = new ResourceRecord(origin, RecordType.SOA, RecordClass.IN, current.Soa.RecordTtl(0), current.Soa.Rdata(0).ToArray());
+            try
+            {
+                var answer = await TransferClient.ExchangeAsync(primary.EndPoint, key, origin, RecordType.IXFR, currentSoa, _options.TransferTimeout, cancellationToken).ConfigureAwait(false);
+                string source = $"IXFR from {primary.EndPoint}";
+                if (answer.Count == 1)
+                {
+                    return (null, source); // RFC 1995 §4: the SOA alone, the version served is current
+                }
+                return TransferredZone.IsIncremental(answer)
+                    ? (TransferredZone.ApplyIxfr(current, answer, source, _loadOptions), source)
+                    : (TransferredZone.FromAxfr(origin, answer, source + " (whole zone)", _loadOptions), source + " (whole zone)");
+            }
+            catch (TransferException e) when (e.Refused)
+            {
+                LogIxfrRefused(_logger, origin.ToString(), primary.EndPoint.ToString(), e.Message);
+            }
+        }
+        var axfr = await TransferClient.ExchangeAsync(primary.EndPoint, key, origin, RecordType.AXFR, null, _options.TransferTimeout, cancellationToken).ConfigureAwait(false);
+        string how = $"AXFR from {primary.EndPoint}";
+        return (TransferredZone.FromAxfr(origin, axfr, how, _loadOptions), how);
+    }
+
+    /// <summary>A successful refresh: the timers restart; a new version is kept, then served.</summary>
+    private async Task RefreshedAsync(SecondaryZone zone, Zone version, string? source, Zone? before)
+    {
+        var now = DateTimeOffset.UtcNow;
+        string folder = _options.StateFolder!;
+        if (source is not null)
+        {
+            ZoneStateFile.SaveZone(folder, version);
+        }
+        ZoneStateFile.SaveTimers(folder, zone.Options.Origin, version.Serial, now);
+        bool wasExpired = zone.Expired;
+        zone.Current = version;
+        zone.LastRefresh = now;
+        zone.LastError = null;
+        zone.Expired = false;
+        if (source is not null)
+        {
+            zone.Source = source;
+            var kind = before is null || wasExpired ? ZoneChangeKind.Added : ZoneChangeKind.Updated;
+            await _publish!(new ZoneChange(kind, zone.Options.Origin, source, wasExpired ? null : before, version, [])).ConfigureAwait(false);
+        }
+        else if (wasExpired)
+        {
+            await _publish!(new ZoneChange(ZoneChangeKind.Added, zone.Options.Origin, zone.Source ?? "refresh", null, version, [])).ConfigureAwait(false);
+        }
+    }
+
+    private TsigKey? KeyFor(Transfers.NotifyTarget primary)
+    {
+        if (primary.KeyName is null)
+        {
+            return null;
+        }
+        var key = _keys().Find(primary.KeyName);
+        if (key is null)
+        {
+            throw new TransferException($"primary {primary.EndPoint}: TSIG key {primary.KeyName} is not in the keys file");
+        }
+        if (!key.CanSign)
+        {
+            throw new TransferException($"primary {primary.EndPoint}: TSIG key {key} cannot sign requests (HMAC-SHA1)");
+        }
+        return key;
+    }
+
+    /// <summary>True when <paramref name="query"/> is a NOTIFY (RFC 1996 §3): the one opcode this class answers.</summary>
+    public static bool IsNotify(ReadOnlySpan<byte> query) => query.Length >= Header.Length && ((query[2] >> 3) & 0xF) == (int)Opcode.Notify && (query[2] & 0x80) == 0;
+
+    /// <summary>
+    /// Answers a NOTIFY (RFC 1996 §3.7): accepted only for a secondary zone, from the address of one of its primaries,
+    /// signed with that primary's key when it has one (RFC 8945); then the zone checks its primaries at once. Refused
+    /// otherwise, counted, never logged per packet. Returns the reply's length (0: no reply).
+    /// </summary>
+    public int AnswerNotify(ReadOnlySpan<byte> query, Span<byte> response, IPAddress client, out Authority.ResponseDecision decision)
+    {
+        decision = default;
+        DnsMessage message;
+        try
+        {
+            message = DnsMessage.Parse(query);
+        }
+        catch (DnsFormatException)
+        {
+            Interlocked.Increment(ref _notifiesRefused);
+            return 0;
+        }
+        if (message.Questions.Count != 1)
+        {
+            Interlocked.Increment(ref _notifiesRefused);
+            return 0;
+        }
+        var question = message.Questions[0];
+        var zone = _zones.GetValueOrDefault(question.Name);
+        Transfers.NotifyTarget? from = zone?.Options.Primaries.FirstOrDefault(p => p.EndPoint.Address.Equals(client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client));
+        TsigKey? key = null;
+        byte[]? requestMac = null;
+        bool accepted = zone is not null && from is not null && question.Type == RecordType.SOA;
+        if (accepted && from!.KeyName is not null)
+        {
+            Span<byte> keyName = stackalloc byte[DnsName.MaxLength];
+            Span<byte> algorithm = stackalloc byte[DnsName.MaxLength];
+            accepted = TsigRecord.Find(query, keyName, algorithm, out var tsig) == TsigPresence.Present
+                && TsigVerifier.Verify(query, tsig, _keys(), TsigVerifier.Now(), out key) == TsigVerdict.Verified
+                && key is not null && key.Name == from.KeyName && key.CanSign;
+            if (accepted)
+            {
+                requestMac = tsig.Mac.ToArray();
+            }
+        }
+        var reply = new DnsMessage { Id = message.Id, Opcode = Opcode.Notify, IsResponse = true, AuthoritativeAnswer = accepted };
+        reply.Questions.Add(question);
+        reply.ResponseCode = accepted ? ResponseCode.NoError : ResponseCode.Refused;
+        byte[] encoded = reply.Encode();
+        if (encoded.Length > response.Length)
+        {
+            return 0;
+        }
+        encoded.CopyTo(response);
+        int length = encoded.Length;
+        if (key is not null && requestMac is not null)
+        {
+            using var signer = new TsigSigner(key, requestMac);
+            length = signer.Sign(response, length, TsigVerifier.Now());
+        }
+        decision.Rcode = (ushort)reply.ResponseCode;
+        decision.QType = (ushort)question.Type;
+        decision.Length = length;
+        if (accepted)
+        {
+            Interlocked.Increment(ref _notifiesAccepted);
+            LogNotified(_logger, zone!.Options.Origin.ToString(), from!.EndPoint.Address.ToString());
+            zone.Wake();
+        }
+        else
+        {
+            Interlocked.Increment(ref _notifiesRefused);
+        }
+        return length;
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        try
+        {
+            Task.WaitAll([.. _loops], TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // The loops end on cancellation; anything else was logged by them.
+        }
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "secondary zone {Origin}: refresh failed: {Problem}; the previous version keeps serving")]
+    private static partial void LogRefreshFailed(ILogger logger, string origin, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "secondary zone {Origin}: {Primary} refused IXFR ({Problem}); asking AXFR")]
+    private static partial void LogIxfrRefused(ILogger logger, string origin, string primary, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "secondary zone {Origin} serial {Serial} expired: not refreshed since {Refreshed:O}; answering SERVFAIL for it")]
+    private static partial void LogExpired(ILogger logger, string origin, uint serial, DateTimeOffset refreshed);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "secondary zone {Origin}: NOTIFY from {Primary}; checking now")]
+    private static partial void LogNotified(ILogger logger, string origin, string primary);
+}

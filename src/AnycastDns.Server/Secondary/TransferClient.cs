@@ -1,0 +1,260 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using AnycastDns.Protocol;
+using AnycastDns.Protocol.Tsig;
+
+namespace AnycastDns.Server.Secondary;
+
+/// <summary>
+/// One exchange with a primary over TCP (RFC 7766; RFC 5936 §4.1 for AXFR, RFC 1995 §2 for IXFR): the request,
+/// TSIG-signed when a key is set, then the answer's messages, each verified (RFC 8945 §5.3.1), until the transfer's
+/// closing SOA. Returns the answer records in order, RDATA uncompressed. Every failure is a
+/// <see cref="TransferException"/> with one line saying what was wrong.
+/// </summary>
+public static class TransferClient
+{
+    /// <summary>The most messages one transfer may take: a bound on what a broken or hostile primary can send.</summary>
+    private const int MaxMessages = 1_000_000;
+
+    /// <summary>
+    /// Sends a query for <paramref name="origin"/> of <paramref name="type"/> (SOA, AXFR or IXFR; IXFR carries
+    /// <paramref name="currentSoa"/> in its authority section, RFC 1995 §3) and reads the whole answer.
+    /// </summary>
+    public static async Task<List<ResourceRecord>> ExchangeAsync(IPEndPoint primary, TsigKey? key, DnsName origin, RecordType type, ResourceRecord? currentSoa, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(primary);
+        ArgumentNullException.ThrowIfNull(origin);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        string what = $"{TypeName(type)} of {origin} from {primary}";
+        var query = DnsMessage.CreateQuery(origin, type, RecordClass.IN, (ushort)Random.Shared.Next(0, 65536));
+        if (currentSoa is not null)
+        {
+            query.Authority.Add(currentSoa);
+        }
+        byte[] request = new byte[ushort.MaxValue];
+        byte[] encoded = query.Encode();
+        encoded.CopyTo(request, 0);
+        int length = encoded.Length;
+        TsigAnswerVerifier? verifier = null;
+        try
+        {
+            if (key is not null)
+            {
+                using var signer = new TsigSigner(key, []);
+                length = signer.Sign(request, length, TsigVerifier.Now());
+                Span<byte> keyName = stackalloc byte[DnsName.MaxLength];
+                Span<byte> algorithm = stackalloc byte[DnsName.MaxLength];
+                TsigRecord.Find(request.AsSpan(0, length), keyName, algorithm, out var tsig);
+                verifier = new TsigAnswerVerifier(key, tsig.Mac);
+            }
+            using var socket = new Socket(primary.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(primary, deadline.Token).ConfigureAwait(false);
+                byte[] framed = new byte[length + 2];
+                BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)length);
+                request.AsSpan(0, length).CopyTo(framed.AsSpan(2));
+                await socket.SendAsync(framed, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                return await ReadAnswerAsync(socket, query.Id, origin, type, currentSoa, verifier, what, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TransferException($"{what}: no complete answer within {timeout.TotalSeconds:0.#} s");
+            }
+            catch (SocketException e)
+            {
+                throw new TransferException($"{what}: {e.Message}", e);
+            }
+        }
+        finally
+        {
+            verifier?.Dispose();
+        }
+    }
+
+    private static async Task<List<ResourceRecord>> ReadAnswerAsync(Socket socket, ushort id, DnsName origin, RecordType type, ResourceRecord? currentSoa, TsigAnswerVerifier? verifier, string what, CancellationToken cancellationToken)
+    {
+        var records = new List<ResourceRecord>();
+        var ending = new TransferEnd(type);
+        byte[] lengthPrefix = new byte[2];
+        byte[] message = new byte[ushort.MaxValue];
+        for (int count = 0; count < MaxMessages; count++)
+        {
+            if (!await ReadExactlyAsync(socket, lengthPrefix, cancellationToken).ConfigureAwait(false))
+            {
+                throw new TransferException(count == 0 ? $"{what}: the connection closed without an answer" : $"{what}: the stream ended after {count} messages, before the closing SOA (truncated transfer)");
+            }
+            int length = BinaryPrimitives.ReadUInt16BigEndian(lengthPrefix);
+            if (length < Header.Length || !await ReadExactlyAsync(socket, message.AsMemory(0, length), cancellationToken).ConfigureAwait(false))
+            {
+                throw new TransferException($"{what}: the stream ended inside message {count + 1} (truncated transfer)");
+            }
+            var wire = message.AsSpan(0, length);
+            Verify(wire, verifier, what, count);
+            DnsMessage parsed;
+            try
+            {
+                parsed = DnsMessage.Parse(wire);
+            }
+            catch (DnsFormatException e)
+            {
+                throw new TransferException($"{what}: message {count + 1} is malformed: {e.Message}", e);
+            }
+            if (parsed.Id != id || !parsed.IsResponse)
+            {
+                throw new TransferException($"{what}: message {count + 1} does not answer the request (ID {parsed.Id}, expected {id})");
+            }
+            if (parsed.ResponseCode != ResponseCode.NoError)
+            {
+                throw new TransferException($"{what}: the primary answered {parsed.ResponseCode.ToString().ToUpperInvariant()}") { Refused = count == 0 };
+            }
+            foreach (var record in parsed.Answers)
+            {
+                if (ending.Ended)
+                {
+                    throw new TransferException($"{what}: records after the closing SOA");
+                }
+                if (record.Class != RecordClass.IN)
+                {
+                    throw new TransferException($"{what}: {record.Name} {TypeName(record.Type)} has class {(int)record.Class}, not IN");
+                }
+                if (!record.Name.IsSubdomainOf(origin))
+                {
+                    throw new TransferException($"{what}: {record.Name} {TypeName(record.Type)} is outside the zone (out-of-zone record)");
+                }
+                if (records.Count == 0 && (record.Type != RecordType.SOA || record.Name != origin))
+                {
+                    throw new TransferException($"{what}: the answer does not start with the zone's SOA");
+                }
+                records.Add(record);
+                ending.Add(record, origin);
+            }
+            if (type == RecordType.SOA || ending.Ended || (type == RecordType.IXFR && ending.SoaOnly && currentSoa is not null
+                && !Zones.SerialNumber.IsGreater(SoaSerial(records[0].Data), SoaSerial(currentSoa.Data))))
+            {
+                if (verifier is not null && !verifier.LastWasSigned)
+                {
+                    throw new TransferException($"{what}: the last message is not signed (RFC 8945 §5.3.1)");
+                }
+                if (records.Count == 0)
+                {
+                    throw new TransferException($"{what}: an empty answer");
+                }
+                return records;
+            }
+        }
+        throw new TransferException($"{what}: more than {MaxMessages} messages");
+    }
+
+    private static void Verify(ReadOnlySpan<byte> wire, TsigAnswerVerifier? verifier, string what, int index)
+    {
+        Span<byte> keyName = stackalloc byte[DnsName.MaxLength];
+        Span<byte> algorithm = stackalloc byte[DnsName.MaxLength];
+        var presence = TsigRecord.Find(wire, keyName, algorithm, out var tsig);
+        if (verifier is null)
+        {
+            if (presence != TsigPresence.None)
+            {
+                throw new TransferException($"{what}: message {index + 1} is signed, but no key was asked for");
+            }
+            return;
+        }
+        if (presence == TsigPresence.Present && tsig.Error != TsigError.NoError)
+        {
+            throw new TransferException($"{what}: the primary answered with TSIG error {TsigErrorName(tsig.Error)} (is the key the primary's?)");
+        }
+        var verdict = verifier.Next(wire, presence, tsig, TsigVerifier.Now());
+        if (verdict != TsigVerdict.Verified)
+        {
+            throw new TransferException($"{what}: message {index + 1} fails TSIG verification: {verdict}");
+        }
+    }
+
+    private static string TsigErrorName(ushort error) => error switch
+    {
+        TsigError.BadSig => "BADSIG",
+        TsigError.BadKey => "BADKEY",
+        TsigError.BadTime => "BADTIME",
+        TsigError.BadTrunc => "BADTRUNC",
+        _ => error.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static async Task<bool> ReadExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int read = 0;
+        while (read < buffer.Length)
+        {
+            int n = await socket.ReceiveAsync(buffer[read..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return false;
+            }
+            read += n;
+        }
+        return true;
+    }
+
+    public static string TypeName(RecordType type) => RecordTypeNames.ToText(type);
+
+    /// <summary>
+    /// Where a transfer ends (RFC 5936 §2.2, RFC 1995 §4): AXFR at the second SOA; IXFR at the SOA of the new serial
+    /// that follows an added-records section ending at that serial, or, in the AXFR form of an IXFR answer, at the
+    /// second SOA. An IXFR answered with the SOA alone says the zone is current.
+    /// </summary>
+    private sealed class TransferEnd(RecordType type)
+    {
+        private int _count;
+        private uint _newSerial;
+        private bool _incremental;
+        private bool _adding;
+        private uint _addingSerial;
+
+        public bool Ended { get; private set; }
+
+        public bool SoaOnly => _count == 1;
+
+        public void Add(ResourceRecord record, DnsName origin)
+        {
+            bool soa = record.Type == RecordType.SOA && record.Name == origin;
+            _count++;
+            if (_count == 1)
+            {
+                _newSerial = soa ? SoaSerial(record.Data) : 0;
+                return;
+            }
+            if (type == RecordType.IXFR && _count == 2 && soa && SoaSerial(record.Data) != _newSerial)
+            {
+                _incremental = true;
+                _adding = false;
+                return;
+            }
+            if (!soa)
+            {
+                return;
+            }
+            if (!_incremental)
+            {
+                Ended = true;
+                return;
+            }
+            uint serial = SoaSerial(record.Data);
+            if (_adding && _addingSerial == _newSerial && serial == _newSerial)
+            {
+                Ended = true;
+                return;
+            }
+            _adding = !_adding;
+            _addingSerial = serial;
+        }
+    }
+
+    /// <summary>The SERIAL field of SOA RDATA (uncompressed): the first of the five 32-bit fields that end it.</summary>
+    public static uint SoaSerial(ReadOnlySpan<byte> rdata) => rdata.Length >= 20 ? BinaryPrimitives.ReadUInt32BigEndian(rdata[^20..]) : 0;
+
+    /// <summary>REFRESH, RETRY, EXPIRE (seconds) of SOA RDATA.</summary>
+    public static (uint Refresh, uint Retry, uint Expire) SoaTimers(ReadOnlySpan<byte> rdata) => rdata.Length >= 20
+        ? (BinaryPrimitives.ReadUInt32BigEndian(rdata[^16..]), BinaryPrimitives.ReadUInt32BigEndian(rdata[^12..]), BinaryPrimitives.ReadUInt32BigEndian(rdata[^8..]))
+        : (3600, 600, 604800);
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using AnycastDns.Protocol;
+using AnycastDns.Protocol.Presentation;
+using AnycastDns.Zones;
+
+namespace AnycastDns.Server.Secondary;
+
+/// <summary>
+/// A secondary zone kept across restarts in <c>Secondary:StateFolder</c>: the last transferred version as a zone file
+/// (<c>&lt;origin&gt;zone</c>) and its timers (<c>&lt;origin&gt;timers</c>: the time of the last successful refresh,
+/// from which expiry counts, RFC 1034 §4.3.5). Each is written to a temporary file and renamed over the old one, so a
+/// crash leaves the previous file or the new one, never half of one.
+/// </summary>
+public static class ZoneStateFile
+{
+    /// <summary>The file name stem of a zone: its origin as text (the root is "root.").</summary>
+    private static string Stem(DnsName origin) => origin.IsRoot ? "root." : origin.ToString().ToLowerInvariant();
+
+    public static string ZonePath(string folder, DnsName origin) => Path.Combine(folder, Stem(origin) + "zone");
+
+    public static string TimersPath(string folder, DnsName origin) => Path.Combine(folder, Stem(origin) + "timers");
+
+    /// <summary>Writes the zone (SOA first) as a zone file.</summary>
+    public static void SaveZone(string folder, Zone zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        var text = new StringBuilder(1024);
+        text.Append("; transferred by anycastdns, serial ").Append(zone.Serial.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        Append(text, zone.Origin, RecordType.SOA, zone.Soa.RecordTtl(0), zone.Soa.Rdata(0));
+        foreach (var node in zone.Nodes)
+        {
+            foreach (var rrset in node.RRsets)
+            {
+                if (node.IsApex && rrset.Type == RecordType.SOA)
+                {
+                    continue;
+                }
+                for (int i = 0; i < rrset.Count; i++)
+                {
+                    Append(text, node.Name, rrset.Type, rrset.RecordTtl(i), rrset.Rdata(i));
+                }
+            }
+        }
+        WriteAtomically(ZonePath(folder, zone.Origin), text.ToString());
+    }
+
+    /// <summary>Writes the serial and the time of the last successful refresh.</summary>
+    public static void SaveTimers(string folder, DnsName origin, uint serial, DateTimeOffset refreshed) =>
+        WriteAtomically(TimersPath(folder, origin), string.Create(CultureInfo.InvariantCulture, $"serial {serial}\nrefreshed {refreshed.ToUnixTimeMilliseconds()}\n"));
+
+    /// <summary>
+    /// The kept version and its last refresh, or null when there is none; a kept file that does not load is
+    /// <paramref name="problem"/> (the zone then starts empty, as if never transferred).
+    /// </summary>
+    public static (Zone Zone, DateTimeOffset Refreshed)? Load(string folder, DnsName origin, ZoneLoadOptions options, out string? problem)
+    {
+        problem = null;
+        string zonePath = ZonePath(folder, origin);
+        string timersPath = TimersPath(folder, origin);
+        if (!File.Exists(zonePath))
+        {
+            return null;
+        }
+        var result = ZoneLoader.LoadFile(zonePath, origin, options);
+        if (result.Zone is null)
+        {
+            var first = result.Diagnostics.FirstOrDefault(d => d.Severity == Severity.Error) ?? result.Diagnostics.FirstOrDefault();
+            problem = $"{zonePath}: the kept version does not load: {first?.Message ?? "unknown error"}";
+            return null;
+        }
+        long? refreshed = null;
+        try
+        {
+            foreach (string line in File.ReadAllLines(timersPath))
+            {
+                if (line.StartsWith("refreshed ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(10), NumberStyles.None, CultureInfo.InvariantCulture, out long ms))
+                {
+                    refreshed = ms;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"{timersPath}: {e.Message}";
+            return null;
+        }
+        if (refreshed is null)
+        {
+            problem = $"{timersPath}: no 'refreshed' line";
+            return null;
+        }
+        return (result.Zone, DateTimeOffset.FromUnixTimeMilliseconds(refreshed.Value));
+    }
+
+    private static void Append(StringBuilder text, DnsName owner, RecordType type, uint ttl, ReadOnlySpan<byte> rdata) =>
+        text.Append(owner.ToString()).Append(' ').Append(ttl.ToString(CultureInfo.InvariantCulture)).Append(" IN ")
+            .Append(RecordTypeNames.ToText(type)).Append(' ').Append(RdataPresentation.Format(type, rdata)).Append('\n');
+
+    private static void WriteAtomically(string path, string content)
+    {
+        string temporary = path + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            var bytes = Encoding.UTF8.GetBytes(content);
+            stream.Write(bytes);
+            // On disk before the rename, so that the rename never makes an empty file the kept version.
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+}
