@@ -164,7 +164,7 @@ public sealed class DnsServer : IHostedService, IDisposable
                 var udp = Bind(address, "udp", () => UdpFront.Bind(address, _options.UdpReceiveLoops, _options.UdpReceiveBufferBytes, _options.FreeBind, _responder, _limiter, _statistics, _logger, Transfers, Secondary));
                 _udp.Add(udp);
                 // TCP takes the port UDP got, so that asking for port 0 gives one port for both.
-                _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _statistics, _logger, Transfers)));
+                _tcp.Add(Bind(udp.Address, "tcp", () => TcpFront.Bind(udp.Address, _options.FreeBind, _responder, limits, _statistics, _logger, Transfers, Secondary)));
             }
         }
         catch

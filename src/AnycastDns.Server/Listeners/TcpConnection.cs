@@ -165,7 +165,8 @@ internal sealed class TcpConnection
                     {
                         break;
                     }
-                    if (_front.Transfers is { } transfers && ZoneTransfers.Handles(input.AsSpan(consumed + 2, length)))
+                    if (_front.Transfers is { } transfers && ZoneTransfers.Handles(input.AsSpan(consumed + 2, length))
+                        && !(_front.Secondary is not null && Secondary.SecondaryZones.IsNotify(input.AsSpan(consumed + 2, length))))
                     {
                         // A zone transfer (many messages) or a signed query: answered in order after what is pending,
                         // its messages written as they are made, each under the write timeout.
@@ -197,7 +198,12 @@ internal sealed class TcpConnection
                         int written;
                         try
                         {
-                            written = _responder.Respond(input.AsSpan(consumed + 2, length), response, Transport.Tcp, ClientAddress.Of(_client), out var decision);
+                            var frame = input.AsSpan(consumed + 2, length);
+                            ResponseDecision decision;
+                            written = _front.Secondary is { } secondary && Secondary.SecondaryZones.IsNotify(frame)
+                                // A NOTIFY for a secondary zone (RFC 1996 §3.7; Knot sends it over TCP too).
+                                ? secondary.AnswerNotify(frame, response, new System.Net.IPAddress(ClientAddress.Of(_client)), out decision)
+                                : _responder.Respond(frame, response, Transport.Tcp, ClientAddress.Of(_client), out decision);
                             stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, response);
                         }
                         catch (Exception e) when (e is not OperationCanceledException)

@@ -47,6 +47,9 @@ public sealed partial class TcpFront : IDisposable
     /// <summary>Queries answered over connections to this address so far.</summary>
     public long Queries => Interlocked.Read(ref _queries);
 
+    /// <summary>The secondary zones, which answer NOTIFY from their primaries; null without any.</summary>
+    public Secondary.SecondaryZones? Secondary { get; init; }
+
     /// <summary>Zone transfers and signed queries (<see cref="Transfers.ZoneTransfers"/>); null answers them all with the responder.</summary>
     internal Transfers.ZoneTransfers? Transfers { get; init; }
 
@@ -59,7 +62,7 @@ public sealed partial class TcpFront : IDisposable
         Bind(address, freeBind, responder, limits, statistics, logger, null);
 
     /// <summary>As the other overload, with <paramref name="transfers"/> answering zone transfers and signed queries.</summary>
-    public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers)
+    public static TcpFront Bind(ListenAddress address, bool freeBind, Responder responder, TcpLimits limits, QueryStatistics statistics, ILogger logger, Transfers.ZoneTransfers? transfers, Secondary.SecondaryZones? secondary = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         var socket = SocketSetup.Create(address, SocketType.Stream, ProtocolType.Tcp, freeBind);
@@ -69,7 +72,7 @@ public sealed partial class TcpFront : IDisposable
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(address.EndPoint);
             socket.Listen(1024);
-            return new TcpFront(new ListenAddress((IPEndPoint)socket.LocalEndPoint!), socket, responder, limits, statistics, logger) { Transfers = transfers };
+            return new TcpFront(new ListenAddress((IPEndPoint)socket.LocalEndPoint!), socket, responder, limits, statistics, logger) { Transfers = transfers, Secondary = secondary };
         }
         catch
         {

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+using AnycastDns.Integration.Tests.Transfers;
+using AnycastDns.TestSupport;
+using Xunit.Abstractions;
+
+namespace AnycastDns.Integration.Tests.Secondary;
+
+/// <summary>
+/// Secondary mode against Knot DNS as the real hidden primary on loopback: the first version by AXFR with TSIG, an
+/// edit on Knot reaching us by Knot's NOTIFY and our IXFR within 2 s, our records equal to Knot's, a restart with
+/// the primary stopped serving the kept version at once, expiry, and a key mismatch keeping the zone unserved.
+/// </summary>
+public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Origin = "secondary.test.";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private string _folder = "";
+
+    private string KnotZones => Path.Combine(_folder, "knot");
+
+    private string OurZones => Path.Combine(_folder, "zones");
+
+    private string State => Path.Combine(_folder, "state");
+
+    private string KeysFile => Path.Combine(_folder, "keys.conf");
+
+    public Task InitializeAsync()
+    {
+        _folder = Directory.CreateTempSubdirectory("anycastdns-secondary-mode-").FullName;
+        Directory.CreateDirectory(KnotZones);
+        Directory.CreateDirectory(OurZones);
+        File.WriteAllText(KeysFile, TransferFixture.KeysFileText(TransferFixture.Key));
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Version <paramref name="serial"/> of the zone: www moves, and host{serial} comes and host{serial-1} goes.</summary>
+    private void WriteZone(uint serial, uint expire = 1209600, uint refresh = 3600)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"""
+            $ORIGIN {Origin}
+            $TTL 300
+            @ IN SOA ns1 hostmaster {serial} {refresh} 1 {expire} 300
+            @ IN NS ns1
+            ns1 IN A 192.0.2.53
+            www IN A 192.0.2.{serial}
+            host{serial} IN AAAA 2001:db8::{serial}
+            mail IN MX 10 mx.example.
+            txt IN TXT "version {serial}" "second string"
+
+            """);
+        for (int i = 0; i < 50; i++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"n{i} IN A 198.51.100.{i}\n");
+        }
+        File.WriteAllText(Path.Combine(KnotZones, Origin + "zone"), text.ToString());
+    }
+
+    private List<string> SecondaryArguments(KnotPrimaryAddress primary, string keyName) =>
+    [
+        "--secondary-zone", $"{Origin} 127.0.0.1:{primary.Port} key:{keyName}",
+        "--secondary-state", State, "--tsig-keys", KeysFile, "--allow-transfer", "127.0.0.1/32", "--no-watch",
+    ];
+
+    private sealed record KnotPrimaryAddress(int Port);
+
+    [Fact]
+    public async Task Knot_primary_AXFR_then_NOTIFY_and_IXFR_within_2_s_records_equal_and_a_restart_without_the_primary_serves_at_once()
+    {
+        WriteZone(1);
+        var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
+        var arguments = SecondaryArguments(primaryAddress, TransferFixture.Key.Name);
+        var ours = await AnycastDnsServer.StartAsync(OurZones, arguments, ["127.0.0.1"]);
+        try
+        {
+            await using var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
+            Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
+            Assert.Contains("AXFR from 127.0.0.1", ours.Log, StringComparison.Ordinal);
+            await AssertSameRecordsAsync(ours, knot);
+
+            WriteZone(2);
+            var clock = Stopwatch.StartNew();
+            await knot.ReloadAsync(Origin);
+            Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.2", TimeSpan.FromSeconds(2)), "serial 2 not served within 2 s\n" + ours.Log + knot.Log);
+            output.WriteLine($"serial 2 served {clock.ElapsedMilliseconds} ms after knotc zone-reload");
+            Assert.Contains($"serial 1 -> 2", ours.Log, StringComparison.Ordinal);
+            Assert.Contains("IXFR from 127.0.0.1", ours.Log, StringComparison.Ordinal);
+            Assert.DoesNotContain("whole zone", ours.Log, StringComparison.Ordinal);
+            await AssertSameRecordsAsync(ours, knot);
+            await knot.StopAsync();
+        }
+        finally
+        {
+            await ours.DisposeAsync();
+        }
+
+        // The primary is gone: the kept version answers as soon as the listeners are up.
+        await using var again = await AnycastDnsServer.StartAsync(OurZones, arguments, ["127.0.0.1"]);
+        var answer = await Kdig.QueryAsync(again.EndPoint, ["www." + Origin, "A", "+short"]);
+        Assert.Equal("192.0.2.2", answer.StandardOutput.Trim());
+        Assert.Contains("from the state folder", again.Log, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(State, Origin + "zone")));
+        Assert.Empty(Directory.GetFiles(State, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task A_zone_not_refreshed_within_its_SOA_expire_answers_SERVFAIL_and_comes_back_after_a_refresh()
+    {
+        WriteZone(1, expire: 4, refresh: 1);
+        var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
+        await using var ours = await AnycastDnsServer.StartAsync(OurZones, SecondaryArguments(primaryAddress, TransferFixture.Key.Name), ["127.0.0.1"]);
+        var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
+        try
+        {
+            Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
+        }
+        finally
+        {
+            await knot.DisposeAsync();
+        }
+        var stopped = Stopwatch.StartNew();
+        // Refreshes (every second: SOA REFRESH and RETRY 1) fail, and expiry counts from the last success: served until then.
+        var early = await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A"]);
+        Assert.Contains("status: NOERROR", early.StandardOutput, StringComparison.Ordinal);
+        string? status = null;
+        while (stopped.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            status = (await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A"])).StandardOutput;
+            if (status.Contains("status: SERVFAIL", StringComparison.Ordinal))
+            {
+                break;
+            }
+            await Task.Delay(200);
+        }
+        output.WriteLine($"SERVFAIL {stopped.ElapsedMilliseconds} ms after the primary stopped");
+        Assert.Contains("status: SERVFAIL", status, StringComparison.Ordinal);
+        Assert.Contains("expired", ours.Log, StringComparison.Ordinal);
+        Assert.Contains("refresh failed", ours.Log, StringComparison.Ordinal);
+
+        // The primary back (same port): the next retry refreshes and the zone is served again.
+        await using var back = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
+        Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "not served again after the primary came back\n" + ours.Log);
+    }
+
+    [Fact]
+    public async Task A_key_the_primary_does_not_share_gets_one_line_per_attempt_and_serves_nothing()
+    {
+        WriteZone(1);
+        var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
+        var wrong = TransferFixture.Key with { Secret = TransferFixture.WrongSecret };
+        File.WriteAllText(KeysFile, TransferFixture.KeysFileText(wrong));
+        await using var ours = await AnycastDnsServer.StartAsync(OurZones, SecondaryArguments(primaryAddress, TransferFixture.Key.Name), ["127.0.0.1"]);
+        await using var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
+        Assert.True(await ours.WaitForLogAsync("BADSIG", Timeout), ours.Log);
+        var answer = await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A"]);
+        Assert.Contains("status: SERVFAIL", answer.StandardOutput, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(State, Origin + "zone")));
+    }
+
+    private static async Task<bool> WaitForAsync(AnycastDnsServer server, string name, string address, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline && !server.HasExited)
+        {
+            var answer = await Kdig.QueryAsync(server.EndPoint, [name, "A", "+short"]);
+            if (answer.StandardOutput.Trim() == address)
+            {
+                return true;
+            }
+            await Task.Delay(50);
+        }
+        return false;
+    }
+
+    private static async Task AssertSameRecordsAsync(AnycastDnsServer ours, KnotPrimary knot)
+    {
+        // Knot's signed answer carries a TSIG record per message: not zone data.
+        var theirs = TransferFixture.Records((await knot.AxfrAsync(Origin)).StandardOutput).Where(r => r.Split(' ')[3] != "TSIG").ToList();
+        var mine = TransferFixture.Records((await Kdig.QueryAsync(ours.EndPoint, [Origin, "AXFR", "+tcp"])).StandardOutput);
+        Assert.True(theirs.Count > 50, string.Join('\n', theirs));
+        Assert.Equal(theirs, mine);
+    }
+}

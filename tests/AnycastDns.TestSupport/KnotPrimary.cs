@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using static AnycastDns.TestSupport.ReferenceServer;
+
+namespace AnycastDns.TestSupport;
+
+/// <summary>
+/// knotd as a hidden primary on loopback for the zone files of a folder the test writes (<c>&lt;origin&gt;zone</c>):
+/// transfers allowed to 127.0.0.1 signed with a TSIG key (or unsigned without one), NOTIFY sent to a secondary on
+/// each new serial, and IXFR served from the differences Knot computes between two versions of a zone file
+/// (<c>zonefile-load: difference</c>, the journal keeping changes). Disposing stops it by PID.
+/// </summary>
+public sealed class KnotPrimary : IAsyncDisposable
+{
+    public const string ControlPath = "/usr/sbin/knotc";
+
+    private readonly ChildProcess _process;
+    private readonly string _work;
+    private readonly TsigKeyText? _key;
+
+    private KnotPrimary(ChildProcess process, string work, int port, TsigKeyText? key)
+    {
+        _process = process;
+        _work = work;
+        _key = key;
+        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public string Log => _process.Log;
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>Starts knotd for <paramref name="origins"/> (with the final dot), each read from <paramref name="zonesFolder"/>.</summary>
+    public static async Task<KnotPrimary> StartAsync(string zonesFolder, IReadOnlyList<string> origins, TsigKeyText? key, IPEndPoint notify, int? port = null)
+    {
+        ArgumentNullException.ThrowIfNull(origins);
+        ArgumentNullException.ThrowIfNull(notify);
+        ExternalTool.RequireInstalled(KnotServer.DaemonPath, "knot");
+        int listen = port ?? LoopbackPort.FindFreeForUdpAndTcp();
+        string work = Directory.CreateTempSubdirectory("anycastdns-knot-primary-").FullName;
+        Directory.CreateDirectory(Path.Combine(work, "db"));
+        var inv = CultureInfo.InvariantCulture;
+        var conf = new StringBuilder();
+        conf.Append(inv, $$"""
+            server:
+                rundir: {{Quoted(work)}}
+                pidfile: {{Quoted(Path.Combine(work, "knot.pid"))}}
+                listen: 127.0.0.1@{{listen}}
+                udp-workers: 1
+                tcp-workers: 1
+                background-workers: 1
+
+            control:
+                listen: {{Quoted(Path.Combine(work, "knot.sock"))}}
+
+            database:
+                storage: {{Quoted(Path.Combine(work, "db"))}}
+
+            log:
+              - target: stderr
+                any: info
+
+            """);
+        if (key is not null)
+        {
+            conf.Append(inv, $"""
+                key:
+                  - id: {key.Name}
+                    algorithm: {key.Algorithm}
+                    secret: {key.Secret}
+
+
+                """);
+        }
+        string keyLine = key is null ? "" : $"\n    key: {key.Name}";
+        conf.Append(inv, $"""
+            remote:
+              - id: secondary
+                address: {notify.Address}@{notify.Port}{keyLine}
+
+            acl:
+              - id: transfer
+                address: 127.0.0.1
+                action: transfer{keyLine}
+
+            template:
+              - id: default
+                semantic-checks: off
+                zonefile-load: difference
+                zonefile-sync: -1
+                journal-content: changes
+                notify: secondary
+                acl: transfer
+
+            zone:
+
+            """);
+        foreach (string origin in origins)
+        {
+            conf.Append(inv, $"""
+                  - domain: {Quoted(origin)}
+                    file: {Quoted(Path.Combine(Path.GetFullPath(zonesFolder), origin + "zone"))}
+
+                """);
+        }
+        string path = Path.Combine(work, "knot.conf");
+        File.WriteAllText(path, conf.ToString());
+        var process = ChildProcess.Start(KnotServer.DaemonPath, ["-c", path], work);
+        var primary = new KnotPrimary(process, work, listen, key);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        foreach (string origin in origins)
+        {
+            while (!(await Kdig.QueryAsync(primary.EndPoint, [origin, "SOA", "+tcp"]).ConfigureAwait(false)).StandardOutput.Contains("status: NOERROR", StringComparison.Ordinal))
+            {
+                if (DateTime.UtcNow > deadline || process.HasExited)
+                {
+                    await primary.DisposeAsync().ConfigureAwait(false);
+                    throw new InvalidOperationException($"knotd did not serve {origin} within 10 s:\n{process.Log}");
+                }
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+        return primary;
+    }
+
+    /// <summary>Makes Knot read the zone file again (<c>knotc zone-reload</c>): a new serial is sent as NOTIFY.</summary>
+    public async Task ReloadAsync(string origin)
+    {
+        var result = await ExternalTool.RunAsync(ControlPath, ["-s", Path.Combine(_work, "knot.sock"), "zone-reload", origin], TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"knotc zone-reload {origin} failed: {result.StandardOutput}{result.StandardError}");
+        }
+    }
+
+    /// <summary>The zone as Knot gives it out (<c>kdig AXFR</c>, signed with the key when there is one).</summary>
+    public Task<ToolResult> AxfrAsync(string origin) =>
+        Kdig.QueryAsync(EndPoint, _key is null ? [origin, "AXFR", "+tcp"] : [origin, "AXFR", "+tcp", "-y", $"{_key.Algorithm}:{_key.Name}:{_key.Secret}"]);
+
+    /// <summary>Stops knotd by PID (a test that checks what a secondary does without its primary).</summary>
+    public Task StopAsync() => _process.HasExited ? Task.CompletedTask : _process.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _process.Dispose();
+            try
+            {
+                Directory.Delete(_work, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
