@@ -52,6 +52,9 @@ public sealed class Responder
 
     public ZoneSetHolder Zones => _zones;
 
+    /// <summary>The timers of the secondary zones (<c>Secondary:Zones</c>), or null when there are none.</summary>
+    public IZoneExpiry? SecondaryExpiry { get; set; }
+
     /// <summary>The longest response <see cref="Respond"/> writes for <see cref="Transport.Udp"/>: a UDP response buffer this long always suffices.</summary>
     public int MaxUdpResponse => Math.Max(ClassicUdpLimit, (int)_options.MaxUdpPayload);
 
@@ -208,7 +211,9 @@ public sealed class Responder
             // The zone's file is there but has never loaded: SERVFAIL, not an answer from a parent or REFUSED, so that
             // a resolver tries another server (RFC 8914 §4.15, as NSD answers a zone it has not loaded).
             r.Header.SetRcode((int)ResponseCode.ServFail);
-            r.ExtendedError = ExtendedErrorCode.NotReady;
+            // A secondary zone past its EXPIRE (RFC 1034 §4.3.5) is known and was served: EDE 24, as NSD answers it.
+            r.ZoneExpired = SecondaryExpiry?.IsExpired(loading) == true;
+            r.ExtendedError = r.ZoneExpired ? ExtendedErrorCode.InvalidData : ExtendedErrorCode.NotReady;
             r.Bucket = loading;
             return;
         }
@@ -231,7 +236,9 @@ public sealed class Responder
             // RFC 7314 §3: a primary answers with its SOA EXPIRE, and every PoP serves the zone as its primary does. Asked
             // for on a query of another type, the option still comes with any answer from the zone, as Knot sends it:
             // the value is the zone's whatever the question.
-            r.Expire = Expiry.Of(zone);
+            // RFC 7314 §4: a secondary sends the time left before its copy expires.
+            long left = SecondaryExpiry?.SecondsToExpiry(zone) ?? -1;
+            r.Expire = left >= 0 ? left : Expiry.Of(zone);
         }
         bool minimalAny = _options.MinimalAnyOverUdp && transport == Transport.Udp;
         AuthoritativeAnswer.Write(ref r, zone, q.Name, q.Type, minimalAny);
@@ -350,7 +357,7 @@ public sealed class Responder
             // RFC 8914 §3: optional; left out when it does not fit.
             if (r.ExtendedError >= 0)
             {
-                OptWriter.TryWriteExtendedError(ref w, (ushort)r.ExtendedError, []);
+                OptWriter.TryWriteExtendedError(ref w, (ushort)r.ExtendedError, r.ZoneExpired ? "zone expired"u8 : []);
             }
             OptWriter.End(ref w, rdlengthAt);
             r.Writer = w;

@@ -40,6 +40,9 @@ internal ref struct Response
     /// <summary>The Extended DNS Error INFO-CODE to attach (RFC 8914 §4), or -1 for none.</summary>
     public int ExtendedError;
 
+    /// <summary>With <see cref="ExtendedError"/> 24: the zone asked for has expired (the EDE's EXTRA-TEXT says so).</summary>
+    public bool ZoneExpired;
+
     /// <summary>The seconds to send in an EXPIRE option (RFC 7314 §3), or -1 for none.</summary>
     public long Expire;
     private int _answer;

@@ -104,4 +104,6 @@ public static class ExtendedErrorCode
     public const ushort Prohibited = 18;
     public const ushort NotAuthoritative = 20;
     public const ushort NotSupported = 21;
+    /// <summary>RFC 8914 §4.25: the data is expired or otherwise invalid (a secondary zone past its SOA EXPIRE, as NSD says).</summary>
+    public const ushort InvalidData = 24;
 }

@@ -52,6 +52,9 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// <summary>NOTIFY to <c>Transfers:Notify</c>; null before <see cref="Prepare"/>.</summary>
     public Transfers.NotifySender? Notifier { get; private set; }
 
+    /// <summary><c>Anycast:WithdrawOnExpiredZone</c>: an expired secondary zone makes the PoP unhealthy.</summary>
+    public bool WithdrawOnExpiredZone => _options.WithdrawOnExpiredZone;
+
     /// <summary>The zones transferred from primaries (<c>Secondary:Zones</c>); null without any.</summary>
     public Secondary.SecondaryZones? Secondary { get; private set; }
 
@@ -153,6 +156,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         }
         Reloader.LoadInitial();
         _responder = new Responder(Zones, _options.ToResponderOptions(), Cookies.Holder);
+        _responder.SecondaryExpiry = Secondary;
         Transfers = new Transfers.ZoneTransfers(_responder, _options.Transfers.Allow, () => TsigKeysFile.Current, _options.Transfers.MaxConcurrent,
             _options.MaxUdpPayload, new Authority.Transfers.ZoneHistory(_options.Transfers.History, _options.Transfers.HistoryPercent),
             _loggers.CreateLogger<Transfers.ZoneTransfers>());

@@ -91,6 +91,12 @@ public sealed class ServerOptions
     /// <summary>Key <c>Anycast:MaintenanceFile</c>: while this file exists the server withdraws but keeps answering.</summary>
     public string? MaintenanceFile { get; init; }
 
+    /// <summary>
+    /// Key <c>Anycast:WithdrawOnExpiredZone</c> (default true): a secondary zone past its SOA EXPIRE makes the PoP
+    /// unhealthy, so that the route is withdrawn and clients reach a PoP whose data is current.
+    /// </summary>
+    public bool WithdrawOnExpiredZone { get; init; } = true;
+
     /// <summary>Key <c>Cookies:SecretFile</c>: the file of DNS cookie secrets (RFC 9018), 32 hex digits a line, the first
     /// making cookies and every one verifying them; the same file at every PoP. None: a random secret per process.</summary>
     public string? CookieSecretFile { get; init; }
@@ -168,6 +174,7 @@ public sealed class ServerOptions
             AnycastAddresses = AnycastList(configuration, addresses),
             Drain = TimeSpan.FromSeconds(Double(configuration, "Anycast:DrainSeconds", 0, 3600, configuration["Anycast:BirdSocket"] is { Length: > 0 } ? 30 : 0)),
             MaintenanceFile = configuration["Anycast:MaintenanceFile"] is { Length: > 0 } maintenance ? maintenance : null,
+            WithdrawOnExpiredZone = Bool(configuration, "Anycast:WithdrawOnExpiredZone", defaults.WithdrawOnExpiredZone),
             Http = configuration["Http"] is { Length: > 0 } http ? ListenAddress.Parse(http, allowWildcard: true) : null,
             HttpControl = Bool(configuration, "HttpControl", defaults.HttpControl),
             TcpIdleTimeout = TimeSpan.FromSeconds(Double(configuration, "Tcp:IdleTimeoutSeconds", 0.1, 3600, defaults.TcpIdleTimeout.TotalSeconds)),

@@ -187,7 +187,9 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
     private async Task<(ServingState State, string Reason)> EvaluateAsync(CancellationToken stop)
     {
         string? problem = _server.ListenerFailure
-            ?? (_server.Zones.Current.Count == 0 ? "no zone loaded" : null);
+            ?? (_server.Zones.Current.Count == 0 ? "no zone loaded" : null)
+            // RFC 1034 §4.3.5: an expired zone is not served; other PoPs may still hold it current (issue 16).
+            ?? (_server.WithdrawOnExpiredZone ? _server.Secondary?.ExpiredProblem : null);
         if (problem is null && (!_checkedOnce || DateTimeOffset.UtcNow - _lastSelfCheck >= PeriodicSelfCheck || _goodChecks < RecoverAfter))
         {
             // The first check asks every zone; later ones id.server and a few zones.

@@ -152,6 +152,7 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         }
         WriteCookies(w);
         WriteTransfers(w);
+        WriteSecondary(w);
         w.WriteStartObject("queries");
         foreach (var address in server.Addresses.Select(a => a.EndPoint.Address).Distinct())
         {
@@ -268,7 +269,54 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        WriteSecondary(w);
         w.WriteEndObject();
+    }
+
+    /// <summary>Each secondary zone: serial, where it came from, when last refreshed, when it expires, the last problem.</summary>
+    private void WriteSecondary(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("secondary");
+        if (server.Secondary is { } secondary)
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var zone in secondary.Zones)
+            {
+                w.WriteStartObject();
+                w.WriteString("origin", zone.Options.Origin.ToString());
+                // ok: current; failing: the last refresh failed, the previous version serves; expired: not served; none: never transferred.
+                w.WriteString("status", zone.Current is null ? "none" : zone.Expired ? "expired" : zone.LastError is not null ? "failing" : "ok");
+                w.WriteStartArray("primaries");
+                foreach (var primary in zone.Options.Primaries)
+                {
+                    w.WriteStringValue(primary.ToString());
+                }
+                w.WriteEndArray();
+                if (zone.Current is { } current)
+                {
+                    w.WriteNumber("serial", current.Serial);
+                    w.WriteNumber("records", current.RecordCount);
+                    w.WriteString("source", zone.Source);
+                }
+                if (zone.LastRefresh is { } refreshed)
+                {
+                    w.WriteString("lastRefresh", refreshed);
+                    w.WriteNumber("secondsSinceRefresh", Math.Round((now - refreshed).TotalSeconds, 1));
+                }
+                if (zone.ExpiresAt is { } expires)
+                {
+                    w.WriteString("expiresAt", expires);
+                    w.WriteNumber("secondsToExpiry", zone.SecondsToExpiry(now));
+                }
+                w.WriteNumber("failures", zone.Failures);
+                if (zone.LastError is { } error)
+                {
+                    w.WriteString("lastError", error);
+                }
+                w.WriteEndObject();
+            }
+        }
+        w.WriteEndArray();
     }
 
     private static void WriteChanges(Utf8JsonWriter w, IReadOnlyList<ZoneChange> changes, Cookies.CookieSecretsChange cookies, Cookies.CookieSecretReloader secrets, Transfers.TsigKeysChange keys, string? keysError)

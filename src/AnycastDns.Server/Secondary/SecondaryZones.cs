@@ -15,7 +15,7 @@ namespace AnycastDns.Server.Secondary;
 /// snapshot with the file zones (<see cref="ZoneReloader.PublishSecondaryAsync"/>). A failure keeps the previous
 /// version serving and is one log line.
 /// </summary>
-public sealed partial class SecondaryZones : IDisposable
+public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
 {
     /// <summary>How soon a zone never transferred is tried again (it has no SOA RETRY yet).</summary>
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
@@ -49,6 +49,35 @@ public sealed partial class SecondaryZones : IDisposable
     public IEnumerable<SecondaryZone> Zones => _options.Zones.Select(z => _zones[z.Origin]);
 
     public SecondaryZone? Find(DnsName origin) => _zones.GetValueOrDefault(origin);
+
+    /// <inheritdoc/>
+    public bool IsExpired(DnsName origin) => _zones.TryGetValue(origin, out var zone) && zone.Expired;
+
+    /// <inheritdoc/>
+    public long SecondsToExpiry(Zone zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        // The version served must be this zone's: a file zone of the same origin wins over a secondary one.
+        return _zones.TryGetValue(zone.Origin, out var secondary) && ReferenceEquals(secondary.Current, zone)
+            ? secondary.SecondsToExpiry(DateTimeOffset.UtcNow)
+            : -1;
+    }
+
+    /// <summary>"secondary zone X expired: ..." for the first expired zone, or null: the self-check's reason to withdraw.</summary>
+    public string? ExpiredProblem
+    {
+        get
+        {
+            foreach (var zone in Zones)
+            {
+                if (zone.Expired)
+                {
+                    return $"secondary zone {zone.Options.Origin} expired: not refreshed since {zone.LastRefresh:O} ({zone.LastError ?? "no refresh succeeded"})";
+                }
+            }
+            return null;
+        }
+    }
 
     public long NotifiesAccepted => Interlocked.Read(ref _notifiesAccepted);
 

@@ -47,6 +47,7 @@ internal static class ServeArguments
         ("--bird-protocol", "Anycast:BirdProtocol", false, false, "<name> the BIRD static protocol holding the anycast prefix (default: anycast)"),
         ("--anycast-address", "Anycast:Addresses", true, false, "<ip> a listen address that is anycast, repeatable (default: all count for the drain)"),
         ("--drain-seconds", "Anycast:DrainSeconds", false, false, "<s>   on SIGTERM keep answering this long after withdrawing (default: 30 with --bird-socket, else 0)"),
+        ("--withdraw-on-expired-zone", "Anycast:WithdrawOnExpiredZone", false, false, "<true|false> withdraw while a secondary zone is expired (default: true)"),
         ("--maintenance-file", "Anycast:MaintenanceFile", false, false, "<path> withdraw while this file exists, still answering"),
         ("--cookie-secret-file", "Cookies:SecretFile", false, false, "<path> DNS cookie secrets, 32 hex digits a line, the same file at every PoP (default: a random secret)"),
         ("--no-watch", "Reload:Watch", false, true, "            do not reload when the zones folder or the cookie secret file changes (SIGHUP still reloads)"),

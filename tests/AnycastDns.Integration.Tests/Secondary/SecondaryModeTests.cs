@@ -115,8 +115,12 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task A_zone_not_refreshed_within_its_SOA_expire_answers_SERVFAIL_and_comes_back_after_a_refresh()
     {
         WriteZone(1, expire: 4, refresh: 1);
+        // A file zone beside it: the snapshot is never empty, so only the expired secondary zone can make the PoP unhealthy.
+        File.WriteAllText(Path.Combine(OurZones, "local.test.zone"), "$ORIGIN local.test.\n$TTL 300\n@ SOA ns1 h 1 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.9\n");
         var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
-        await using var ours = await AnycastDnsServer.StartAsync(OurZones, SecondaryArguments(primaryAddress, TransferFixture.Key.Name), ["127.0.0.1"]);
+        int http = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var ours = await AnycastDnsServer.StartAsync(OurZones, [.. SecondaryArguments(primaryAddress, TransferFixture.Key.Name), "--http", $"127.0.0.1:{http}"], ["127.0.0.1"]);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
         try
         {
@@ -128,21 +132,40 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         }
         var stopped = Stopwatch.StartNew();
         // Refreshes (every second: SOA REFRESH and RETRY 1) fail, and expiry counts from the last success: served until then.
-        var early = await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A"]);
+        var early = await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A", "+expire"]);
         Assert.Contains("status: NOERROR", early.StandardOutput, StringComparison.Ordinal);
+        // RFC 7314 §4: as a secondary, the seconds left (at most the SOA's 4), not the SOA field itself.
+        var expireOption = System.Text.RegularExpressions.Regex.Match(early.StandardOutput, @"EXPIRE: (\d+)");
+        Assert.True(expireOption.Success, early.StandardOutput);
+        Assert.InRange(int.Parse(expireOption.Groups[1].Value, CultureInfo.InvariantCulture), 0, 4);
         string? status = null;
         while (stopped.Elapsed < TimeSpan.FromSeconds(10))
         {
-            status = (await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A"])).StandardOutput;
+            status = (await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A", "+edns"])).StandardOutput;
             if (status.Contains("status: SERVFAIL", StringComparison.Ordinal))
             {
                 break;
             }
             await Task.Delay(200);
         }
-        output.WriteLine($"SERVFAIL {stopped.ElapsedMilliseconds} ms after the primary stopped");
+        output.WriteLine($"SERVFAIL {stopped.ElapsedMilliseconds} ms after the primary stopped:\n{status}");
         Assert.Contains("status: SERVFAIL", status, StringComparison.Ordinal);
+        Assert.Contains("24 (Invalid Data): 'zone expired'", status, StringComparison.Ordinal);
         Assert.Contains("expired", ours.Log, StringComparison.Ordinal);
+        string zones = await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/zones"));
+        Assert.Contains("\"status\": \"expired\"", zones, StringComparison.Ordinal);
+        // The self-check counts the expired zone: the PoP turns unhealthy (its route withdrawn), and says why.
+        string state = "";
+        for (var until = DateTime.UtcNow + TimeSpan.FromSeconds(10); DateTime.UtcNow < until; await Task.Delay(200))
+        {
+            state = await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/state"));
+            if (state.Contains("\"state\": \"unhealthy\"", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+        Assert.Contains("\"state\": \"unhealthy\"", state, StringComparison.Ordinal);
+        Assert.Contains("secondary zone secondary.test. expired", state, StringComparison.Ordinal);
         Assert.Contains("refresh failed", ours.Log, StringComparison.Ordinal);
 
         // The primary back (same port): the next retry refreshes and the zone is served again.
