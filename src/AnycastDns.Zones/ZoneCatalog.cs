@@ -33,7 +33,14 @@ public sealed class ZoneCatalog
         }
         Files = states;
         ZoneSet = new ZoneSet(served, notReady);
+        OutOfMemory = states.Find(s => s.Served is null && s.LastResult.RanOutOfMemory)?.Origin;
     }
+
+    /// <summary>
+    /// A zone that has never been served because its load ran out of the memory the runtime may use, or null. Unlike
+    /// a broken file, which is the same at every PoP, this PoP alone lacks it: the others, with more memory, serve it.
+    /// </summary>
+    public DnsName? OutOfMemory { get; }
 
     public string Folder { get; }
 
