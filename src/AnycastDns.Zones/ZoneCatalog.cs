@@ -87,10 +87,12 @@ public sealed class ZoneCatalog
         Parallel.For(0, toLoad.Count, i => loaded[i] = ZoneLoader.LoadFile(toLoad[i], Options));
 
         var list = new List<ZoneChange>();
-        var next = new Dictionary<string, ZoneFileState>(StringComparer.Ordinal);
+        var next = new Dictionary<string, ZoneFileState>(paths.Length, StringComparer.Ordinal);
+        // A set: a checkout that touches 100,000 zone files must not cost 100,000 × 100,000 string comparisons.
+        var reloaded = new HashSet<string>(toLoad, StringComparer.Ordinal);
         foreach (var path in paths)
         {
-            if (_files.TryGetValue(path, out var unchanged) && !toLoad.Contains(path))
+            if (_files.TryGetValue(path, out var unchanged) && !reloaded.Contains(path))
             {
                 next[path] = unchanged;
             }
