@@ -57,9 +57,10 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
             txt IN TXT "version {serial}" "second string"
 
             """);
-        for (int i = 0; i < 50; i++)
+        // Enough names for Knot to send the AXFR in several messages, each signed: RFC 8945 §5.3.1's chained MACs.
+        for (int i = 0; i < 6000; i++)
         {
-            text.Append(CultureInfo.InvariantCulture, $"n{i} IN A 198.51.100.{i}\n");
+            text.Append(CultureInfo.InvariantCulture, $"n{i} IN A 198.51.{100 + i / 256}.{i % 256}\n");
         }
         File.WriteAllText(Path.Combine(KnotZones, Origin + "zone"), text.ToString());
     }
@@ -84,6 +85,8 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
             await using var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
             Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
             Assert.Contains("AXFR from 127.0.0.1", ours.Log, StringComparison.Ordinal);
+            var messages = System.Text.RegularExpressions.Regex.Match(knot.Log, @"AXFR, outgoing, remote [^,]+, finished, [0-9.]+ seconds, (\d+) messages");
+            Assert.True(messages.Success && int.Parse(messages.Groups[1].Value, CultureInfo.InvariantCulture) >= 2, knot.Log);
             await AssertSameRecordsAsync(ours, knot);
 
             WriteZone(2);
