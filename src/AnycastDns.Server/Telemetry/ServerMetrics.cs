@@ -98,6 +98,19 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         _meter.CreateObservableCounter("anycastdns.zone.load.failures", () => ZoneFailures(server), "{load}",
             "Loads of the zone's file that failed since start (the previous version kept serving)");
 
+        _meter.CreateObservableGauge("anycastdns.secondary.serial", () => PerSecondary(server, z => z.Current is { } c ? c.Serial : null), null,
+            "SOA serial of the secondary zone's last good version (Secondary:Zones)");
+        _meter.CreateObservableGauge("anycastdns.secondary.expired", () => PerSecondary(server, z => z.Expired ? 1L : 0L), null,
+            "1 while the secondary zone is past its SOA EXPIRE without a successful refresh: not served, SERVFAIL (EDE 24)");
+        _meter.CreateObservableGauge("anycastdns.secondary.refresh.timestamp", () => PerSecondary(server, z => z.LastRefresh?.ToUnixTimeSeconds()), "s",
+            "When a primary last confirmed or gave the secondary zone's version, Unix time (expiry counts from here)");
+        _meter.CreateObservableGauge("anycastdns.secondary.expiry.timestamp", () => PerSecondary(server, z => z.ExpiresAt?.ToUnixTimeSeconds()), "s",
+            "When the secondary zone expires without a successful refresh, Unix time");
+        _meter.CreateObservableCounter("anycastdns.secondary.refresh.failures", () => PerSecondary(server, z => z.Failures), "{refresh}",
+            "Refreshes of the secondary zone that failed on every primary since start (the previous version kept serving)");
+        _meter.CreateObservableCounter("anycastdns.secondary.notifies", () => SecondaryNotifies(server), "{notify}",
+            "NOTIFYs received for secondary zones, by outcome: accepted (from a primary of the zone, signed when it has a key), refused");
+
         _meter.CreateObservableGauge("anycastdns.anycast.state", () => States(lifecycle), null,
             "1 for the anycast state the PoP is in, 0 for the others; only announced attracts traffic");
         _meter.CreateObservableCounter("anycastdns.anycast.transitions", () => Entered(lifecycle, e => e.Count), "{transition}",
@@ -257,6 +270,24 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         server.Reloader.LoadedCatalog is not { } catalog ? []
         : [.. catalog.Files.Where(f => f.Served?.EarliestSignatureExpiry is not null)
             .Select(f => new Measurement<double>(f.Served!.EarliestSignatureExpiry!.Value.ToUnixTimeSeconds(), ZoneTag(f)))];
+
+    /// <summary>One measurement per secondary zone that has a value, tagged with the zone.</summary>
+    private static List<Measurement<long>> PerSecondary(DnsServer server, Func<Secondary.SecondaryZone, long?> value)
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var zone in server.Secondary?.Zones ?? [])
+        {
+            if (value(zone) is { } v)
+            {
+                measurements.Add(new Measurement<long>(v, new KeyValuePair<string, object?>("zone", zone.Options.Origin.ToString())));
+            }
+        }
+        return measurements;
+    }
+
+    private static List<Measurement<long>> SecondaryNotifies(DnsServer server) => server.Secondary is not { } secondary ? []
+        : [new(secondary.NotifiesAccepted, new KeyValuePair<string, object?>("outcome", "accepted")),
+           new(secondary.NotifiesRefused, new KeyValuePair<string, object?>("outcome", "refused"))];
 
     private static List<Measurement<long>> ZoneFailures(DnsServer server)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AnycastDns.Integration.Tests.Telemetry;
 using AnycastDns.Integration.Tests.Transfers;
 using AnycastDns.TestSupport;
 using Xunit.Abstractions;
@@ -169,11 +170,17 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         }
         Assert.Contains("\"state\": \"unhealthy\"", state, StringComparison.Ordinal);
         Assert.Contains("secondary zone secondary.test. expired", state, StringComparison.Ordinal);
+        var samples = await PrometheusText.ParseAsync(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")));
+        Assert.Equal(1, samples.Value("anycastdns_secondary_expired", ("zone", Origin)));
+        Assert.Equal(1, samples.Value("anycastdns_secondary_serial", ("zone", Origin)));
+        Assert.True(samples.Value("anycastdns_secondary_refresh_failures_total", ("zone", Origin)) >= 1);
         Assert.Contains("refresh failed", ours.Log, StringComparison.Ordinal);
 
         // The primary back (same port): the next retry refreshes and the zone is served again.
         await using var back = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
         Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "not served again after the primary came back\n" + ours.Log);
+        var after = await PrometheusText.ParseAsync(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")));
+        Assert.Equal(0, after.Value("anycastdns_secondary_expired", ("zone", Origin)));
     }
 
     [Fact]
