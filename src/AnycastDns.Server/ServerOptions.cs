@@ -112,6 +112,9 @@ public sealed class ServerOptions
     /// <summary>Keys <c>Transfers:*</c>: zone transfers out (AXFR over TCP), who may have them, and the TSIG keys file.</summary>
     public Transfers.TransferOptions Transfers { get; init; } = new();
 
+    /// <summary>Keys <c>Dnstap:*</c>: dnstap output to a Frame Streams collector; off without <c>Dnstap:Socket</c> or <c>Dnstap:Tcp</c>.</summary>
+    public Dnstap.DnstapOptions Dnstap { get; init; } = new();
+
     /// <summary>Keys <c>Rrl:*</c>: response rate limiting of UDP answers.</summary>
     public RateLimiting.RateLimitOptions RateLimit { get; init; } = new();
 
@@ -178,6 +181,7 @@ public sealed class ServerOptions
             Telemetry = AnycastDns.Server.Telemetry.TelemetryOptions.FromConfiguration(configuration),
             RateLimit = RateLimiting.RateLimitOptions.FromConfiguration(configuration),
             Transfers = AnycastDns.Server.Transfers.TransferOptions.FromConfiguration(configuration),
+            Dnstap = AnycastDns.Server.Dnstap.DnstapOptions.FromConfiguration(configuration),
         };
     }
 

@@ -199,6 +199,7 @@ internal sealed class TcpConnection
                         {
                             written = _responder.Respond(input.AsSpan(consumed + 2, length), response, Transport.Tcp, ClientAddress.Of(_client), out var decision);
                             stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, response);
+                            stats.Dnstap?.Add(input.AsSpan(consumed + 2, length), response[..written], _client, decision, RateLimiting.RateLimitAction.Answer, start);
                         }
                         catch (Exception e) when (e is not OperationCanceledException)
                         {
