@@ -38,6 +38,11 @@ internal sealed class DnstapMessage
         _message.ClearQueryPort();
         _message.ClearResponseAddress();
         _message.ClearResponsePort();
+        _message.ClearQueryZone();
+        if (!record.Zone.IsEmpty)
+        {
+            _message.QueryZone = ByteString.CopyFrom(record.Zone);
+        }
         _message.SocketProtocol = ring.Transport == Authority.Transport.Tcp ? SocketProtocol.Tcp : SocketProtocol.Udp;
         var family = ring.Family;
         if (Client(record.Client, out var address, out int port))

@@ -15,7 +15,7 @@ namespace AnycastDns.Server.Dnstap;
 /// exchange is dropped and counted, so a slow or absent collector never slows answering.
 /// <para>
 /// A record: a 64-octet header (length, flags, message lengths, times, the client's sockaddr), the query, the
-/// response; records start 8-aligned. A record that does not fit before the end of the buffer leaves a wrap marker
+/// response, the answering zone's origin; records start 8-aligned. A record that does not fit before the end of the buffer leaves a wrap marker
 /// and starts over at offset 0.
 /// </para>
 /// </summary>
@@ -101,7 +101,8 @@ public sealed class DnstapRing
             response = [];
         }
         int messages = (withQuery ? 1 : 0) + (withResponse ? 1 : 0);
-        int length = HeaderSize + query.Length + response.Length;
+        var zone = decision.Zone is { } origin ? origin.Wire : [];
+        int length = HeaderSize + query.Length + response.Length + zone.Length;
         int aligned = (length + 7) & ~7;
         long head = _positions[HeadSlot];
         long tail = Volatile.Read(ref _positions[TailSlot]);
@@ -128,11 +129,13 @@ public sealed class DnstapRing
         record[5] = (byte)sockaddr;
         BinaryPrimitives.WriteUInt16LittleEndian(record[6..], (ushort)query.Length);
         BinaryPrimitives.WriteInt32LittleEndian(record[8..], response.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(record[12..], zone.Length);
         BinaryPrimitives.WriteInt64LittleEndian(record[16..], received);
         BinaryPrimitives.WriteInt64LittleEndian(record[24..], now);
         client[..sockaddr].CopyTo(record[32..]);
         query.CopyTo(record[HeaderSize..]);
         response.CopyTo(record[(HeaderSize + query.Length)..]);
+        zone.CopyTo(record[(HeaderSize + query.Length + response.Length)..]);
         Volatile.Write(ref _positions[HeadSlot], head + aligned);
     }
 
@@ -182,5 +185,8 @@ public sealed class DnstapRing
         public ReadOnlySpan<byte> Query => Bytes.Slice(HeaderSize, BinaryPrimitives.ReadUInt16LittleEndian(Bytes[6..]));
 
         public ReadOnlySpan<byte> Response => Bytes.Slice(HeaderSize + BinaryPrimitives.ReadUInt16LittleEndian(Bytes[6..]), BinaryPrimitives.ReadInt32LittleEndian(Bytes[8..]));
+
+        /// <summary>The origin of the zone that answered, in wire form; empty when none did.</summary>
+        public ReadOnlySpan<byte> Zone => Bytes.Slice(Bytes.Length - BinaryPrimitives.ReadInt32LittleEndian(Bytes[12..]));
     }
 }

@@ -5,7 +5,7 @@ using AnycastDns.TestSupport;
 namespace AnycastDns.Integration.Tests.Dnstap;
 
 /// <summary>One dnstap message as the dnstap CLI decodes it (its YAML output).</summary>
-public sealed record DnstapEntry(string Identity, string Version, string Type, string Protocol, string Family, string QueryAddress, int QueryPort, string Name, string QType, string Status)
+public sealed record DnstapEntry(string Identity, string Version, string Type, string Protocol, string Family, string QueryAddress, int QueryPort, string Name, string QType, string Status, string Zone)
 {
     public bool IsQuery => Type == "AUTH_QUERY";
 
@@ -106,7 +106,7 @@ public sealed partial class DnstapCollector : IAsyncDisposable
                 int.TryParse(Field(QueryPort()), NumberStyles.Integer, CultureInfo.InvariantCulture, out int port) ? port : 0,
                 question.Success ? question.Groups[1].Value.ToLowerInvariant() : "",
                 question.Success ? question.Groups[3].Value : "",
-                Field(Status())));
+                Field(Status()), Field(QueryZone())));
         }
         return entries;
     }
@@ -131,6 +131,9 @@ public sealed partial class DnstapCollector : IAsyncDisposable
 
     [GeneratedRegex(@"^  query_port: (\d+)\s*$", RegexOptions.Multiline)]
     private static partial Regex QueryPort();
+
+    [GeneratedRegex(@"^  query_zone: ""?([^""\s]+)""?\s*$", RegexOptions.Multiline)]
+    private static partial Regex QueryZone();
 
     [GeneratedRegex(@"status: (\w+),")]
     private static partial Regex Status();

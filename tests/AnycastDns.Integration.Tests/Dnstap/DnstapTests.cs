@@ -113,6 +113,8 @@ public sealed class DnstapTests : IDisposable
             Assert.Equal(query.QueryPort, response.QueryPort);
             Assert.Equal("NOERROR", query.Status); // a query's header RCODE is 0
             Assert.Equal(rcode, response.Status);
+            // query_zone: the zone that answered, none for a name outside every zone.
+            Assert.All(pair, e => Assert.Equal(rcode == "REFUSED" ? "" : "example.test.", e.Zone));
         }
     }
 

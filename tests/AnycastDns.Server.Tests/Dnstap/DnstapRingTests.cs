@@ -95,6 +95,7 @@ public sealed class DnstapRingTests
                     Assert.True(record.Query.SequenceEqual(q), $"query {i} differs");
                     Assert.True(record.Response.SequenceEqual(r), $"response {i} differs");
                     Assert.True(record.Client.SequenceEqual(Client));
+                    Assert.True(record.Zone.SequenceEqual(decision.Zone!.Wire), "the zone that answered");
                     ring.Release();
                 }
                 Assert.Empty(pending);
@@ -109,7 +110,7 @@ public sealed class DnstapRingTests
         using var writer = Writer(new DnstapOptions { Socket = "/nonexistent", RingKilobytes = 64 });
         var ring = writer.CreateRing(Transport.Udp, AddressFamily.InterNetwork, null);
         var (query, response, decision) = Exchange("www.example.test.", RecordType.A);
-        int record = (DnstapRing.HeaderSize + query.Length + response.Length + 7) & ~7;
+        int record = (DnstapRing.HeaderSize + query.Length + response.Length + decision.Zone!.Length + 7) & ~7;
         int fit = 64 * 1024 / record;
         for (int i = 0; i < fit + 50; i++)
         {
