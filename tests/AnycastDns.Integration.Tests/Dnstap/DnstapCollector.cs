@@ -60,6 +60,25 @@ public sealed partial class DnstapCollector : IAsyncDisposable
         return collector;
     }
 
+    /// <summary>Starts fstrm_capture listening on TCP 127.0.0.1:<paramref name="port"/>, writing <paramref name="file"/>; returns once it accepts connections.</summary>
+    public static async Task<DnstapCollector> StartTcpAsync(int port, string file)
+    {
+        ExternalTool.RequireInstalled(CapturePath, "fstrm-bin");
+        string text = port.ToString(CultureInfo.InvariantCulture);
+        var process = ChildProcess.Start(CapturePath, ["-t", "protobuf:dnstap.Dnstap", "-a", "127.0.0.1", "-p", text, "-w", file], RepositoryPaths.Root);
+        var collector = new DnstapCollector(process, $"127.0.0.1:{text}", file);
+        var deadline = DateTime.UtcNow + Bound;
+        while (!System.Net.NetworkInformation.IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpListeners().Any(e => e.Port == port))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"fstrm_capture did not listen on 127.0.0.1:{text}:\n{process.Log}");
+            }
+            await Task.Delay(20);
+        }
+        return collector;
+    }
+
     /// <summary>SIGTERM and a bounded wait: fstrm_capture flushes and closes its file.</summary>
     public async Task StopAsync()
     {

@@ -119,6 +119,23 @@ public sealed class DnstapTests : IDisposable
     }
 
     [Fact]
+    public async Task Dnstap_tcp_sends_to_a_collector_over_tcp()
+    {
+        int port = LoopbackPort.FindFreeForUdpAndTcp();
+        await using var collector = await DnstapCollector.StartTcpAsync(port, Path.Combine(_folder, "tcp.fstrm"));
+        await using var server = await AnycastDnsServer.StartAsync(RepositoryPaths.TestZones,
+            ["--pop-id", Pop, "--dnstap-tcp", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"], addresses: ["127.0.0.1"]);
+        await WaitForCountAsync(server, "dnstap: sending to tcp:127.0.0.1:", 1);
+        var kdig = await Kdig.QueryAsync(server.EndPoint, ["over-tcp.example.test", "A"]);
+        Assert.True(kdig.ExitCode == 0, kdig.Output);
+
+        var entries = (await FinishAsync(server, collector)).Where(e => e.Name == "over-tcp.example.test.").ToList();
+        Assert.Equal(["AUTH_QUERY", "AUTH_RESPONSE"], entries.Select(e => e.Type).Order());
+        Assert.Equal("NXDOMAIN", entries.Single(e => e.IsResponse).Status);
+        Assert.All(entries, e => Assert.Equal(Pop, e.Identity));
+    }
+
+    [Fact]
     public async Task The_dnstap_cli_reads_the_stream_live_from_its_own_socket()
     {
         ExternalTool.RequireInstalled(DnstapCollector.DnstapPath, "golang-github-dnstap-golang-dnstap-cli");
