@@ -21,14 +21,14 @@ public sealed partial class DnstapWriter : IDisposable
     private static readonly TimeSpan IoTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>Frames are gathered into one buffer and sent with one call when it fills or the rings are empty.</summary>
-    private const int SendBufferSize = 256 * 1024;
+    private const int SendBufferSize = 512 * 1024;
 
     private readonly DnstapOptions _options;
     private readonly ILogger _logger;
     private readonly DnstapMessage _message;
     private readonly Lock _gate = new();
     private DnstapRing[] _rings = [];
-    private readonly byte[] _send = new byte[SendBufferSize + DnstapMessage.MaxFramed(ushort.MaxValue)];
+    private readonly byte[] _send = new byte[SendBufferSize];
     private Thread? _thread;
     private volatile bool _stopping;
     private Socket? _socket;
@@ -147,6 +147,11 @@ public sealed partial class DnstapWriter : IDisposable
             while (ring.TryRead(out var record))
             {
                 records++;
+                // Room for both frames of the largest exchange (two 64 KiB messages) before encoding either.
+                if (filled + 2 * DnstapMessage.MaxFramed(ushort.MaxValue) > _send.Length)
+                {
+                    Flush(ref filled, ref pending, ref reportedDown, ref nextAttempt);
+                }
                 if (_socket is null)
                 {
                     Interlocked.Add(ref _writerDropped, record.Messages);
@@ -165,16 +170,13 @@ public sealed partial class DnstapWriter : IDisposable
                     pending++;
                 }
                 ring.Release();
-                if (filled >= SendBufferSize)
-                {
-                    Flush(ref filled, ref pending, ref reportedDown, ref nextAttempt);
-                }
             }
         }
         Flush(ref filled, ref pending, ref reportedDown, ref nextAttempt);
         return records;
     }
 
+    /// <summary>Sends what is gathered; on failure counts it dropped, logs the loss once and closes for a reconnect.</summary>
     private void Flush(ref int filled, ref int pending, ref bool reportedDown, ref long nextAttempt)
     {
         if (filled == 0)
