@@ -78,7 +78,7 @@ internal static class FleetTable
             }
             else
             {
-                var problems = ZoneDifferences(report, summaryReference!, origins, reference);
+                var problems = ZoneDifferences(report, summaryReference!, origins, reference, referenceList);
                 problems.AddRange(CookieDifferences(report.Cookies, cookieReports, cookieReference));
                 result = problems.Count == 0 ? "ok" : "DIFFERS: " + string.Join("; ", problems);
                 if (report.ZonesNote is { } note)
@@ -139,7 +139,7 @@ internal static class FleetTable
     /// What differs in one PoP's zones: nothing when its summary is the reference; zone by zone when its list and the
     /// others' are known; else its summary against the reference.
     /// </summary>
-    private static List<string> ZoneDifferences(PopReport report, ZoneSummary summaryReference, List<string> origins, Dictionary<string, ZoneReport> reference)
+    private static List<string> ZoneDifferences(PopReport report, ZoneSummary summaryReference, List<string> origins, Dictionary<string, ZoneReport> reference, Dictionary<string, ZoneReport> referenceList)
     {
         var problems = new List<string>();
         if (report.Summary == summaryReference)
@@ -149,6 +149,16 @@ internal static class FleetTable
         if (report.Zones is not null)
         {
             problems = Differences(report, origins, reference);
+            if (referenceList.Count > 0)
+            {
+                foreach (var zone in report.Zones)
+                {
+                    if (!referenceList.ContainsKey(zone.Origin))
+                    {
+                        problems.Add($"{zone.Origin} extra (not served by the PoPs with the most common summary)");
+                    }
+                }
+            }
         }
         if (problems.Count == 0)
         {
