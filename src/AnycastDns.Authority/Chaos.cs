@@ -16,7 +16,8 @@ namespace AnycastDns.Authority;
 /// useless over TCP, so the summary alone answers — it compares two PoPs exactly in one record, and the per-zone
 /// detail is one query per zone away (<c>&lt;origin&gt;.zones.server</c>) or on the status endpoint's paged
 /// <c>/zones</c>. The choice depends on the snapshot only, never on the transport, so UDP and TCP give the same RRset
-/// (UDP sets TC when it does not fit). <c>cookies.server</c> says where its DNS cookie
+/// (UDP sets TC when it does not fit). Until the summary of a new snapshot is made (every zone's digest, off this
+/// path), <c>zones.server</c> is SERVFAIL. <c>cookies.server</c> says where its DNS cookie
 /// secrets come from (<c>file</c> or <c>random</c>) and gives their fingerprints, the one making cookies first, so that
 /// fleet-check sees PoPs whose cookies would not verify at each other. Anything else in class CH is REFUSED, as NSD
 /// and Knot do.
@@ -92,7 +93,13 @@ internal sealed class Chaos
         {
             // zones.server: the summary first; then one TXT per zone, in canonical order, when all of them fit in one
             // message (see the class comment). A list too long for UDP truncates, as any large answer does.
-            var identity = ZoneSetIdentity.Of(zones);
+            if (!ZoneSetIdentity.TryGet(zones, out var identity))
+            {
+                // The digests of a snapshot just published are still being computed (seconds for 100,000 zones): not
+                // on this thread. SERVFAIL says "ask again", as for a zone not yet loaded (RFC 1035 §4.1.1).
+                response.Header.SetRcode((int)ResponseCode.ServFail);
+                return;
+            }
             if (!response.AddRecord(Section.Answer, qname, RecordType.TXT, (ushort)RecordClass.CH, 0, identity.SummaryText) || !identity.ListFits)
             {
                 return;

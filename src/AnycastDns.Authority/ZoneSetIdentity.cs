@@ -21,8 +21,9 @@ namespace AnycastDns.Authority;
 /// </para>
 /// <para>
 /// It is made once per snapshot (every zone's digest must be known, which on a large zone takes a while), when the
-/// reloader has computed the digests after a swap or, failing that, on the first question that needs it; answers
-/// read it from a table keyed by the snapshot, without allocating.
+/// reloader has computed the digests after a swap, or on a worker thread started by the first question that finds it
+/// missing (answered SERVFAIL until then, as a zone not yet loaded is); answers read it from a table keyed by the
+/// snapshot, without allocating.
 /// </para>
 /// </summary>
 public sealed class ZoneSetIdentity
@@ -64,6 +65,34 @@ public sealed class ZoneSetIdentity
     /// <summary>Makes the identity of <paramref name="zones"/> now, off the answering path, so that no question waits for it.</summary>
     public static void Prepare(ZoneSet zones) => Of(zones);
 
+    /// <summary>The snapshot whose identity a worker thread is making, so that it is asked for once.</summary>
+    private static ZoneSet? _preparing;
+
+    /// <summary>
+    /// The identity of <paramref name="zones"/> if it is made; else false, and a worker thread starts making it (once
+    /// per snapshot). The answering path uses this: making it can mean computing 100,000 zones' digests, seconds that
+    /// no receive thread may spend. Allocates nothing once made.
+    /// </summary>
+    public static bool TryGet(ZoneSet zones, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ZoneSetIdentity? identity)
+    {
+        if (Identities.TryGetValue(zones, out identity))
+        {
+            return true;
+        }
+        if (IsSmall(zones))
+        {
+            // A few thousand records digest in a millisecond or two, once per snapshot: a small fleet's first
+            // question after a start or reload gets its answer rather than SERVFAIL.
+            identity = Of(zones);
+            return true;
+        }
+        if (!ReferenceEquals(Interlocked.Exchange(ref _preparing, zones), zones))
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static z => Prepare(z), zones, preferLocal: false);
+        }
+        return false;
+    }
+
     /// <summary>The line of one zone that the summary digest covers, without its newline.</summary>
     public static string LineOf(Zone zone) =>
         $"{zone.Origin.ToString().ToLowerInvariant()} {zone.Serial.ToString(CultureInfo.InvariantCulture)} {zone.DigestHex}";
@@ -85,6 +114,29 @@ public sealed class ZoneSetIdentity
             hash.AppendData(buffer, 0, length);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Snapshots of at most this many records in all have their identity made on the spot.</summary>
+    private const int MadeOnTheSpotUpTo = 10_000;
+
+    /// <summary>Whether <paramref name="zones"/> holds at most <see cref="MadeOnTheSpotUpTo"/> records; stops counting past it.</summary>
+    private static bool IsSmall(ZoneSet zones)
+    {
+        if (zones.Count > MadeOnTheSpotUpTo)
+        {
+            return false;
+        }
+        long records = 0;
+        var list = zones.Zones;
+        for (int i = 0; i < list.Count; i++)
+        {
+            records += list[i].RecordCount;
+            if (records > MadeOnTheSpotUpTo)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ZoneSetIdentity Compute(ZoneSet zones)

@@ -70,11 +70,13 @@ public sealed class AnycastDnsServer : IAsyncDisposable
             {
                 return server;
             }
+            // The exit status is read before the process is disposed of, which would make reading it throw.
+            string exit = process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "none: stopped after " + StartTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture) + " s";
             await server.DisposeAsync().ConfigureAwait(false);
             bool portTaken = process.Log.Contains("Address already in use", StringComparison.Ordinal);
             if (!portTaken || attempt == PortAttempts)
             {
-                throw new InvalidOperationException($"anycastdns did not start (exit {(process.HasExited ? process.ExitCode : "none")}):\n{process.Log}");
+                throw new InvalidOperationException($"anycastdns did not start (exit {exit}):\n{process.Log}");
             }
         }
     }

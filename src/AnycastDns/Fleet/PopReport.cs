@@ -36,6 +36,11 @@ internal sealed record ZoneSummary(int Count, string Digest)
 /// </summary>
 internal sealed record PopReport(IPEndPoint Address, string? Identity, IReadOnlyList<ZoneReport>? Zones, string? Failure, CookieReport? Cookies = null)
 {
+    /// <summary>zones.server is asked again this many times, this far apart, while it is SERVFAIL (10 s in all).</summary>
+    private const int SummaryRetries = 20;
+
+    private static readonly TimeSpan SummaryRetryInterval = TimeSpan.FromMilliseconds(500);
+
     public bool Answered => Failure is null;
 
     /// <summary>The PoP's status endpoint, where its per-zone list can be fetched; null when none was given.</summary>
@@ -62,6 +67,12 @@ internal sealed record PopReport(IPEndPoint Address, string? Identity, IReadOnly
                 : $"({id.ResponseCode})";
             var cookies = ReadCookies(await AskAsync(address, "cookies.server.", tcp: false, timeout, cancel).ConfigureAwait(false));
             var list = await AskAsync(address, "zones.server.", tcp: true, timeout, cancel).ConfigureAwait(false);
+            // SERVFAIL: the PoP is still computing the digests of the zones it just loaded; ask again, for a while.
+            for (int again = 0; again < SummaryRetries && list.ResponseCode == ResponseCode.ServFail; again++)
+            {
+                await Task.Delay(SummaryRetryInterval, cancel).ConfigureAwait(false);
+                list = await AskAsync(address, "zones.server.", tcp: true, timeout, cancel).ConfigureAwait(false);
+            }
             if (list.ResponseCode != ResponseCode.NoError)
             {
                 return new PopReport(address, identity, null, $"zones.server answered {list.ResponseCode}: not an AnycastDns server?") { Http = http };
