@@ -114,11 +114,15 @@ public sealed class FleetAtScaleTests : IDisposable
         int httpA = LoopbackPort.FindFreeForUdpAndTcp(), httpB = LoopbackPort.FindFreeForUdpAndTcp();
         // One log line per zone loaded is 20,000 lines for the test to read: the reloader logs warnings only.
         var quiet = new Dictionary<string, string?> { ["ANYCASTDNS_Logging__LogLevel__AnycastDns.Server.ZoneReloader"] = "Warning" };
-        var startA = AnycastDnsServer.StartAsync(folderA, ["--pop-id", "ams1", "--http", $"127.0.0.1:{httpA}", "--no-watch"], ["127.0.0.1"], environment: quiet);
-        var startB = AnycastDnsServer.StartAsync(folderB, ["--pop-id", "fra1", "--http", $"127.0.0.1:{httpB}", "--no-watch"], ["127.0.0.1"], environment: quiet);
+        // One cookie secret for both, as a fleet has: fleet-check compares it too.
+        string secrets = Path.Combine(_root, "cookies.secrets");
+        File.WriteAllText(secrets, "445536bcd2513298075a5d379663c962\n");
+        var startA = AnycastDnsServer.StartAsync(folderA, ["--pop-id", "ams1", "--http", $"127.0.0.1:{httpA}", "--no-watch", "--cookie-secret-file", secrets], ["127.0.0.1"], environment: quiet);
+        var startB = AnycastDnsServer.StartAsync(folderB, ["--pop-id", "fra1", "--http", $"127.0.0.1:{httpB}", "--no-watch", "--cookie-secret-file", secrets], ["127.0.0.1"], environment: quiet);
         await using var a = await startA;
         await using var b = await startB;
         var started = clock.Elapsed;
+        Console.WriteLine($"generated in {generated.TotalSeconds:F1} s, both started {started.TotalSeconds:F1} s");
 
         // Every zone answers: a sample across the range on both servers, and the last zone, by real queries.
         foreach (var server in new[] { a, b })
