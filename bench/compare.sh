@@ -13,6 +13,13 @@
 #                        --udp-receive-loops (default 1: one core each, so CPU per query compares like with like)
 #     --load-names N     names in the zone-load comparison (default 1000000; 0 skips it)
 #     --only-load        the zone-load comparison alone
+#     --memory-limit MiB the zone load (and --zones) with each server in a memory cgroup of that size (cgroup v2 memory.max
+#                        or v1 memory.limit_in_bytes; .NET then gives its GC 75 % of it, as in a container); where no
+#                        cgroup can be made, AnycastDns gets DOTNET_GCHeapHardLimit at 75 % and Knot and NSD no limit.
+#                        A server that does not load within the limit is reported with its last log line, not a stop
+#     --zones N          the many-zones comparison: N generated small zones (ten records each, one file per zone), per
+#                        server the time from start to the right answer for the last zone and the memory 5 s later;
+#                        runs alone (no query or load comparison); may be given as a list, e.g. --zones 10000,100000
 #     --transfer-names N names in the zone-transfer comparison (default 0: skipped; the README's figures use 1000000):
 #                        per server, the time of one AXFR to bench/axfr.py (a client that reads without decoding), its
 #                        memory idle and at its peak during transfers, and UDP QPS idle and while AXFRs run back to back
@@ -37,7 +44,7 @@ repo=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
-transfer_names=0
+transfer_names=0 many_zones= memory_limit=
 servers=anycastdns,knot,nsd baseline= mix=mixed cookie=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -50,6 +57,8 @@ while [ $# -gt 0 ]; do
         --workers) workers=$2; shift ;;
         --load-names) load_names=$2; shift ;;
         --only-load) only_load=1 ;;
+        --zones) many_zones=$2; shift ;;
+        --memory-limit) memory_limit=$2; shift ;;
         --transfer-names) transfer_names=$2; shift ;;
         --servers) servers=$2; shift ;;
         --baseline) baseline=$2; shift ;;
@@ -113,6 +122,7 @@ cleanup() {
     for pid in "${started[@]}"; do
         stop_server "$pid"
     done
+    leave_cgroup
     [ ! -d "$work/baseline-src" ] || git -C "$repo" worktree remove --force "$work/baseline-src" 2>/dev/null || true
     if [ $keep -eq 1 ]; then say "kept $work"; else rm -rf "$work"; fi
 }
@@ -188,6 +198,84 @@ memory_mib() {
     echo "$((rss / 1024)) $((hwm / 1024)) $((pss / 1024))"
 }
 
+# ---- memory limit --------------------------------------------------------------------------------------------------
+
+# With --memory-limit, every server runs in a memory cgroup of its own made for it (cgroup_dir), so that its peak and
+# the limit are its alone. cgroup v2 (memory.max) where the memory controller is enabled, else v1; else none, and
+# AnycastDns alone gets the heap limit .NET would take from a container (75 %).
+cgroup_dir=
+cgroup_kind=
+find_cgroup_kind() {
+    [ -n "$memory_limit" ] || return 0
+    if [ -f /sys/fs/cgroup/cgroup.subtree_control ] && grep -qw memory /sys/fs/cgroup/cgroup.subtree_control; then
+        cgroup_kind=v2
+    elif [ -d /sys/fs/cgroup/memory ] && [ -w /sys/fs/cgroup/memory ]; then
+        cgroup_kind=v1
+    else
+        cgroup_kind=none
+        say "no memory cgroup can be made here: AnycastDns gets DOTNET_GCHeapHardLimit at 75 % of $memory_limit MiB, Knot and NSD no limit"
+    fi
+}
+
+enter_cgroup() {
+    leave_cgroup
+    case $cgroup_kind in
+        v2) cgroup_dir=/sys/fs/cgroup/anycastdns-compare-$$-$1; mkdir "$cgroup_dir"; echo $((memory_limit << 20)) >"$cgroup_dir/memory.max" ;;
+        v1) cgroup_dir=/sys/fs/cgroup/memory/anycastdns-compare-$$-$1; mkdir "$cgroup_dir"; echo $((memory_limit << 20)) >"$cgroup_dir/memory.limit_in_bytes" ;;
+    esac
+}
+
+# Removes the cgroup once its processes are gone (stopped by PID before this).
+leave_cgroup() {
+    [ -n "$cgroup_dir" ] || return 0
+    local i
+    for i in $(seq 50); do rmdir "$cgroup_dir" 2>/dev/null && break; sleep 0.1; done
+    cgroup_dir=
+}
+
+# Runs a server program (exec: its PID is the caller's $!) inside the current cgroup, if any.
+limited() {
+    [ -z "$cgroup_dir" ] || echo "$BASHPID" >"$cgroup_dir/cgroup.procs"
+    exec "$@"
+}
+
+# ", killed by the kernel for memory (N)" when the cgroup counted OOM kills.
+oom_kills() {
+    local n=0
+    case $cgroup_kind in
+        v2) n=$(awk '$1 == "oom_kill" { print $2 }' "$cgroup_dir/memory.events" 2>/dev/null || echo 0) ;;
+        v1) n=$(awk '$1 == "oom_kill" { print $2 }' "$cgroup_dir/memory.oom_control" 2>/dev/null || echo 0) ;;
+    esac
+    [ "${n:-0}" -eq 0 ] || echo ", killed by the kernel for memory ($n)"
+}
+
+# The heap limit for AnycastDns where no cgroup gives it one.
+heap_limit_env() {
+    if [ "$cgroup_kind" = none ]; then printf 'DOTNET_GCHeapHardLimit=0x%x' $(((memory_limit << 20) * 3 / 4)); else echo "ANYCASTDNS_COMPARE=1"; fi
+}
+
+# Waits like wait_for_answer but returns 1 instead of stopping the comparison when the server died or did not answer;
+# failure_reason says why (the log's last line).
+answers_within() {
+    local pid=$1 port=$2 name=$3 address=$4 seconds=$5 dir=$6
+    local deadline=$((SECONDS + seconds))
+    failure_reason=
+    while [ $SECONDS -lt $deadline ]; do
+        python3 "$repo/bench/probe.py" "$port" "$name" "$address" 1 && return 0
+        # AnycastDns keeps running without a zone that did not fit (serving the others, withdrawn) and says so once.
+        if grep -q "not enough memory to load" "$dir/server.log" 2>/dev/null; then
+            failure_reason="$(grep -o "error: not enough memory.*" "$dir/server.log" | head -n 1 | cut -c1-200)"
+            return 1
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            failure_reason="exited$(oom_kills): $(grep -v '^[[:space:]]*$' "$dir/server.log" | grep -v '^   at ' | tail -n 1 | cut -c1-200)"
+            return 1
+        fi
+    done
+    failure_reason="no answer within $seconds s: $(tail -n 1 "$dir/server.log" | cut -c1-200)"
+    return 1
+}
+
 # ---- servers -------------------------------------------------------------------------------------------------------
 
 # start_<server> <folder> <zone file> <port>: starts it in the background and prints its PID.
@@ -221,7 +309,7 @@ zone:
   - domain: bench.test.
     file: "$zone"
 EOF
-    /usr/sbin/knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 &
+    limited /usr/sbin/knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 &
     echo $!
 }
 
@@ -253,7 +341,7 @@ zone:
 $([ "${XFR:-0}" = 1 ] && printf '    provide-xfr: 127.0.0.1 NOKEY\n')
 EOF
     # -d: foreground; nsd still forks its server and xfrd processes, which it stops when it gets SIGTERM.
-    /usr/sbin/nsd -d -c "$dir/nsd.conf" >>"$dir/server.log" 2>&1 &
+    limited /usr/sbin/nsd -d -c "$dir/nsd.conf" >>"$dir/server.log" 2>&1 &
     echo $!
 }
 
@@ -266,7 +354,7 @@ start_dotnet() {
     mkdir -p "$dir/zones"
     ln -sf "$zone" "$dir/zones/bench.test.zone"
     # No limit on answers per TCP connection, as Knot and NSD have none: dnsperf keeps its 8 connections all run long.
-    dotnet "$dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
+    limited env "$(heap_limit_env)" dotnet "$dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
         --udp-receive-loops "$workers" --tcp-max-queries 0 "$@" >"$dir/server.log" 2>&1 &
     echo $!
 }
@@ -318,6 +406,7 @@ verify_server() {
 # ---- main ----------------------------------------------------------------------------------------------------------
 
 install_tools
+find_cgroup_kind
 command -v python3 >/dev/null 2>&1 || die "python3 not found (Debian: /usr/bin/python3)"
 command -v dotnet >/dev/null 2>&1 || die "dotnet not found: install the .NET 10 SDK"
 say "building AnycastDns (Release)"
@@ -334,6 +423,63 @@ fi
 
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
 echo "versions: knotd $(/usr/sbin/knotd -V | awk '{ print $NF }'), nsd $(/usr/sbin/nsd -v 2>&1 | awk 'NR == 1 { print $NF }'), $(/usr/bin/dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $NF; exit }'), anycastdns $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo '+changes')${baseline:+, baseline $(git -C "$repo" rev-parse --short "$baseline")}"
+
+# ---- many zones ----------------------------------------------------------------------------------------------------
+
+# Writes N zones z0.example. .. z<N-1>.example. of ten records each into <folder>, one file per zone (<origin>zone).
+write_many_zones() {
+    python3 - "$1" "$2" <<'PY'
+import os, sys
+folder, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(folder, exist_ok=True)
+for i in range(n):
+    with open(os.path.join(folder, "z%d.example.zone" % i), "w") as f:
+        f.write("$TTL 3600\n@ SOA ns1 hostmaster %d 7200 3600 1209600 3600\n@ NS ns1\n@ NS ns2\nns1 A 192.0.2.1\n"
+                "ns2 A 192.0.2.2\n@ A 192.0.2.10\nwww A 10.%d.%d.11\nmail A 192.0.2.12\n@ MX 10 mail\n@ TXT \"v=spf1 -all\"\n"
+                % (i + 1, (i >> 8) & 255, i & 255))
+PY
+}
+
+# start_<server>_zones <folder> <zones folder> <count> <port>: every zone of the folder, as the server's own
+# configuration says it (Knot and NSD: a zone list and a file-name template), in the background; prints the PID.
+start_knot_zones() {
+    local dir=$1 zones=$2 count=$3 port=$4 i
+    mkdir -p "$dir/db"
+    {
+        printf 'server:\n    rundir: "%s"\n    pidfile: "%s/knot.pid"\n    listen: 127.0.0.1@%s\n    udp-workers: %s\n    tcp-workers: %s\n    background-workers: 1\n' "$dir" "$dir" "$port" "$workers" "$workers"
+        printf 'control:\n    listen: "%s/knot.sock"\ndatabase:\n    storage: "%s/db"\nlog:\n  - target: stderr\n    any: notice\n' "$dir" "$dir"
+        printf 'template:\n  - id: default\n    file: "%s/%%s.zone"\n    semantic-checks: off\n    zonefile-load: whole\n    zonefile-sync: -1\n    journal-content: none\nzone:\n' "$zones"
+        for ((i = 0; i < count; i++)); do printf '  - domain: z%d.example.\n' "$i"; done
+    } >"$dir/knot.conf"
+    limited /usr/sbin/knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+start_nsd_zones() {
+    local dir=$1 zones=$2 count=$3 port=$4 i
+    {
+        printf 'server:\n    ip-address: 127.0.0.1@%s\n    do-ip6: no\n    server-count: %s\n    reuseport: no\n    username: ""\n    chroot: ""\n' "$port" "$workers"
+        printf '    zonesdir: "%s"\n    database: ""\n    pidfile: "%s/nsd.pid"\n    xfrdfile: "%s/xfrd.state"\n    xfrdir: "%s"\n    zonelistfile: "%s/zone.list"\n' "$zones" "$dir" "$dir" "$dir" "$dir"
+        printf '    logfile: "%s/server.log"\n    verbosity: 1\n    rrl-ratelimit: 0\n    rrl-whitelist-ratelimit: 0\nremote-control:\n    control-enable: no\n' "$dir"
+        printf 'pattern:\n    name: small\n    zonefile: "%s/%%szone"\n' "$zones"
+        for ((i = 0; i < count; i++)); do printf 'zone:\n    name: z%d.example.\n    include-pattern: small\n' "$i"; done
+    } >"$dir/nsd.conf"
+    limited /usr/sbin/nsd -d -c "$dir/nsd.conf" >>"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+start_dotnet_zones() {
+    local dll=$1 dir=$2 zones=$3 port=$5; shift 5
+    limited env "$(heap_limit_env)" dotnet "$dll" serve --zones "$zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch --udp-receive-loops "$workers" "$@" >"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+start_anycastdns_zones() { start_dotnet_zones "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000; }
+
+start_unprotected_zones() { start_dotnet_zones "$anycastdns_dll" "$@" --rrl-rate 0; }
+
+start_baseline_zones() { start_dotnet_zones "$baseline_dll" "$@"; }
+
 
 # ---- throughput ----------------------------------------------------------------------------------------------------
 
@@ -385,6 +531,67 @@ awk_stats='
     function med(name,    i, v) { if (!count[name]) return "-"; for (i = 1; i <= count[name]; i++) v[i] = stat[name, i]; return median(v, count[name]) }
     function fmt(x) { return x == "-" ? x : sprintf("%.2f", x) }
 '
+
+if [ -n "$many_zones" ]; then
+    IFS=, read -r -a zone_counts <<<"$many_zones"
+    : >"$work/zones.txt"
+    for count in "${zone_counts[@]}"; do
+        say "generating $count small zones"
+        write_many_zones "$work/zones-$count" "$count"
+        last=$((count - 1))
+        for round in $(seq "$rounds"); do
+            for server in "${server_list[@]}"; do
+                dir=$work/zones-$count-$server
+                rm -rf "$dir"; mkdir -p "$dir"
+                port=$(free_port)
+                enter_cgroup "zones-$count-$server-$round"
+                start=$(date +%s%N)
+                pid=$("start_${server}_zones" "$dir" "$work/zones-$count" "$count" "$port")
+                started+=("$pid")
+                if [ -n "$memory_limit" ] && ! answers_within "$pid" "$port" "www.z$last.example." "10.$(((last >> 8) & 255)).$((last & 255)).11" 900 "$dir"; then
+                    say "round $round, $count zones: $server did not load within $memory_limit MiB: $failure_reason"
+                    stop_server "$pid"
+                    forget "$pid"
+                    continue
+                fi
+                wait_for_answer "$server" "$pid" "$port" "www.z$last.example." "10.$(((last >> 8) & 255)).$((last & 255)).11" 900 "$dir"
+                end=$(date +%s%N)
+                # The first zone too: a server that answers the last zone has not necessarily loaded the others.
+                python3 "$repo/bench/probe.py" "$port" www.z0.example. 10.0.0.11 5 || die "$server does not answer the first zone"
+                sleep 5
+                echo "$count $round $server $(((end - start) / 1000000)) $(memory_mib "$pid")" >>"$work/zones.txt"
+                say "round $round, $count zones: $server answered the last zone after $(((end - start) / 1000000)) ms"
+                stop_server "$pid"
+                forget "$pid"
+            done
+        done
+    done
+    echo
+    echo "Many zones: N zones of ten records, one file each; time from process start to the first right answer for the"
+    echo "last zone (bench/probe.py, every 10 ms); memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed."
+    awk "$awk_stats"'
+        { key = $1 " " $2 " " $3; row[++n] = $0; t[key] = $4; rss[key] = $5; if (!(($3) in seen)) { seen[$3] = 1; order[++servers] = $3 } }
+        END {
+            printf "%-7s %-6s %-11s %8s %8s %8s %8s %10s %9s %10s %9s\n", "zones", "round", "server", "time s", "RSS MiB", "HWM MiB", "PSS MiB", "time/Knot", "RSS/Knot", "time/NSD", "RSS/NSD"
+            for (i = 1; i <= n; i++) {
+                split(row[i], f, " "); c = f[1]; r = f[2]; x = f[3]; k = c " " r
+                printf "%-7s %-6s %-11s %8.2f %8d %8d %8d %10s %9s %10s %9s\n", c, r, x, f[4] / 1000, f[5], f[6], f[7],
+                    ratio(f[4], t[k " knot"]), ratio(f[5], rss[k " knot"]), ratio(f[4], t[k " nsd"]), ratio(f[5], rss[k " nsd"])
+                add(c x "t", f[4] / 1000); add(c x "rss", f[5]); add(c x "hwm", f[6]); add(c x "pss", f[7])
+                if (t[k " knot"] > 0) { add(c x "tk", f[4] / t[k " knot"]); add(c x "rk", f[5] / rss[k " knot"]) }
+                if (t[k " nsd"] > 0) { add(c x "tn", f[4] / t[k " nsd"]); add(c x "rn", f[5] / rss[k " nsd"]) }
+                if (r + 0 > rounds) rounds = r + 0
+                if (!((c) in counted)) { counted[c] = 1; counts[++ncounts] = c }
+            }
+            if (rounds < 2) exit
+            for (j = 1; j <= ncounts; j++) for (i = 1; i <= servers; i++) {
+                c = counts[j]; x = order[i]
+                printf "%-7s %-6s %-11s %8.2f %8d %8d %8d %10s %9s %10s %9s\n", c, "median", x, med(c x "t"), med(c x "rss"), med(c x "hwm"), med(c x "pss"),
+                    fmt(med(c x "tk")), fmt(med(c x "rk")), fmt(med(c x "tn")), fmt(med(c x "rn"))
+            }
+        }' "$work/zones.txt"
+    exit 0
+fi
 
 # Prints the table of one protocol: every round, each server's row with its ratios to Knot's and NSD's of that round;
 # with more than one round, then each server's medians over the rounds (of its figures, and of its per-round ratios).
@@ -467,9 +674,17 @@ if [ "$load_names" -gt 0 ]; then
             dir=$work/load-$server
             mkdir -p "$dir"
             port=$(free_port)
+            enter_cgroup "load-$server-$round"
             start=$(date +%s%N)
             pid=$("start_$server" "$dir" "$work/load.zone" "$port")
             started+=("$pid")
+            if [ -n "$memory_limit" ] && ! answers_within "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"; then
+                echo "$round $server $failure_reason" >>"$work/load-failed.txt"
+                say "round $round: $server did not load within $memory_limit MiB: $failure_reason"
+                stop_server "$pid"
+                forget "$pid"
+                continue
+            fi
             wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
             end=$(date +%s%N)
             verify_server "$server" "$port"
@@ -483,7 +698,7 @@ if [ "$load_names" -gt 0 ]; then
         done
     done
     echo
-    echo "Zone load: $load_names names, $records records, $(($(stat -c %s "$work/load.zone") / 1048576)) MiB of zone file;"
+    echo "Zone load: $load_names names, $records records, $(($(stat -c %s "$work/load.zone") / 1048576)) MiB of zone file${memory_limit:+, each server in a $memory_limit MiB memory limit ($cgroup_kind cgroup)};"
     echo "time from process start to the first right answer for the zone's last name (bench/probe.py: every 10 ms);"
     echo "memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed over the server's processes."
     awk "$awk_stats"'
@@ -506,6 +721,7 @@ if [ "$load_names" -gt 0 ]; then
                     fmt(med(x "tk")), fmt(med(x "rk")), fmt(med(x "tn")), fmt(med(x "rn"))
             }
         }' "$work/load.txt"
+    [ ! -s "$work/load-failed.txt" ] || { echo "did not load within the limit:"; sed 's/^/  round /' "$work/load-failed.txt"; }
 fi
 
 # ---- zone transfer -------------------------------------------------------------------------------------------------

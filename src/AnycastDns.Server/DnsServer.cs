@@ -87,7 +87,14 @@ public sealed class DnsServer : IHostedService, IDisposable
     public string? NotReadyReason => !_started ? "not started"
         : _stopping ? "stopping"
         : ListenerFailure is { } failure ? failure
-        : Zones.Current.Count == 0 ? "no zone loaded"
+        : ZoneProblem;
+
+    /// <summary>
+    /// What keeps this PoP from answering for the fleet's address with the fleet's zones: none loaded, or one that did
+    /// not fit in its memory (the other PoPs serve it; this one would answer SERVFAIL for it). Null when none.
+    /// </summary>
+    public string? ZoneProblem => Zones.Current.Count == 0 ? "no zone loaded"
+        : Reloader.LoadedCatalog?.OutOfMemory is { } origin ? $"zone {origin} did not fit in memory (see /zones)"
         : null;
 
     /// <summary>The TCP listeners, one per address, for their connection counts.</summary>

@@ -18,11 +18,18 @@ internal static class DnssecChecks
     internal static bool IsDnssecType(RecordType type) =>
         type is RecordType.RRSIG or RecordType.NSEC or RecordType.NSEC3 or RecordType.NSEC3PARAM or RecordType.DNSKEY;
 
+    /// <summary>Where the apex SOA and NSEC3PARAM were read, for the warnings about the chains.</summary>
+    internal readonly record struct ApexLocations(SourceLocation Soa, SourceLocation Nsec3Param);
+
+    /// <summary>What <see cref="ScanSignatureTimes"/> found: when the first signature expires, and its warnings.</summary>
+    internal sealed record SignatureTimes(DateTimeOffset? EarliestExpiry, List<ZoneDiagnostic> Warnings);
+
     /// <summary>
     /// Prepares <paramref name="zone"/>; false when an error keeps it from being served. The builder says whether any
-    /// record is of a DNSSEC type (<see cref="IsDnssecType"/>): a zone without one has nothing to prepare.
+    /// record is of a DNSSEC type (<see cref="IsDnssecType"/>): a zone without one has nothing to prepare. The signature
+    /// times were read from the records as read (<see cref="ScanSignatureTimes"/>), before the builder let them go.
     /// </summary>
-    internal static bool Prepare(Zone zone, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options, bool hasDnssecRecords)
+    internal static bool Prepare(Zone zone, ApexLocations locations, SignatureTimes signatureTimes, List<ZoneDiagnostic> diagnostics, bool hasDnssecRecords)
     {
         if (!hasDnssecRecords)
         {
@@ -42,14 +49,15 @@ internal static class DnssecChecks
         zone.Nsec3 = Nsec3Chain.Build(zone, nsec3param is null ? default : nsec3param.Rdata(0));
         if (nsec3param is not null)
         {
-            ok = CheckNsec3Chain(zone, nsec3param, FirstLocation(records, RecordType.NSEC3PARAM, zone.Origin), diagnostics);
+            ok = CheckNsec3Chain(zone, nsec3param, locations.Nsec3Param, diagnostics);
         }
         if (zone.IsSigned && zone.Nsec is null && zone.Nsec3 is null)
         {
-            diagnostics.Add(new ZoneDiagnostic(FirstLocation(records, RecordType.SOA, zone.Origin), Severity.Warning,
+            diagnostics.Add(new ZoneDiagnostic(locations.Soa, Severity.Warning,
                 $"{zone.Origin} is signed but has neither an NSEC chain nor an NSEC3 chain named by an NSEC3PARAM: negative answers carry no proof (RFC 4035 §3.1.3)"));
         }
-        CheckSignatureTimes(zone, records, diagnostics, options);
+        zone.EarliestSignatureExpiry = signatureTimes.EarliestExpiry;
+        diagnostics.AddRange(signatureTimes.Warnings);
         return ok;
     }
 
@@ -85,18 +93,31 @@ internal static class DnssecChecks
     /// RFC 4034 §3.1.5 and RFC 4035 §5.3.1: outside [inception, expiration] a signature does not validate. Reported once
     /// per kind and zone, at the record that is first to fail, with a count, because a zone has as many RRSIGs as RRsets.
     /// </summary>
-    private static void CheckSignatureTimes(Zone zone, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, ZoneLoadOptions options)
+    internal static SignatureTimes ScanSignatureTimes(ReadOnlySpan<ZoneBuilder.OwnerData> owners, ZoneLoadOptions options)
     {
+        var diagnostics = new List<ZoneDiagnostic>();
+        DateTimeOffset? earliestExpiry = null;
         var now = options.Clock.GetUtcNow();
         uint nowSerial = (uint)now.ToUnixTimeSeconds();
         uint windowSeconds = (uint)Math.Clamp(options.SignatureExpiryWarning.TotalSeconds, 0, int.MaxValue);
         ZoneRecord? firstExpired = null, firstExpiring = null, firstFuture = null, first = null;
         int expired = 0, expiring = 0, future = 0;
-        foreach (var record in records)
+        foreach (var owner in owners)
         {
-            if (record.Type != RecordType.RRSIG || record.Rdata.Length < ExpirationOffset + 8)
+            if (owner.Find(RecordType.RRSIG) is not { } rrsigs)
             {
                 continue;
+            }
+            for (int i = 0; i < rrsigs.Count; i++)
+            {
+                Scan(rrsigs[i]);
+            }
+        }
+        void Scan(ZoneRecord record)
+        {
+            if (record.Rdata.Length < ExpirationOffset + 8)
+            {
+                return;
             }
             // Serial-number arithmetic (RFC 1982, RFC 4034 §3.1.5): the 32-bit times wrap in 2106.
             first = Earlier(first, record);
@@ -121,7 +142,7 @@ internal static class DnssecChecks
         if (first is not null)
         {
             // The 32-bit time taken nearest to now (RFC 4034 §3.1.5 serial arithmetic), so that 2106's wrap reads right.
-            zone.EarliestSignatureExpiry = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + (int)(Expiration(first) - nowSerial));
+            earliestExpiry = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + (int)(Expiration(first) - nowSerial));
         }
         if (firstExpired is not null)
         {
@@ -139,7 +160,9 @@ internal static class DnssecChecks
                 $"{Count(future)} not valid yet (inception {Time(Inception(firstFuture))}, over {Covered(firstFuture)}): validators reject them until then (RFC 4035 §5.3.1)"));
         }
 
-        ZoneRecord Earlier(ZoneRecord? first, ZoneRecord candidate) =>
+        return new SignatureTimes(earliestExpiry, diagnostics);
+
+        static ZoneRecord Earlier(ZoneRecord? first, ZoneRecord candidate) =>
             first is null || (int)(Expiration(candidate) - Expiration(first)) < 0 ? candidate : first;
     }
 
@@ -153,16 +176,4 @@ internal static class DnssecChecks
 
     private static string Time(uint seconds) =>
         DateTimeOffset.FromUnixTimeSeconds(seconds).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
-
-    private static SourceLocation FirstLocation(IReadOnlyList<ZoneRecord> records, RecordType type, DnsName owner)
-    {
-        foreach (var record in records)
-        {
-            if (record.Type == type && record.Owner.Equals(owner))
-            {
-                return record.Location;
-            }
-        }
-        return records.Count > 0 ? records[0].Location : new SourceLocation("", 1, 1);
-    }
 }

@@ -17,14 +17,20 @@ public static class ZoneBuilder
         {
             grouping.Add(record);
         }
-        return Build(grouping, records, diagnostics, source, options);
+        return Build(grouping, diagnostics, source, options);
     }
 
     /// <summary>
     /// Builds the zone from records already grouped (<see cref="ZoneLoader"/> groups a large file's records while it is
-    /// being read); <paramref name="records"/> are the same records, in the order read.
+    /// being read, and keeps no list of them besides).
     /// </summary>
-    internal static Zone? Build(Grouping grouping, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
+    /// <remarks>
+    /// The grouping holds every record as read (an object and an RDATA array each), about as much memory as the zone
+    /// itself. So that a load's peak stays close to what it keeps, everything that reads the records as read (the zone
+    /// rules, which point at file lines; the signature times) runs first, and each owner's records are let go as soon as
+    /// its node holds them in final form: the grouping shrinks while the zone grows.
+    /// </remarks>
+    internal static Zone? Build(Grouping grouping, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
         int errorsBefore = CountErrors(diagnostics);
         diagnostics.AddRange(grouping.Diagnostics);
@@ -84,16 +90,34 @@ public static class ZoneBuilder
         {
             nodes.Add(name, node);
         }
+
+        // The zone rules, on the records as read (so that each error names its line): the facts of each node that the
+        // rules look at from other nodes (apex, cut, CNAME, DNAME) are set first. Name servers' addresses are checked
+        // once the nodes hold their RRsets, from the NS records kept aside.
+        var ownerArray = grouping.ReleaseOwners();
+        foreach (var owner in ownerArray)
+        {
+            var node = owner.Node;
+            node.IsApex = owner == apexData;
+            node.IsDelegation = !node.IsApex && owner.Find(RecordType.NS) is not null;
+            node.MarkTypes(owner.Find(RecordType.CNAME) is not null, owner.Find(RecordType.DNAME) is not null);
+        }
+        var nameServers = CheckNodes(origin, ownerArray, diagnostics);
+        var signatureTimes = DnssecChecks.ScanSignatureTimes(ownerArray, options ?? ZoneLoadOptions.Default);
+        var locations = new DnssecChecks.ApexLocations(
+            apexData.Find(RecordType.SOA)!.Records[0].Location,
+            apexData.Find(RecordType.NSEC3PARAM)?.Records[0].Location ?? soa.Records[0].Location);
+        IReadOnlyList<ZoneRecord> zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
+
         // Encoding the RRsets of a million owners is the longest step of a build, and each owner's stands alone: large
         // zones do it in two halves side by side, each with its own record store and warnings (added in order
-        // afterwards, so they read as if made in one pass).
-        var ownerArray = owners.ToArray();
+        // afterwards, so they read as if made in one pass). Each owner's records are dropped once its node holds them.
         int parts = ownerArray.Length >= ParallelNodesFrom && Environment.ProcessorCount > 1 ? 2 : 1;
         var made = new (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec)[parts];
         Parallel.For(0, parts, part =>
         {
             int from = (int)((long)ownerArray.Length * part / parts), to = (int)((long)ownerArray.Length * (part + 1) / parts);
-            made[part] = MakeNodes(ownerArray.AsSpan(from, to - from), apexData);
+            made[part] = MakeNodes(ownerArray.AsSpan(from, to - from));
         });
         int recordCount = 0;
         bool hasDnssecRecords = false;
@@ -110,7 +134,6 @@ public static class ZoneBuilder
         // targets (which set other fields): on a million names that hides most of its second.
         // Without ZONEMD records nothing decides whether the zone loads, so the digest is left until it is asked for
         // (Zone.Digest): the zone answers that much sooner.
-        var zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
         var digestDiagnostics = new List<ZoneDiagnostic>();
         var digesting = zonemds.Count == 0
             ? Task.FromResult((true, (byte[]?)null))
@@ -119,7 +142,10 @@ public static class ZoneBuilder
         // The additional-section targets read names and RRsets only, which are final by now: they are found beside the
         // checks (which set other fields), and thrown away with the zone if a check fails.
         var resolving = Task.Run(() => ResolveAdditionalTargets(nodes));
-        CheckNodes(origin, nodes, ownerArray, diagnostics);
+        foreach (var ns in nameServers)
+        {
+            CheckNameServerAddresses(origin, nodes, ns, diagnostics);
+        }
         MarkOccludedEmptyNonTerminals(nodes);
         bool checksPassed = CountErrors(diagnostics) == errorsBefore;
         resolving.GetAwaiter().GetResult();
@@ -130,7 +156,7 @@ public static class ZoneBuilder
             return null;
         }
         // DNSSEC: signatures per RRset, the NSEC/NSEC3 chains in order, and the checks of a signed zone.
-        if (!DnssecChecks.Prepare(zone, records, diagnostics, options ?? ZoneLoadOptions.Default, hasDnssecRecords))
+        if (!DnssecChecks.Prepare(zone, locations, signatureTimes, diagnostics, hasDnssecRecords))
         {
             return null;
         }
@@ -169,14 +195,20 @@ public static class ZoneBuilder
         }
     }
 
-    private static void CheckNodes(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, OwnerData[] owners, List<ZoneDiagnostic> diagnostics)
+    /// <summary>
+    /// The zone rules, owner by owner, on the records as read (before the nodes hold their RRsets: the node facts they
+    /// read across owners are set). Returns the NS RRsets whose name servers need addresses, checked once the nodes are
+    /// made (<see cref="CheckNameServerAddresses"/>).
+    /// </summary>
+    private static List<RRsetData> CheckNodes(DnsName origin, OwnerData[] owners, List<ZoneDiagnostic> diagnostics)
     {
+        var nameServers = new List<RRsetData>();
         foreach (var owner in owners)
         {
             var node = owner.Node;
             var first = owner.FirstLocation;
 
-            if (!node.IsApex && node.Get(RecordType.SOA) is not null)
+            if (!node.IsApex && owner.Find(RecordType.SOA) is not null)
             {
                 Error(diagnostics, owner.Find(RecordType.SOA)!.Records[0].Location, $"SOA record at {owner.Name}, which is not the zone apex {origin}");
             }
@@ -212,7 +244,7 @@ public static class ZoneBuilder
             for (var up = node.Parent; up is not null; up = up.Parent)
             {
                 if (up.IsDelegation) cutAbove = up;
-                if (up.Dname is not null) dnameAbove = up;
+                if (up.HasDnameRecords) dnameAbove = up;
             }
             if (cutAbove is not null)
             {
@@ -250,9 +282,10 @@ public static class ZoneBuilder
 
             if (owner.Find(RecordType.NS) is { } ns && cutAbove is null)
             {
-                CheckNameServerAddresses(origin, nodes, ns, diagnostics);
+                nameServers.Add(ns);
             }
         }
+        return nameServers;
     }
 
     /// <summary>
@@ -348,30 +381,31 @@ public static class ZoneBuilder
     /// Each owner's RRsets and node (<see cref="OwnerData.Node"/>); the warnings found, the records made, and whether any
     /// RRset is of a DNSSEC type (so that a zone without one skips the DNSSEC preparation without another walk).
     /// </summary>
-    private static (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec) MakeNodes(ReadOnlySpan<OwnerData> owners, OwnerData apex)
+    private static (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec) MakeNodes(Span<OwnerData> owners)
     {
         var warnings = new List<ZoneDiagnostic>();
         var store = new RecordStore();
         var scratch = new RRset[8];
         int records = 0;
         bool dnssec = false;
-        foreach (var owner in owners)
+        for (int i = 0; i < owners.Length; i++)
         {
+            var owner = owners[i];
             if (scratch.Length < owner.Sets.Length)
             {
                 scratch = new RRset[owner.Sets.Length];
             }
             var rrsets = scratch.AsSpan(0, owner.Sets.Length);
             owner.ToRRsets(store, rrsets, warnings);
-            var node = owner.Node;
-            node.CopyRRsets(rrsets);
-            node.IsApex = owner == apex;
-            node.IsDelegation = !node.IsApex && node.Get(RecordType.NS) is not null;
+            owner.Node.CopyRRsets(rrsets);
             foreach (var rrset in rrsets)
             {
                 records += rrset.Count;
                 dnssec |= DnssecChecks.IsDnssecType(rrset.Type);
             }
+            // The node holds the records now: the records as read (objects and RDATA arrays) may go.
+            owner.Release();
+            owners[i] = null!;
         }
         return (warnings, records, dnssec);
     }
@@ -489,6 +523,20 @@ public static class ZoneBuilder
         }
 
         /// <summary>
+        /// The owners, in the order first met, handed over: the grouping keeps no reference to them, so that the build
+        /// can let each go once its node is made.
+        /// </summary>
+        public OwnerData[] ReleaseOwners()
+        {
+            var owners = Owners.ToArray();
+            Owners.Clear();
+            Owners.TrimExcess();
+            _ownerOfNode = null;
+            _previous = null;
+            return owners;
+        }
+
+        /// <summary>
         /// Makes room for <paramref name="more"/> nodes (the empty non-terminals), and gives back what a guess of the
         /// owners' number (<see cref="ZoneLoader"/> guesses from the file's size) set aside beyond a quarter too many.
         /// </summary>
@@ -540,6 +588,13 @@ public static class ZoneBuilder
                 return;
             }
             set.Add(record, diagnostics);
+        }
+
+        /// <summary>Lets the records go once the node holds them (an RRset some check still needs stays where it is kept).</summary>
+        public void Release()
+        {
+            _sets = [];
+            _count = 0;
         }
 
         /// <summary>The RRsets, written to <paramref name="rrsets"/> (as many as <see cref="Sets"/>).</summary>

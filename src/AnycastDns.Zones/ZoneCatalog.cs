@@ -33,7 +33,14 @@ public sealed class ZoneCatalog
         }
         Files = states;
         ZoneSet = new ZoneSet(served, notReady);
+        OutOfMemory = states.Find(s => s.Served is null && s.LastResult.RanOutOfMemory)?.Origin;
     }
+
+    /// <summary>
+    /// A zone that has never been served because its load ran out of the memory the runtime may use, or null. Unlike
+    /// a broken file, which is the same at every PoP, this PoP alone lacks it: the others, with more memory, serve it.
+    /// </summary>
+    public DnsName? OutOfMemory { get; }
 
     public string Folder { get; }
 
@@ -80,10 +87,12 @@ public sealed class ZoneCatalog
         Parallel.For(0, toLoad.Count, i => loaded[i] = ZoneLoader.LoadFile(toLoad[i], Options));
 
         var list = new List<ZoneChange>();
-        var next = new Dictionary<string, ZoneFileState>(StringComparer.Ordinal);
+        var next = new Dictionary<string, ZoneFileState>(paths.Length, StringComparer.Ordinal);
+        // A set: a checkout that touches 100,000 zone files must not cost 100,000 × 100,000 string comparisons.
+        var reloaded = new HashSet<string>(toLoad, StringComparer.Ordinal);
         foreach (var path in paths)
         {
-            if (_files.TryGetValue(path, out var unchanged) && !toLoad.Contains(path))
+            if (_files.TryGetValue(path, out var unchanged) && !reloaded.Contains(path))
             {
                 next[path] = unchanged;
             }

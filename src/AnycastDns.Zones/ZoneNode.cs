@@ -145,6 +145,16 @@ public sealed class ZoneNode
         }
     }
 
+    /// <summary>
+    /// Says whether the node will hold a CNAME or DNAME before its RRsets are set: the builder checks the zone rules on
+    /// the records as read, before the nodes hold them (<see cref="SetRRsets(RRset[])"/> sets the same facts again).
+    /// </summary>
+    internal void MarkTypes(bool hasCname, bool hasDname) =>
+        _facts = (_facts & ~(Facts.HasCname | Facts.HasDname)) | (hasCname ? Facts.HasCname : Facts.None) | (hasDname ? Facts.HasDname : Facts.None);
+
+    /// <summary>True when the node has (or, while the zone is built, will have) a DNAME.</summary>
+    internal bool HasDnameRecords => Has(Facts.HasDname);
+
     private bool Has(Facts fact) => (_facts & fact) != 0;
 
     private void Set(Facts fact, bool value) => _facts = value ? _facts | fact : _facts & ~fact;

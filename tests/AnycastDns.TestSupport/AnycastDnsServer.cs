@@ -70,10 +70,10 @@ public sealed class AnycastDnsServer : IAsyncDisposable
             {
                 return server;
             }
-            // The exit status is read before the process is disposed of, which would make reading it throw.
-            string exit = process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "none: stopped after " + StartTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture) + " s";
-            await server.DisposeAsync().ConfigureAwait(false);
+            // What happened is read before the process is stopped and its handle let go.
+            string exit = process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : $"none within {StartTimeout.TotalSeconds:0} s";
             bool portTaken = process.Log.Contains("Address already in use", StringComparison.Ordinal);
+            await server.DisposeAsync().ConfigureAwait(false);
             if (!portTaken || attempt == PortAttempts)
             {
                 throw new InvalidOperationException($"anycastdns did not start (exit {exit}):\n{process.Log}");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 
 namespace AnycastDns.TestSupport;
@@ -9,13 +10,19 @@ namespace AnycastDns.TestSupport;
 /// </summary>
 internal sealed partial class ChildProcess : IDisposable
 {
-    /// <summary>Only the first part of a chatty log is kept; startup errors come first.</summary>
+    /// <summary>
+    /// Only the first and the last part of a chatty log are kept: startup errors come first, and what a test waits for
+    /// comes last (a server loading 10,000 zones logs a line for each before "answering as").
+    /// </summary>
     private const int LogLimit = 64 * 1024;
 
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(10);
 
     private readonly Process _process;
     private readonly StringBuilder _log = new();
+    private readonly Queue<string> _tail = new();
+    private int _tailLength;
+    private int _linesLeftOut;
 
     private ChildProcess(Process process) => _process = process;
 
@@ -32,7 +39,20 @@ internal sealed partial class ChildProcess : IDisposable
         {
             lock (_log)
             {
-                return _log.ToString();
+                if (_tail.Count == 0)
+                {
+                    return _log.ToString();
+                }
+                var log = new StringBuilder(_log.ToString());
+                if (_linesLeftOut > 0)
+                {
+                    log.Append(CultureInfo.InvariantCulture, $"[... {_linesLeftOut} lines left out ...]\n");
+                }
+                foreach (var line in _tail)
+                {
+                    log.Append(line).Append('\n');
+                }
+                return log.ToString();
             }
         }
     }
@@ -142,6 +162,14 @@ internal sealed partial class ChildProcess : IDisposable
             if (_log.Length < LogLimit)
             {
                 _log.Append(line).Append('\n');
+                return;
+            }
+            _tail.Enqueue(line);
+            _tailLength += line.Length + 1;
+            while (_tailLength > LogLimit)
+            {
+                _tailLength -= _tail.Dequeue().Length + 1;
+                _linesLeftOut++;
             }
         }
     }

@@ -26,9 +26,16 @@ public sealed class PresentationLexer
     private int _lineStart;
 
     public PresentationLexer(string source)
+        : this(source, firstLine: 1)
+    {
+    }
+
+    /// <summary>A lexer over a window of whole lines of a longer text, the first of them line <paramref name="firstLine"/>.</summary>
+    public PresentationLexer(string source, int firstLine)
     {
         ArgumentNullException.ThrowIfNull(source);
         _source = source;
+        _line = firstLine;
         // A byte-order mark is not part of the text.
         if (source.Length > 0 && source[0] == '\uFEFF')
         {
@@ -39,6 +46,15 @@ public sealed class PresentationLexer
 
     /// <summary>Line the lexer is on (1-based).</summary>
     public int Line => _line;
+
+    /// <summary>Where in the source the next entry is looked for.</summary>
+    public int Position => _pos;
+
+    /// <summary>
+    /// True when the last entry ran into the end of the source before it ended (an open parenthesis): in a window of a
+    /// longer text, the entry goes on in the text after it.
+    /// </summary>
+    public bool EntryReachedEnd { get; private set; }
 
     /// <summary>
     /// Reads the next entry that has tokens into <paramref name="tokens"/>, skipping blank and comment-only lines.
@@ -58,11 +74,13 @@ public sealed class PresentationLexer
         int prevEnd = -1;
         string? error = null;
         int errorOffset = 0, errorLine = 0;
+        EntryReachedEnd = false;
 
         while (true)
         {
             if (_pos >= n)
             {
+                EntryReachedEnd = started;
                 if (depth > 0 && error is null)
                 {
                     error = "missing ')': the parenthesis opened here is never closed";

@@ -186,8 +186,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
     /// <summary>Decides the state from what the server is now.</summary>
     private async Task<(ServingState State, string Reason)> EvaluateAsync(CancellationToken stop)
     {
-        string? problem = _server.ListenerFailure
-            ?? (_server.Zones.Current.Count == 0 ? "no zone loaded" : null);
+        string? problem = _server.ListenerFailure ?? _server.ZoneProblem;
         if (problem is null && (!_checkedOnce || DateTimeOffset.UtcNow - _lastSelfCheck >= PeriodicSelfCheck || _goodChecks < RecoverAfter))
         {
             // The first check asks every zone; later ones id.server and a few zones.

@@ -64,93 +64,102 @@ internal sealed class ZoneFileParser
             _result.Sources.Add(fullPath);
             _includeStack.Add(fullPath);
         }
-        ReadSource(text, displayName, origin);
+        using var source = ZoneText.FromString(text);
+        ReadSource(source, displayName, origin);
+    }
+
+    /// <summary>Reads the zone file at <paramref name="fullPath"/>, shown as <paramref name="displayName"/>; false (and nothing read) when it cannot be opened.</summary>
+    public bool ReadFile(string fullPath, string displayName, DnsName origin, out string? error)
+    {
+        using var source = ZoneText.TryOpen(fullPath, out error);
+        if (source is null)
+        {
+            return false;
+        }
+        _result.Sources.Add(fullPath);
+        _includeStack.Add(fullPath);
+        ReadSource(source, displayName, origin);
+        return true;
     }
 
     /// <summary>EF BB BF as this parser sees octets: one ISO-8859-1 char each.</summary>
     private const string Utf8ByteOrderMark = "\u00EF\u00BB\u00BF";
 
-    /// <summary>The longest string .NET makes (chars): the file's text is one, a char per octet.</summary>
-    private const int MaxTextLength = 0x3FFFFFDF;
-
     /// <summary>
-    /// Reads a file as octets, one char per byte, so that every byte reaches RDATA and names unchanged. The chars are
-    /// written straight into the string, a block at a time: a large zone's octets are never held twice.
+    /// Reads one file's entries, window by window (<see cref="ZoneText"/>). An entry cut by a window's end is read again
+    /// from the start of the next window; a file that cannot be read on ends with an error at the line reached.
     /// </summary>
-    public static string? TryReadOctets(string path, out string? error)
+    private void ReadSource(ZoneText source, string name, DnsName origin)
     {
+        var file = new FileState(name, origin);
+        var tokens = file.Tokens;
+        int line = 1;
+        bool first = true;
         try
         {
-            error = null;
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-            long length = stream.Length;
-            if (length > MaxTextLength)
+            while (source.Next(out string text, out bool last))
             {
-                error = $"the file is {length} octets long; a zone file can have at most {MaxTextLength}";
-                return null;
-            }
-            return string.Create((int)length, stream, static (chars, source) =>
-            {
-                byte[] block = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
-                try
+                // Editors on some systems start UTF-8 files with a byte-order mark. A master file is plain text (RFC 1035
+                // §5.1), and read on, the mark would become part of the first owner name; say what it is instead (NSD,
+                // Knot and BIND reject such a file with an error about its first token).
+                if (first && text.StartsWith(Utf8ByteOrderMark, StringComparison.Ordinal))
                 {
-                    for (int done = 0; done < chars.Length;)
+                    Report(new SourceLocation(name, 1, 1), Severity.Error,
+                        "the file starts with a UTF-8 byte-order mark (EF BB BF); a zone file is plain text without one (RFC 1035 §5.1): save it without the BOM");
+                    return;
+                }
+                first = false;
+                var lexer = new PresentationLexer(text, line);
+                int used = text.Length;
+                while (true)
+                {
+                    int at = lexer.Position, atLine = lexer.Line;
+                    if (!lexer.Next(tokens, out var entry))
                     {
-                        int read = source.Read(block, 0, Math.Min(block.Length, chars.Length - done));
-                        if (read == 0)
-                        {
-                            throw new IOException("the file became shorter while it was read");
-                        }
-                        done += Encoding.Latin1.GetChars(block.AsSpan(0, read), chars[done..]);
+                        break;
                     }
+                    if (lexer.EntryReachedEnd && !last)
+                    {
+                        // The entry goes on past this window: the next one starts with it.
+                        used = at;
+                        line = atLine;
+                        break;
+                    }
+                    Entry(file, entry);
                 }
-                finally
+                if (used == text.Length)
                 {
-                    System.Buffers.ArrayPool<byte>.Shared.Return(block);
+                    line = lexer.Line;
                 }
-            });
+                source.Consume(used);
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        catch (Exception e) when (e is IOException or InvalidDataException)
         {
-            error = e.Message;
-            return null;
+            Report(new SourceLocation(name, line, 1), Severity.Error, $"cannot read on: {e.Message}");
         }
     }
 
-    private void ReadSource(string text, string name, DnsName origin)
+    private void Entry(FileState file, LexedEntry entry)
     {
-        // Editors on some systems start UTF-8 files with a byte-order mark. A master file is plain text (RFC 1035 §5.1),
-        // and read on, the mark would become part of the first owner name; say what it is instead (NSD, Knot and BIND
-        // reject such a file with an error about its first token).
-        if (text.StartsWith(Utf8ByteOrderMark, StringComparison.Ordinal))
+        var tokens = file.Tokens;
+        if (entry.Error is not null)
         {
-            Report(new SourceLocation(name, 1, 1), Severity.Error,
-                "the file starts with a UTF-8 byte-order mark (EF BB BF); a zone file is plain text without one (RFC 1035 §5.1): save it without the BOM");
+            Report(new SourceLocation(file.Name, entry.ErrorLine, tokens.ColumnOf(entry.ErrorOffset)), Severity.Error, entry.Error);
             return;
         }
-        var file = new FileState(name, origin);
-        var lexer = new PresentationLexer(text);
-        var tokens = file.Tokens;
-        while (lexer.Next(tokens, out var entry))
+        if (tokens.Count == 0)
         {
-            if (entry.Error is not null)
-            {
-                Report(new SourceLocation(name, entry.ErrorLine, tokens.ColumnOf(entry.ErrorOffset)), Severity.Error, entry.Error);
-                continue;
-            }
-            if (tokens.Count == 0)
-            {
-                continue;
-            }
-            // RFC 1035 §5.1: a control entry starts with '$' in the first column.
-            if (!entry.StartsWithBlank && !tokens.IsQuoted(0) && tokens[0][0] == '$')
-            {
-                Directive(file);
-            }
-            else
-            {
-                Record(file, entry.StartsWithBlank);
-            }
+            return;
+        }
+        // RFC 1035 §5.1: a control entry starts with '$' in the first column.
+        if (!entry.StartsWithBlank && !tokens.IsQuoted(0) && tokens[0][0] == '$')
+        {
+            Directive(file);
+        }
+        else
+        {
+            Record(file, entry.StartsWithBlank);
         }
     }
 
@@ -572,14 +581,14 @@ internal sealed class ZoneFileParser
         }
         // Recorded even when it cannot be read, so that creating the file later counts as a change of the zone.
         _result.Sources.Add(full);
-        string? text = TryReadOctets(full, out string? error);
-        if (text is null)
+        using var source = ZoneText.TryOpen(full, out string? error);
+        if (source is null)
         {
             Error(file, 1, $"cannot read $INCLUDE file '{relative}': {error}");
             return;
         }
         _includeStack.Add(full);
-        ReadSource(text, Path.Join(_includeDisplayRoot, Path.GetRelativePath(_includeRoot, full)), origin);
+        ReadSource(source, Path.Join(_includeDisplayRoot, Path.GetRelativePath(_includeRoot, full)), origin);
         _includeStack.RemoveAt(_includeStack.Count - 1);
     }
 

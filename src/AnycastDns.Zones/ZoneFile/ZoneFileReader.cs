@@ -25,14 +25,11 @@ public static class ZoneFileReader
         ArgumentNullException.ThrowIfNull(origin);
         var result = new ZoneFileResult { Handoff = handoff };
         string fullPath = Path.GetFullPath(path);
-        string? text = ZoneFileParser.TryReadOctets(fullPath, out string? error);
-        if (text is null)
+        var parser = new ZoneFileParser(result, Path.GetDirectoryName(fullPath), Path.GetDirectoryName(path) ?? string.Empty);
+        if (!parser.ReadFile(fullPath, path, origin, out string? error))
         {
             result.Add(new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error, $"cannot read the zone file: {error}"));
-            return result;
         }
-        var parser = new ZoneFileParser(result, Path.GetDirectoryName(fullPath), Path.GetDirectoryName(path) ?? string.Empty);
-        parser.Read(text, path, fullPath, origin);
         return result;
     }
 

@@ -39,13 +39,22 @@ public sealed class ZoneFileResult
 
     public bool HasErrors => _errors > 0;
 
-    /// <summary>When set, every record read is also handed to it, for a builder working beside the reader.</summary>
+    /// <summary>
+    /// When set, every record read is handed to it, for a builder working beside the reader, instead of being kept in
+    /// <see cref="Records"/>: a large zone's records are then held once, by the builder, which lets them go as it goes.
+    /// </summary>
     internal RecordHandoff? Handoff { get; init; }
 
     internal void AddRecord(ZoneRecord record)
     {
-        Records.Add(record);
-        Handoff?.Add(record);
+        if (Handoff is not null)
+        {
+            Handoff.Add(record);
+        }
+        else
+        {
+            Records.Add(record);
+        }
     }
 
     internal void Add(ZoneDiagnostic diagnostic)
