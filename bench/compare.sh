@@ -26,7 +26,11 @@
 #     --servers LIST     comma-separated subset of anycastdns,knot,nsd,unprotected (default the first three);
 #                        anycastdns runs with response rate limiting on and loopback not exempt (--rrl-exempt none,
 #                        a rate of 1,000,000 a second per bucket, which no run reaches: the cost of the check, never a limit);
-#                        "unprotected" is the same build with rate limiting off (--rrl-rate 0), to see that cost
+#                        "unprotected" is the same build with rate limiting off (--rrl-rate 0), to see that cost;
+#                        "dnstap" the same build as anycastdns sending dnstap (--dnstap-socket) to fstrm_capture
+#     --dnstap           add the server "dnstap" (see --servers): AnycastDns with every query and response sent as dnstap
+#                        over Frame Streams to an fstrm_capture (fstrm-bin) writing to /dev/null, its frame count printed
+#                        at the end; compare its QPS and CPU per query with "anycastdns" in the same run
 #     --mix M            the query list: mixed (default; 45 % hits, 20 % NXDOMAIN, the rest CNAME, NODATA, wildcard,
 #                        referral), positive (hits only) or nxdomain (random missing names); see bench/gen.py
 #     --cookie           every query carries a DNS client cookie (dnsperf -E 10:...): AnycastDns makes a server
@@ -45,7 +49,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
 transfer_names=0 many_zones= memory_limit=
-servers=anycastdns,knot,nsd baseline= mix=mixed cookie=()
+servers=anycastdns,knot,nsd baseline= mix=mixed cookie=() dnstap=0
 while [ $# -gt 0 ]; do
     case $1 in
         --names) names=$2; shift ;;
@@ -64,6 +68,7 @@ while [ $# -gt 0 ]; do
         --baseline) baseline=$2; shift ;;
         --mix) mix=$2; shift ;;
         --cookie) cookie=(-E 10:a1b2c3d4e5f60718) ;;
+        --dnstap) dnstap=1 ;;
         --keep) keep=1 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -72,17 +77,21 @@ while [ $# -gt 0 ]; do
 done
 IFS=, read -r -a server_list <<<"$servers"
 [ -z "$baseline" ] || server_list=(baseline "${server_list[@]}")
+[ $dnstap -eq 0 ] || [[ " ${server_list[*]} " == *" dnstap "* ]] || server_list+=(dnstap)
+[[ " ${server_list[*]} " == *" dnstap "* ]] && dnstap=1
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 say() { echo "compare.sh: $*" >&2; }
 
 # ---- tools ---------------------------------------------------------------------------------------------------------
 
-declare -A program=([dnsperf]=/usr/bin/dnsperf [knot]=/usr/sbin/knotd [knot-dnsutils]=/usr/bin/kdig [nsd]=/usr/sbin/nsd)
+declare -A program=([dnsperf]=/usr/bin/dnsperf [knot]=/usr/sbin/knotd [knot-dnsutils]=/usr/bin/kdig [nsd]=/usr/sbin/nsd [fstrm-bin]=/usr/bin/fstrm_capture)
 
 install_tools() {
     local missing=() package
-    for package in dnsperf knot knot-dnsutils nsd; do
+    local wanted=(dnsperf knot knot-dnsutils nsd)
+    [ $dnstap -eq 0 ] || wanted+=(fstrm-bin)
+    for package in "${wanted[@]}"; do
         [ -x "${program[$package]}" ] || missing+=("$package")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -116,12 +125,18 @@ install_tools() {
 
 work=$(mktemp -d /tmp/anycastdns-compare.XXXXXX)
 started=()
+collector_pid=
 
 cleanup() {
     local pid
     for pid in "${started[@]}"; do
         stop_server "$pid"
     done
+    # The dnstap collector last, after the servers said STOP: its last line counts the frames it received.
+    if [ -n "$collector_pid" ]; then
+        stop_server "$collector_pid"
+        say "dnstap collector: $(tail -n 1 "$work/fstrm.log")"
+    fi
     leave_cgroup
     [ ! -d "$work/baseline-src" ] || git -C "$repo" worktree remove --force "$work/baseline-src" 2>/dev/null || true
     if [ $keep -eq 1 ]; then say "kept $work"; else rm -rf "$work"; fi
@@ -362,6 +377,22 @@ start_dotnet() {
 # Rate limiting on, every query checked (loopback is exempt by default), at a rate no run reaches.
 start_anycastdns() { start_dotnet "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000 $(xfr_option); }
 
+# As anycastdns, with dnstap to the collector start_collector started.
+start_dnstap() { start_dotnet "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000 --dnstap-socket "$work/dnstap.sock" $(xfr_option); }
+
+# fstrm_capture on $work/dnstap.sock, writing to /dev/null: a collector that keeps up and keeps nothing.
+start_collector() {
+    /usr/bin/fstrm_capture -t protobuf:dnstap.Dnstap -u "$work/dnstap.sock" -w /dev/null >"$work/fstrm.log" 2>&1 &
+    collector_pid=$!
+    local i
+    for i in $(seq 50); do
+        [ -S "$work/dnstap.sock" ] && return 0
+        sleep 0.1
+    done
+    cat "$work/fstrm.log" >&2
+    die "fstrm_capture did not open $work/dnstap.sock"
+}
+
 start_unprotected() { start_dotnet "$anycastdns_dll" "$@" --rrl-rate 0 $(xfr_option); }
 
 start_baseline() { start_dotnet "$baseline_dll" "$@" $(xfr_option); }
@@ -421,6 +452,8 @@ if [ -n "$baseline" ]; then
         || { tail -n 30 "$work/baseline.log" >&2; die "the baseline does not build"; }
 fi
 
+[ $dnstap -eq 0 ] || start_collector
+
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
 echo "versions: knotd $(/usr/sbin/knotd -V | awk '{ print $NF }'), nsd $(/usr/sbin/nsd -v 2>&1 | awk 'NR == 1 { print $NF }'), $(/usr/bin/dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $NF; exit }'), anycastdns $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo '+changes')${baseline:+, baseline $(git -C "$repo" rev-parse --short "$baseline")}"
 
@@ -477,6 +510,8 @@ start_dotnet_zones() {
 start_anycastdns_zones() { start_dotnet_zones "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000; }
 
 start_unprotected_zones() { start_dotnet_zones "$anycastdns_dll" "$@" --rrl-rate 0; }
+
+start_dnstap_zones() { start_dotnet_zones "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000 --dnstap-socket "$work/dnstap.sock"; }
 
 start_baseline_zones() { start_dotnet_zones "$baseline_dll" "$@"; }
 

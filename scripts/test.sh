@@ -9,6 +9,7 @@
 #   iproute2 (ip): network namespaces for the lab tests
 #   bird2 (bird, birdc): the BGP speaker the lab tests drive, a PoP and its upstream router in namespaces
 #   prometheus (promtool) and python3-prometheus-client: check and parse the /metrics scrape independently
+#   fstrm-bin (fstrm_capture) and golang-github-dnstap-golang-dnstap-cli (dnstap): the dnstap collector and decoder
 #   podman, runc, containernetworking-plugins, debootstrap: the container lab test builds the images of deploy/docker
 #     from a Debian base made with debootstrap (cached in /var/cache/anycastdns-tests) and runs them as the lab's PoPs
 #   systemd (systemd-analyze) and python3-yaml: the deploy template tests verify the unit and read the zones workflow
@@ -21,12 +22,13 @@ set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils bind9-utils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client podman runc containernetworking-plugins debootstrap systemd python3-yaml afl++)
+packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils bind9-utils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client podman runc containernetworking-plugins debootstrap systemd python3-yaml afl++ fstrm-bin golang-github-dnstap-golang-dnstap-cli)
 # A program each package must have put in place (the python3 ones are checked as packages only).
 declare -A program=(
     [knot]=/usr/sbin/knotd [knot-dnssecutils]=/usr/bin/kzonecheck [knot-dnsutils]=/usr/bin/kdig
     [bind9-dnsutils]=/usr/bin/dig [bind9-utils]=/usr/bin/dnssec-signzone [nsd]=/usr/sbin/nsd [ldnsutils]=/usr/bin/drill
     [iproute2]=/usr/sbin/ip [bird2]=/usr/sbin/bird [prometheus]=/usr/bin/promtool [afl++]=/usr/bin/afl-fuzz
+    [fstrm-bin]=/usr/bin/fstrm_capture [golang-github-dnstap-golang-dnstap-cli]=/usr/bin/dnstap
     [podman]=/usr/bin/podman [runc]=/usr/sbin/runc [debootstrap]=/usr/sbin/debootstrap [systemd]=/usr/bin/systemd-analyze
 )
 

@@ -6,9 +6,18 @@ namespace AnycastDns.Authority;
 
 /// <summary>
 /// The CHAOS-class names that identify a server (RFC 4892 §2): id.server and hostname.bind name the PoP,
-/// version.server and version.bind the software. Ours besides: <c>zones.server</c> lists every zone served and
-/// <c>&lt;origin&gt;.zones.server</c> names one, each as a TXT of three strings — origin, SOA serial, ZONEMD SHA-384
-/// digest (RFC 8976) — so that any PoP can show which data it serves; <c>cookies.server</c> says where its DNS cookie
+/// version.server and version.bind the software. Ours besides: <c>&lt;origin&gt;.zones.server</c> names one zone
+/// served as a TXT of three strings — origin, SOA serial, ZONEMD SHA-384 digest (RFC 8976) — so that any PoP can show
+/// which data it serves. <c>zones.server</c> answers first a summary TXT, <c>"zones" "&lt;count&gt;" "&lt;digest&gt;"</c>,
+/// one SHA-384 over every zone's origin, serial and digest (<see cref="ZoneSetIdentity"/> says what is hashed), and then
+/// every zone's TXT, in canonical order, when all of them fit in one 64 KiB message (about 400 zones), else the
+/// summary alone. Why both: on a fleet of a few zones an operator reads the list from <c>dig</c>, as before, and the
+/// summary costs one line; past what one message holds a partial list would mislead, and a TC bit would be
+/// useless over TCP, so the summary alone answers — it compares two PoPs exactly in one record, and the per-zone
+/// detail is one query per zone away (<c>&lt;origin&gt;.zones.server</c>) or on the status endpoint's paged
+/// <c>/zones</c>. The choice depends on the snapshot only, never on the transport, so UDP and TCP give the same RRset
+/// (UDP sets TC when it does not fit). Until the summary of a new snapshot is made (every zone's digest, off this
+/// path), <c>zones.server</c> is SERVFAIL. <c>cookies.server</c> says where its DNS cookie
 /// secrets come from (<c>file</c> or <c>random</c>) and gives their fingerprints, the one making cookies first, so that
 /// fleet-check sees PoPs whose cookies would not verify at each other. Anything else in class CH is REFUSED, as NSD
 /// and Knot do.
@@ -82,7 +91,19 @@ internal sealed class Chaos
         }
         if (qname.Length == ZonesServer.Length)
         {
-            // zones.server: one TXT per zone, in canonical order; a long list needs TCP, as any large answer does.
+            // zones.server: the summary first; then one TXT per zone, in canonical order, when all of them fit in one
+            // message (see the class comment). A list too long for UDP truncates, as any large answer does.
+            if (!ZoneSetIdentity.TryGet(zones, out var identity))
+            {
+                // The digests of a snapshot just published are still being computed (seconds for 100,000 zones): not
+                // on this thread. SERVFAIL says "ask again", as for a zone not yet loaded (RFC 1035 §4.1.1).
+                response.Header.SetRcode((int)ResponseCode.ServFail);
+                return;
+            }
+            if (!response.AddRecord(Section.Answer, qname, RecordType.TXT, (ushort)RecordClass.CH, 0, identity.SummaryText) || !identity.ListFits)
+            {
+                return;
+            }
             foreach (var zone in zones.Zones)
             {
                 if (!response.AddRecord(Section.Answer, qname, RecordType.TXT, (ushort)RecordClass.CH, 0, TextOf(zone)))

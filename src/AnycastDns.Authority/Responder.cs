@@ -229,6 +229,7 @@ public sealed class Responder
             // RFC 4035 §3.1.4.1: the DS RRset at a zone apex is the parent's; answer from the parent if we serve it.
             zone = zones.FindZone(q.Name[(q.Name[0] + 1)..]) ?? zone;
         }
+        r.Zone = zone.Origin;
         // RFC 3225 §3, RFC 4035 §3.1: DNSSEC records only for a DO query, and only a signed zone has them.
         r.Dnssec = q.DnssecOk && zone.IsSigned;
         if (q.ExpireRequested)
@@ -371,6 +372,7 @@ public sealed class Responder
         decision.QType = q.HasQuestion ? (ushort)q.Type : (ushort)0;
         decision.QNameLength = r.Header.QuestionCount == 1 ? q.Name.Length : 0;
         decision.Bucket = r.Bucket;
+        decision.Zone = r.Zone;
         decision.Class = rcode switch
         {
             (int)ResponseCode.NoError => r.Class == ResponseClass.Dropped ? ResponseClass.Positive : r.Class,

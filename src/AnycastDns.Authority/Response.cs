@@ -37,6 +37,9 @@ internal ref struct Response
     /// <summary>The name keying the answer's rate-limiting bucket when it is not the question (<see cref="ResponseDecision.Bucket"/>).</summary>
     public DnsName? Bucket;
 
+    /// <summary>The origin of the zone the answer came from; null when none did (REFUSED, FORMERR, CHAOS identity).</summary>
+    public DnsName? Zone;
+
     /// <summary>The Extended DNS Error INFO-CODE to attach (RFC 8914 §4), or -1 for none.</summary>
     public int ExtendedError;
 

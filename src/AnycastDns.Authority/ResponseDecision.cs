@@ -70,6 +70,9 @@ public struct ResponseDecision
     /// </summary>
     public DnsName? Bucket;
 
+    /// <summary>The origin of the zone that answered (dnstap's <c>query_zone</c>); null when no zone did.</summary>
+    public DnsName? Zone;
+
     /// <summary>The question name as echoed in <paramref name="response"/> (uncompressed wire form, the client's case).</summary>
     public readonly ReadOnlySpan<byte> QName(ReadOnlySpan<byte> response) =>
         QNameLength == 0 ? [] : response.Slice(Header.Length, QNameLength);

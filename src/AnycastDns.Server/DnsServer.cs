@@ -126,6 +126,12 @@ public sealed class DnsServer : IHostedService, IDisposable
         }
     }
 
+    /// <summary>dnstap output (<c>Dnstap:*</c>); null when it is off or before <see cref="Prepare"/>.</summary>
+    public Dnstap.DnstapWriter? Dnstap { get; private set; }
+
+    /// <summary>The version dnstap reports: the software's, whatever <c>VersionString</c> tells clients.</summary>
+    private static string ServerVersion => $"anycastdns {typeof(DnsServer).Assembly.GetName().Version?.ToString(3)}";
+
     /// <summary>The connection limits shared by every TCP address, with the count of open connections; null before <see cref="Prepare"/>.</summary>
     public TcpLimits? TcpLimits { get; private set; }
 
@@ -170,6 +176,12 @@ public sealed class DnsServer : IHostedService, IDisposable
         Transfers = new Transfers.ZoneTransfers(_responder, _options.Transfers.Allow, () => TsigKeysFile.Current, _options.Transfers.MaxConcurrent,
             _options.MaxUdpPayload, new Authority.Transfers.ZoneHistory(_options.Transfers.History, _options.Transfers.HistoryPercent),
             _loggers.CreateLogger<Transfers.ZoneTransfers>());
+        if (_options.Dnstap.Enabled)
+        {
+            // Before the listeners bind: each receive thread takes its ring when it takes its stats.
+            Dnstap = new Dnstap.DnstapWriter(_options.Dnstap, _options.PopId, ServerVersion, _loggers.CreateLogger<Dnstap.DnstapWriter>());
+            _statistics.Dnstap = Dnstap;
+        }
         var limits = TcpLimits = new TcpLimits(_options.TcpMaxConnections, _options.TcpMaxConnectionsPerClient, _options.TcpMaxQueriesPerConnection, _options.TcpIdleTimeout);
         try
         {
@@ -205,6 +217,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Prepare();
+        Dnstap?.Start();
         foreach (var front in _udp)
         {
             front.Start();
@@ -232,6 +245,8 @@ public sealed class DnsServer : IHostedService, IDisposable
             front.Stop();
         }
         await Task.WhenAll(_tcp.Select(t => t.StopAsync())).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // After the listeners: what they answered last is sent, then STOP and FINISH end the stream cleanly.
+        Dnstap?.Stop();
         _logger.LogInformation("stopped answering");
     }
 
@@ -243,6 +258,7 @@ public sealed class DnsServer : IHostedService, IDisposable
         TsigKeysFile.Dispose();
         Notifier?.Dispose();
         _limiter?.Dispose();
+        Dnstap?.Dispose();
         foreach (var front in _udp)
         {
             front.Dispose();

@@ -120,6 +120,8 @@ public sealed class ServerOptions
 
     /// <summary>Keys <c>Secondary:*</c>: zones transferred in from hidden primaries.</summary>
     public Secondary.SecondaryOptions Secondary { get; init; } = new();
+    /// <summary>Keys <c>Dnstap:*</c>: dnstap output to a Frame Streams collector; off without <c>Dnstap:Socket</c> or <c>Dnstap:Tcp</c>.</summary>
+    public Dnstap.DnstapOptions Dnstap { get; init; } = new();
 
     /// <summary>Keys <c>Rrl:*</c>: response rate limiting of UDP answers.</summary>
     public RateLimiting.RateLimitOptions RateLimit { get; init; } = new();
@@ -189,6 +191,7 @@ public sealed class ServerOptions
             RateLimit = RateLimiting.RateLimitOptions.FromConfiguration(configuration),
             Transfers = AnycastDns.Server.Transfers.TransferOptions.FromConfiguration(configuration),
             Secondary = AnycastDns.Server.Secondary.SecondaryOptions.FromConfiguration(configuration, configuration["Transfers:KeysFile"] is { Length: > 0 } k ? k : null),
+            Dnstap = AnycastDns.Server.Dnstap.DnstapOptions.FromConfiguration(configuration),
         };
     }
 

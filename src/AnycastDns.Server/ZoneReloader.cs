@@ -207,7 +207,7 @@ public sealed class ZoneReloader : IDisposable
             Log(change);
         }
         Published?.Invoke(changes);
-        ReturnLoadMemory(changes);
+        ReturnLoadMemory(changes, catalog.ZoneSet);
     }
 
     /// <summary>
@@ -275,9 +275,10 @@ public sealed class ZoneReloader : IDisposable
     /// the new snapshot answers first (at start the listeners bind first, and the server is not yet announced), and
     /// queries that come during the pause wait in the socket buffers. The zones' digests (Zone.Digest), left out of
     /// the load so that the zones answer sooner, are computed first, so that their garbage goes too and no status
-    /// request waits for them. The first load's pause-free region ends here (<see cref="StartLoadWithoutCollections"/>).
+    /// request waits for them; so is the snapshot's summary for CHAOS zones.server (<see cref="Authority.ZoneSetIdentity"/>),
+    /// which needs every digest. The first load's pause-free region ends here (<see cref="StartLoadWithoutCollections"/>).
     /// </summary>
-    private static void ReturnLoadMemory(IReadOnlyList<ZoneChange> changes)
+    private static void ReturnLoadMemory(IReadOnlyList<ZoneChange> changes, ZoneSet published)
     {
         if (changes.Count == 0)
         {
@@ -291,6 +292,7 @@ public sealed class ZoneReloader : IDisposable
             {
                 change.After?.ComputeDigest();
             }
+            Authority.ZoneSetIdentity.Prepare(published);
             System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);

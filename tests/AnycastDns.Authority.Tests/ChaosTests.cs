@@ -82,10 +82,56 @@ public class ChaosTests
         Assert.Equal(96, b.DigestHex.Length); // SHA-384
 
         var all = engine.Ask("zones.server.", RecordType.TXT, RecordClass.CH, transport: Transport.Tcp);
-        Assert.Equal([["a.test.", "11", a.DigestHex], ["b.test.", "22", b.DigestHex]], all.Answers.Select(Strings).ToList());
+        // The summary first: the SHA-384 of each zone's "origin serial digest" line, in canonical order; then each zone.
+        string summary = Convert.ToHexStringLower(System.Security.Cryptography.SHA384.HashData(Encoding.UTF8.GetBytes(
+            $"a.test. 11 {a.DigestHex}\nb.test. 22 {b.DigestHex}\n")));
+        Assert.Equal([["zones", "2", summary], ["a.test.", "11", a.DigestHex], ["b.test.", "22", b.DigestHex]], all.Answers.Select(Strings).ToList());
 
         Assert.Equal(ResponseCode.Refused, engine.Ask("c.test.zones.server.", RecordType.TXT, RecordClass.CH).ResponseCode);
         Assert.Equal(ResponseCode.Refused, engine.Ask("x.a.test.zones.server.", RecordType.TXT, RecordClass.CH).ResponseCode);
         Assert.Equal(ResponseCode.Refused, engine.Ask("a.test.zones.server.", RecordType.A, RecordClass.CH).ResponseCode);
+    }
+
+    private static (string Origin, string Text)[] SmallZones(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => ($"z{i:D5}.test.", $"$TTL 60\n@ SOA ns h {i + 1} 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n"))];
+
+    [Fact]
+    public void Zones_server_past_one_message_answers_the_summary_alone_over_udp_and_tcp()
+    {
+        var zones = SmallZones(600);
+        var engine = new Engine(new ResponderOptions { PopId = "ams1" }, zones);
+        var lines = new StringBuilder();
+        foreach (var (origin, text) in zones.OrderBy(z => z.Origin, StringComparer.Ordinal))
+        {
+            var zone = Engine.BuildZone(origin, text);
+            lines.Append(System.Globalization.CultureInfo.InvariantCulture, $"{origin} {zone.Serial} {zone.DigestHex}\n");
+        }
+        string summary = Convert.ToHexStringLower(System.Security.Cryptography.SHA384.HashData(Encoding.UTF8.GetBytes(lines.ToString())));
+        foreach (var transport in new[] { Transport.Tcp, Transport.Udp })
+        {
+            var all = engine.Ask("zones.server.", RecordType.TXT, RecordClass.CH, transport: transport);
+            Assert.Equal(ResponseCode.NoError, all.ResponseCode);
+            Assert.False(all.Truncated, transport.ToString());
+            Assert.Equal(["zones", "600", summary], Strings(Assert.Single(all.Answers)));
+        }
+        // Each zone stays one query away.
+        Assert.Equal(["z00599.test.", "600"], Strings(Assert.Single(engine.Ask("z00599.test.zones.server.", RecordType.TXT, RecordClass.CH).Answers))[..2]);
+    }
+
+    [Fact]
+    public void Zones_server_is_servfail_until_a_large_snapshots_summary_is_made_off_the_answering_path()
+    {
+        // 4,000 zones of 3 records: past what is made on the spot, so a worker thread makes it.
+        var engine = new Engine(new ResponderOptions { PopId = "ams1" }, SmallZones(4_000));
+        var first = engine.Ask("zones.server.", RecordType.TXT, RecordClass.CH, transport: Transport.Tcp);
+        Assert.Equal(ResponseCode.ServFail, first.ResponseCode);
+        var answer = first;
+        for (int i = 0; i < 200 && answer.ResponseCode != ResponseCode.NoError; i++)
+        {
+            Thread.Sleep(50);
+            answer = engine.Ask("zones.server.", RecordType.TXT, RecordClass.CH, transport: Transport.Tcp);
+        }
+        Assert.Equal(ResponseCode.NoError, answer.ResponseCode);
+        Assert.Equal("4000", Strings(Assert.Single(answer.Answers))[1]);
     }
 }

@@ -8,7 +8,7 @@ namespace AnycastDns.TestSupport;
 /// A long-running program this test process started (a reference server), with what it printed kept
 /// for failure messages. Stopping it kills that process and its own children, by PID, and nothing else.
 /// </summary>
-internal sealed partial class ChildProcess : IDisposable
+public sealed partial class ChildProcess : IDisposable
 {
     /// <summary>
     /// Only the first and the last part of a chatty log are kept: startup errors come first, and what a test waits for

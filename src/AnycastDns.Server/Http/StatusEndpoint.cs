@@ -54,7 +54,14 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
                 : Results.Text($"not ready: {why}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         });
         app.MapGet("/state", () => Json(WriteState));
-        app.MapGet("/zones", () => Json(w => WriteZones(w, server.Reloader.Catalog)));
+        app.MapGet("/zones", (HttpRequest request) =>
+        {
+            if (!ZonesPage.TryParse(request.Query["from"], request.Query["limit"], out var page, out string? problem))
+            {
+                return Results.Text($"/zones: {problem}\n", statusCode: StatusCodes.Status400BadRequest);
+            }
+            return Json(w => WriteZones(w, server.Reloader.Catalog, page));
+        });
         if (!options.HttpControl)
         {
             // A read-only endpoint: what it can be asked to do, it refuses, saying how else to do it.
@@ -237,13 +244,60 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
         w.WriteEndObject();
     }
 
-    private void WriteZones(Utf8JsonWriter w, ZoneCatalog catalog)
+    /// <summary>
+    /// The zone files of <paramref name="catalog"/> in canonical order of their origins (RFC 4034 §6.1), the order the
+    /// summary digest covers them in and pages follow; sorted once per catalog.
+    /// </summary>
+    private static ZoneFileState[] Sorted(ZoneCatalog catalog) => SortedFiles.GetValue(catalog, static c =>
     {
+        var files = c.Files.ToArray();
+        Array.Sort(files, static (a, b) => a.Origin.CompareTo(b.Origin));
+        return files;
+    });
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ZoneCatalog, ZoneFileState[]> SortedFiles = new();
+
+    private void WriteZones(Utf8JsonWriter w, ZoneCatalog catalog, ZonesPage page)
+    {
+        var files = Sorted(catalog);
+        var identity = Authority.ZoneSetIdentity.Of(catalog.ZoneSet);
+        int start = 0;
+        if (page.From is { } from)
+        {
+            // The first file whose origin sorts after 'from': a binary search over the sorted files.
+            int low = 0, high = files.Length;
+            while (low < high)
+            {
+                int middle = (low + high) >>> 1;
+                if (files[middle].Origin.CompareTo(from) <= 0)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+            start = low;
+        }
+        int end = (int)Math.Min(files.Length, (long)start + page.Limit);
         w.WriteStartObject();
         w.WriteString("pop", options.PopId);
-        w.WriteStartArray("zones");
-        foreach (var file in catalog.Files)
+        // What CH TXT zones.server says first: the number of zones served and the digest over all of them.
+        w.WriteStartObject("summary");
+        w.WriteNumber("zones", identity.Count);
+        w.WriteString("digest", identity.DigestHex);
+        w.WriteEndObject();
+        w.WriteNumber("files", files.Length);
+        if (end < files.Length)
         {
+            // The next page starts after the last origin of this one.
+            w.WriteString("next", files[end - 1].Origin.ToString());
+        }
+        w.WriteStartArray("zones");
+        for (int i = start; i < end; i++)
+        {
+            var file = files[i];
             w.WriteStartObject();
             w.WriteString("origin", file.Origin.ToString());
             w.WriteString("file", file.Path);

@@ -205,6 +205,7 @@ internal sealed class TcpConnection
                                 ? secondary.AnswerNotify(frame, response, new System.Net.IPAddress(ClientAddress.Of(_client)), out decision)
                                 : _responder.Respond(frame, response, Transport.Tcp, ClientAddress.Of(_client), out decision);
                             stats.Count(decision, RateLimiting.RateLimitAction.Answer, start, _client, response);
+                            stats.Dnstap?.Add(input.AsSpan(consumed + 2, length), response[..written], _client, decision, RateLimiting.RateLimitAction.Answer, start);
                         }
                         catch (Exception e) when (e is not OperationCanceledException)
                         {

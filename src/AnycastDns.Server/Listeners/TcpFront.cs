@@ -27,7 +27,7 @@ public sealed partial class TcpFront : IDisposable
 
     private TcpFront(ListenAddress address, Socket listener, Responder responder, TcpLimits limits, QueryStatistics statistics, ILogger logger)
     {
-        _stats = statistics.PerThread(Transport.Tcp, listener.AddressFamily);
+        _stats = statistics.PerThread(Transport.Tcp, listener.AddressFamily, address.EndPoint);
         Connections = new TcpConnectionTally(listener.AddressFamily);
         Address = address;
         _listener = listener;

@@ -181,7 +181,7 @@ public sealed partial class UdpFront : IDisposable
     private void BatchedReceiveLoop(Socket socket, int counter)
     {
         using var batch = new DatagramBatch(DatagramBatch.DefaultCapacity, _responder.MaxUdpResponse);
-        var stats = _statistics.ForThread(Transport.Udp, socket.AddressFamily);
+        var stats = _statistics.ForThread(Transport.Udp, socket.AddressFamily, Address.EndPoint);
         var handle = socket.SafeHandle;
         bool added = false;
         // Holding a reference keeps the descriptor number ours until this thread is done with it: Stop() may dispose
@@ -242,7 +242,7 @@ public sealed partial class UdpFront : IDisposable
         byte[] query = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
         byte[] response = GC.AllocateUninitializedArray<byte>(_responder.MaxUdpResponse, pinned: true);
         var client = new SocketAddress(socket.AddressFamily);
-        var stats = _statistics.ForThread(Transport.Udp, socket.AddressFamily);
+        var stats = _statistics.ForThread(Transport.Udp, socket.AddressFamily, Address.EndPoint);
         while (!_stopping)
         {
             int received;
@@ -328,6 +328,7 @@ public sealed partial class UdpFront : IDisposable
                 length = _responder.RespondLimited(query, response, address, out decision);
             }
             stats.Count(decision, action, start, client, response);
+            stats.Dnstap?.Add(query, response[..length], client, decision, action, start);
             return length;
         }
         catch (Exception e)

@@ -26,10 +26,16 @@ public sealed class QueryStatistics
     /// <summary>False with <c>Metrics:Enabled=false</c>: the stats handed out count nothing.</summary>
     public bool Counting { get; }
 
-    /// <summary>A new stats object for the calling thread alone (a UDP receive thread).</summary>
-    public QueryStats ForThread(Transport transport, AddressFamily family)
+    /// <summary>
+    /// Where the threads handed stats from now on copy their queries and responses for dnstap; null (the default)
+    /// when dnstap is off. Set before the listeners start.
+    /// </summary>
+    public Dnstap.DnstapWriter? Dnstap { get; set; }
+
+    /// <summary>A new stats object for the calling thread alone (a UDP receive thread), answering on <paramref name="local"/>.</summary>
+    public QueryStats ForThread(Transport transport, AddressFamily family, System.Net.IPEndPoint? local = null)
     {
-        var stats = new QueryStats(transport, family, Counting, _log);
+        var stats = new QueryStats(transport, family, Counting, _log, Dnstap?.CreateRing(transport, family, local));
         lock (_gate)
         {
             _all.Add(stats);
@@ -38,7 +44,7 @@ public sealed class QueryStatistics
     }
 
     /// <summary>Stats per thread, for work that moves between pool threads (TCP connections): each thread gets its own.</summary>
-    public ThreadLocal<QueryStats> PerThread(Transport transport, AddressFamily family) => new(() => ForThread(transport, family));
+    public ThreadLocal<QueryStats> PerThread(Transport transport, AddressFamily family, System.Net.IPEndPoint? local = null) => new(() => ForThread(transport, family, local));
 
     /// <summary>The counters of every thread added up, per transport and address family.</summary>
     public IReadOnlyDictionary<(Transport Transport, AddressFamily Family), long[]> Sum()

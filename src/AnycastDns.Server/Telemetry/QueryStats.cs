@@ -39,8 +39,9 @@ public sealed class QueryStats
     private readonly QueryLog? _log;
     private int _untilLogged = 1;
 
-    internal QueryStats(Transport transport, AddressFamily family, bool counting, QueryLog? log)
+    internal QueryStats(Transport transport, AddressFamily family, bool counting, QueryLog? log, Dnstap.DnstapRing? dnstap = null)
     {
+        Dnstap = dnstap;
         Transport = transport;
         Family = family;
         _slots = counting ? new long[Length] : null;
@@ -51,8 +52,11 @@ public sealed class QueryStats
 
     public AddressFamily Family { get; }
 
+    /// <summary>This thread's dnstap ring; null when dnstap is off, which is then the only cost on the query path.</summary>
+    public Dnstap.DnstapRing? Dnstap { get; }
+
     /// <summary>The timestamp to hand to <see cref="Count"/>; 0 when nothing is measured.</summary>
-    public long Start() => _slots is null ? 0 : Stopwatch.GetTimestamp();
+    public long Start() => _slots is null && Dnstap is null ? 0 : Stopwatch.GetTimestamp();
 
     /// <summary>
     /// Counts one message handled, from what the responder decided: <paramref name="decision"/> is of

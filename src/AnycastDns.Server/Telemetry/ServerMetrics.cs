@@ -85,6 +85,9 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         _meter.CreateObservableUpDownCounter("anycastdns.transfers.history.size", () => server.Transfers?.History.Octets ?? 0, "By",
             "Octets the kept IXFR differences take, over all zones");
 
+        _meter.CreateObservableCounter("anycastdns.dnstap.messages", () => Dnstap(server), "{message}",
+            "dnstap messages (AUTH_QUERY, AUTH_RESPONSE) by outcome: sent to the collector, or dropped (a receive thread's ring full, or no collector connected)");
+
         _meter.CreateObservableGauge("anycastdns.zone.serial", () => PerZone(server, (z, _) => (long)z.Serial), null,
             "SOA serial of the zone version served");
         _meter.CreateObservableGauge("anycastdns.zone.records", () => PerZone(server, (z, _) => (long)z.RecordCount), "{record}",
@@ -120,6 +123,12 @@ public sealed class ServerMetrics : IHostedService, IDisposable
         _meter.CreateObservableGauge("anycastdns.anycast.speaker.reachable", () => lifecycle.SpeakerError is null ? 1 : 0, null,
             "1 when the last command to the BGP speaker (BIRD) succeeded, 0 while it cannot be reached");
     }
+
+    private static Measurement<long>[] Dnstap(DnsServer server) => server.Dnstap is not { } dnstap ? [] :
+    [
+        new(dnstap.Sent, new KeyValuePair<string, object?>("outcome", "sent")),
+        new(dnstap.Dropped, new KeyValuePair<string, object?>("outcome", "dropped")),
+    ];
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

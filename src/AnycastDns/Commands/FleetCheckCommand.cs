@@ -6,18 +6,23 @@ using AnycastDns.Server;
 namespace AnycastDns.Commands;
 
 /// <summary>
-/// <c>anycastdns fleet-check &lt;pop&gt;... [--file pops.txt] [--timeout seconds]</c>: asks every PoP (by its unicast
-/// address) who it is, which zones it serves, at which serial and ZONEMD digest, and with which DNS cookie secret it
-/// makes cookies (its fingerprint), prints one table, and exits 1 when any PoP does not answer or differs from the
-/// rest. This is what an operator runs after a deploy.
+/// <c>anycastdns fleet-check &lt;pop&gt;... [--file pops.txt] [--timeout seconds] [--http-port port]</c>: asks every
+/// PoP (by its unicast address) who it is, which zones it serves (the zones.server summary: their number and one digest
+/// over every zone's serial and ZONEMD digest, and the per-zone list when it fits one message), and with which DNS
+/// cookie secret it makes cookies (its fingerprint), prints one table, and exits 1 when any PoP does not answer or
+/// differs from the rest. When the summaries differ, the per-zone list of each PoP that did not give it over DNS is
+/// fetched from its status endpoint's <c>/zones</c>, in pages, so that the table names the zones that differ, among
+/// 100,000 as among 3; a PoP whose endpoint is not given or does not answer is compared by its summary alone, and a
+/// line says so. This is what an operator runs after a deploy.
 /// </summary>
 internal static class FleetCheckCommand
 {
-    public const string Usage = "usage: anycastdns fleet-check <ip[:port] | [ipv6]:port>... [--file <pops.txt>] [--timeout <seconds>]";
+    public const string Usage = "usage: anycastdns fleet-check <pop>... [--file <pops.txt>] [--timeout <seconds>] [--http-port <port>]\n"
+        + "  <pop>: ip[:port] | [ipv6]:port, optionally ,http=<ip:port> (its status endpoint)";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        List<IPEndPoint> pops;
+        List<(IPEndPoint Dns, IPEndPoint? Http)> pops;
         TimeSpan timeout;
         try
         {
@@ -29,14 +34,46 @@ internal static class FleetCheckCommand
             error.WriteLine(Usage);
             return 2;
         }
-        var reports = Task.WhenAll(pops.Select(p => PopReport.ProbeAsync(p, timeout, CancellationToken.None))).GetAwaiter().GetResult();
+        var reports = Task.WhenAll(pops.Select(p => PopReport.ProbeAsync(p.Dns, p.Http, timeout, CancellationToken.None))).GetAwaiter().GetResult();
+        if (reports.Where(r => r.Answered).Select(r => r.Summary!.Digest).Distinct(StringComparer.Ordinal).Count() > 1)
+        {
+            // The summaries differ: which zones? Every PoP's list, from /zones where zones.server could not hold it.
+            // A page of 10,000 zones may take longer than one DNS answer: the timeout per page is at least 10 s.
+            var pageTimeout = TimeSpan.FromSeconds(Math.Max(10, timeout.TotalSeconds));
+            reports = Task.WhenAll(reports.Select(r => WithZoneListAsync(r, pageTimeout))).GetAwaiter().GetResult();
+        }
         return FleetTable.Write(reports, output) ? 0 : 1;
     }
 
-    private static (List<IPEndPoint> Pops, TimeSpan Timeout) Parse(string[] args)
+    private static async Task<PopReport> WithZoneListAsync(PopReport report, TimeSpan timeout)
     {
-        var pops = new List<IPEndPoint>();
+        if (!report.Answered || report.Zones is not null)
+        {
+            return report;
+        }
+        if (report.Http is not { } http)
+        {
+            return report with { ZonesNote = "its zones.server holds no per-zone list and no status endpoint was given (--http-port, or ,http=)" };
+        }
+        var (zones, problem) = await ZoneList.FetchAsync(http, timeout, CancellationToken.None).ConfigureAwait(false);
+        if (zones is null)
+        {
+            return report with { ZonesNote = "cannot fetch its per-zone list: " + problem };
+        }
+        var fetched = ZoneSummary.Of(zones);
+        return report with
+        {
+            Zones = zones,
+            // The files the endpoint lists may not be what zones.server summarised (a reload in between): say so.
+            ZonesNote = fetched == report.Summary ? null : $"its /zones ({fetched.Count} zones, {FleetTable.Short(fetched.Digest)}) is not what its zones.server summarised (a reload in between?)",
+        };
+    }
+
+    private static (List<(IPEndPoint Dns, IPEndPoint? Http)> Pops, TimeSpan Timeout) Parse(string[] args)
+    {
+        var specs = new List<(string Text, string Where)>();
         var timeout = TimeSpan.FromSeconds(2);
+        int? httpPort = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -53,7 +90,7 @@ internal static class FleetCheckCommand
                         string line = lines[n].Split('#')[0].Trim();
                         if (line.Length > 0)
                         {
-                            pops.Add(Address(line, $"{file}:{n + 1}: "));
+                            specs.Add((line, $"{file}:{n + 1}: "));
                         }
                     }
                     break;
@@ -64,28 +101,60 @@ internal static class FleetCheckCommand
                     }
                     timeout = TimeSpan.FromSeconds(seconds);
                     break;
+                case "--http-port" when i + 1 < args.Length:
+                    if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port < 1 || port > 65535)
+                    {
+                        throw new ArgumentException($"--http-port '{args[i]}': expected a port from 1 to 65535");
+                    }
+                    httpPort = port;
+                    break;
                 default:
                     if (args[i].StartsWith("--", StringComparison.Ordinal))
                     {
                         throw new ArgumentException($"unknown option or missing value: '{args[i]}'");
                     }
-                    pops.Add(Address(args[i], ""));
+                    specs.Add((args[i], ""));
                     break;
             }
         }
-        if (pops.Count == 0)
+        if (specs.Count == 0)
         {
             throw new ArgumentException("no PoP addresses given");
+        }
+        var pops = new List<(IPEndPoint, IPEndPoint?)>(specs.Count);
+        foreach (var (text, where) in specs)
+        {
+            pops.Add(Pop(text, where, httpPort));
         }
         return (pops, timeout);
     }
 
-    /// <summary>A PoP's unicast address; port 53 unless given.</summary>
-    private static IPEndPoint Address(string text, string where)
+    /// <summary>
+    /// A PoP: its unicast DNS address, then optionally <c>,http=&lt;ip:port&gt;</c>, its status endpoint; without that,
+    /// <c>--http-port</c> on the DNS address, or none.
+    /// </summary>
+    private static (IPEndPoint Dns, IPEndPoint? Http) Pop(string text, string where, int? httpPort)
     {
-        if (IPAddress.TryParse(text, out var bare))
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var dns = Address(parts[0], 53, where);
+        IPEndPoint? http = httpPort is { } port ? new IPEndPoint(dns.Address, port) : null;
+        if (parts.Length > 2 || (parts.Length == 2 && !parts[1].StartsWith("http=", StringComparison.Ordinal)))
         {
-            return new IPEndPoint(bare, 53);
+            throw new ArgumentException($"{where}'{text}': expected <address>[,http=<ip:port>]");
+        }
+        if (parts.Length == 2)
+        {
+            http = Address(parts[1]["http=".Length..], null, where + "http=");
+        }
+        return (dns, http);
+    }
+
+    /// <summary>An address with a port, or a bare IP address and <paramref name="defaultPort"/> when there is one.</summary>
+    private static IPEndPoint Address(string text, int? defaultPort, string where)
+    {
+        if (defaultPort is { } port && IPAddress.TryParse(text, out var bare))
+        {
+            return new IPEndPoint(bare, port);
         }
         if (!ListenAddress.TryParse(text, out var address, out string problem))
         {

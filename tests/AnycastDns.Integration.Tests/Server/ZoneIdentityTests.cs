@@ -113,8 +113,16 @@ public sealed class ZoneIdentityTests : IDisposable
         await using var server = await AnycastDnsServer.StartAsync(folder, ["--http", $"127.0.0.1:{http}"], ["127.0.0.1"]);
         var dig = await Kdig.QueryAsync(server.EndPoint, ["-c", "CH", "example.com.zones.server", "TXT", "+short"]);
         Assert.Equal($"\"example.com.\" \"2024010101\" \"{digest}\"", dig.StandardOutput.Trim());
+        // zones.server: the summary, then each zone (two fit in one message); the summary is the SHA-384 of the zones' lines.
         var all = await Kdig.QueryAsync(server.EndPoint, ["-c", "CH", "zones.server", "TXT", "+tcp", "+short"]);
-        Assert.Equal(2, all.StandardOutput.Trim().Split('\n').Length);
+        var lines = all.StandardOutput.Trim().Split('\n');
+        Assert.Equal(3, lines.Length);
+        var other = await Kdig.QueryAsync(server.EndPoint, ["-c", "CH", "other.test.zones.server", "TXT", "+short"]);
+        string otherDigest = other.StandardOutput.Trim().Split(' ')[2].Trim('"');
+        string summary = Convert.ToHexStringLower(System.Security.Cryptography.SHA384.HashData(System.Text.Encoding.UTF8.GetBytes(
+            $"example.com. 2024010101 {digest}\nother.test. 2024020201 {otherDigest}\n")));
+        Assert.Equal($"\"zones\" \"2\" \"{summary}\"", lines[0]);
+        Assert.Equal($"\"example.com.\" \"2024010101\" \"{digest}\"", lines[1]);
 
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var zones = JsonDocument.Parse(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/zones")));
