@@ -120,6 +120,7 @@ public sealed class ServerOptions
 
     /// <summary>Keys <c>Secondary:*</c>: zones transferred in from hidden primaries.</summary>
     public Secondary.SecondaryOptions Secondary { get; init; } = new();
+
     /// <summary>Keys <c>Dnstap:*</c>: dnstap output to a Frame Streams collector; off without <c>Dnstap:Socket</c> or <c>Dnstap:Tcp</c>.</summary>
     public Dnstap.DnstapOptions Dnstap { get; init; } = new();
 
