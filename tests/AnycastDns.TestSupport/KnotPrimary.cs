@@ -43,38 +43,7 @@ public sealed class KnotPrimary : IAsyncDisposable
         string work = Directory.CreateTempSubdirectory("anycastdns-knot-primary-").FullName;
         Directory.CreateDirectory(Path.Combine(work, "db"));
         var inv = CultureInfo.InvariantCulture;
-        var conf = new StringBuilder();
-        conf.Append(inv, $$"""
-            server:
-                rundir: {{Quoted(work)}}
-                pidfile: {{Quoted(Path.Combine(work, "knot.pid"))}}
-                listen: 127.0.0.1@{{listen}}
-                udp-workers: 1
-                tcp-workers: 1
-                background-workers: 1
-
-            control:
-                listen: {{Quoted(Path.Combine(work, "knot.sock"))}}
-
-            database:
-                storage: {{Quoted(Path.Combine(work, "db"))}}
-
-            log:
-              - target: stderr
-                any: info
-
-            """);
-        if (key is not null)
-        {
-            conf.Append(inv, $"""
-                key:
-                  - id: {key.Name}
-                    algorithm: {key.Algorithm}
-                    secret: {key.Secret}
-
-
-                """);
-        }
+        var conf = KnotServerSections(work, listen, key);
         string keyLine = key is null ? "" : $"\n    key: {key.Name}";
         conf.Append(inv, $"""
             remote:

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.RegularExpressions;
 using AnycastDns.Protocol;
 
@@ -228,6 +230,48 @@ public abstract class ReferenceServer : IAsyncDisposable
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The start of a Knot configuration every test-made knotd shares (a primary or a secondary): the server on
+    /// 127.0.0.1@<paramref name="port"/> with one worker of each kind, its control socket, database and run files in
+    /// <paramref name="work"/>, info logging to stderr, and the TSIG key when there is one.
+    /// </summary>
+    internal static StringBuilder KnotServerSections(string work, int port, TsigKeyText? key)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var conf = new StringBuilder();
+        conf.Append(inv, $$"""
+            server:
+                rundir: {{Quoted(work)}}
+                pidfile: {{Quoted(Path.Combine(work, "knot.pid"))}}
+                listen: 127.0.0.1@{{port}}
+                udp-workers: 1
+                tcp-workers: 1
+                background-workers: 1
+
+            control:
+                listen: {{Quoted(Path.Combine(work, "knot.sock"))}}
+
+            database:
+                storage: {{Quoted(Path.Combine(work, "db"))}}
+
+            log:
+              - target: stderr
+                any: info
+
+            """);
+        if (key is not null)
+        {
+            conf.Append(inv, $"""
+                key:
+                  - id: {key.Name}
+                    algorithm: {key.Algorithm}
+                    secret: {key.Secret}
+
+                """);
+        }
+        return conf;
     }
 
     /// <summary>A string for a configuration file: double-quoted, as both Knot's YAML and nsd.conf accept.</summary>

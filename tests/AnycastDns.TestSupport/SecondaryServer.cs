@@ -124,38 +124,7 @@ public sealed class SecondaryServer : IAsyncDisposable
     private static string KnotConfiguration(string work, int port, IPEndPoint primary, IReadOnlyList<string> zones, TsigKeyText? key, bool acceptNotify)
     {
         var inv = CultureInfo.InvariantCulture;
-        var conf = new StringBuilder();
-        conf.Append(inv, $$"""
-            server:
-                rundir: {{Quoted(work)}}
-                pidfile: {{Quoted(Path.Combine(work, "knot.pid"))}}
-                listen: 127.0.0.1@{{port}}
-                udp-workers: 1
-                tcp-workers: 1
-                background-workers: 1
-
-            control:
-                listen: {{Quoted(Path.Combine(work, "knot.sock"))}}
-
-            database:
-                storage: {{Quoted(Path.Combine(work, "db"))}}
-
-            log:
-              - target: stderr
-                any: info
-
-            """);
-        if (key is not null)
-        {
-            conf.Append(inv, $"""
-                key:
-                  - id: {key.Name}
-                    algorithm: {key.Algorithm}
-                    secret: {key.Secret}
-
-
-                """);
-        }
+        var conf = KnotServerSections(work, port, key);
         conf.Append(inv, $"""
             remote:
               - id: primary
