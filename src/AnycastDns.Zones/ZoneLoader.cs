@@ -81,29 +81,26 @@ public static class ZoneLoader
     /// <summary>
     /// Loads one zone file with the given origin. Never throws for bad content: errors come back as diagnostics. Nor for
     /// a zone larger than the memory the runtime may use (a container's limit): that is one error naming the limit and
-    /// what the load needs, and everything the load had made is garbage the next collection takes.
+    /// what the load needs, found before the load when memory is tight (<see cref="ZoneLoadMemory"/>), else when an
+    /// allocation fails, and then everything the load had made is garbage the next collection takes.
     /// </summary>
     public static ZoneLoadResult LoadFile(string path, DnsName origin, ZoneLoadOptions? options = null)
     {
-        try
-        {
-            return LoadFileOrThrow(path, origin, options);
-        }
-        catch (Exception e) when (IsOutOfMemory(e))
-        {
-            return new ZoneLoadResult(origin, path, null, [new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error, OutOfMemoryMessage(path))])
+        long size = TryFileSize(path);
+        return ZoneLoadMemory.LoadIfItFits(path, size,
+            () =>
             {
-                RanOutOfMemory = true,
-            };
-        }
+                try
+                {
+                    return LoadFileOrThrow(path, origin, size, options);
+                }
+                catch (Exception e) when (IsOutOfMemory(e))
+                {
+                    return DoesNotFit(origin, path, ZoneLoadMemory.Measure(path, size));
+                }
+            },
+            estimate => DoesNotFit(origin, path, estimate));
     }
-
-    /// <summary>
-    /// Heap a load needs at its peak per octet of zone file, besides the zones already served: measured 12.5 for a
-    /// 1 M-name unsigned zone of 46 MiB (bench/gen.py) under DOTNET_GCHeapHardLimit (576 MiB loads it, 544 MiB does not).
-    /// Signed zones have more octets per record, so they need less per octet.
-    /// </summary>
-    private const int PeakHeapPerFileOctet = 13;
 
     private static bool IsOutOfMemory(Exception e) => e switch
     {
@@ -113,30 +110,35 @@ public static class ZoneLoader
         _ => false,
     };
 
-    private static string OutOfMemoryMessage(string path)
+    private static ZoneLoadResult DoesNotFit(DnsName origin, string path, ZoneLoadMemory.Estimate estimate) =>
+        new(origin, path, null, [new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error,
+            $"not enough memory to load this zone: the runtime may use {estimate.Available >> 20} MiB (a container's memory limit, or DOTNET_GCHeapHardLimit), "
+            + $"{estimate.InUse >> 20} MiB of it in use, and loading this {Math.Max(1, estimate.Size >> 20)} MiB file needs about {Math.Max(1, estimate.Need >> 20)} MiB more "
+            + $"({estimate.Records} records); give the server more memory")])
+        {
+            RanOutOfMemory = true,
+        };
+
+    private static long TryFileSize(string path)
     {
-        long size = 0;
         try
         {
-            size = FileSize(new FileInfo(path));
+            return FileSize(new FileInfo(path));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            // the size is only for the message
+            return 0; // the reader says what is wrong with the path
         }
-        long limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return $"not enough memory to load this zone: the runtime may use {limit >> 20} MiB (a container's memory limit, or DOTNET_GCHeapHardLimit), "
-            + $"and loading this {Math.Max(1, size >> 20)} MiB file needs about {Math.Max(1, size * PeakHeapPerFileOctet >> 20)} MiB of it besides the zones already loaded; give the server more memory";
     }
 
-    private static ZoneLoadResult LoadFileOrThrow(string path, DnsName origin, ZoneLoadOptions? options)
+    private static ZoneLoadResult LoadFileOrThrow(string path, DnsName origin, long size, ZoneLoadOptions? options)
     {
         var diagnostics = new List<ZoneDiagnostic>();
         ZoneFileResult parsed;
         ZoneBuilder.Grouping? grouping = null;
         try
         {
-            parsed = ReadFile(path, origin, out grouping);
+            parsed = ReadFile(path, origin, size, out grouping);
         }
         catch (IOException e)
         {
@@ -187,18 +189,9 @@ public static class ZoneLoader
     /// Reads the file; a large one's records are grouped by owner (the build's first step) on a second thread as they
     /// are read, and <paramref name="grouping"/> is that grouping, else null.
     /// </summary>
-    private static ZoneFileResult ReadFile(string path, DnsName origin, out ZoneBuilder.Grouping? grouping)
+    private static ZoneFileResult ReadFile(string path, DnsName origin, long size, out ZoneBuilder.Grouping? grouping)
     {
         grouping = null;
-        long size;
-        try
-        {
-            size = FileSize(new FileInfo(path));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            size = 0; // the reader says what is wrong with the path
-        }
         if (size < GroupWhileReadingFrom || Environment.ProcessorCount < 2)
         {
             return ZoneFileReader.ReadFile(path, origin);
