@@ -180,6 +180,8 @@ public sealed class AnycastStateTests : IDisposable
             }
         }
         using var held = holder;
+        // Evictions before the holder was busy (a probe may take an idle candidate's place) do not count.
+        double evictedBefore = Evictions(await Telemetry.PrometheusText.ParseAsync((await Get(http, "/metrics")).Body));
 
         // The periodic self-check runs every 5 s: watch for 8.
         for (int i = 0; i < 16; i++)
@@ -190,12 +192,30 @@ public sealed class AnycastStateTests : IDisposable
         }
         Assert.DoesNotContain("-> Unhealthy", server.Log, StringComparison.Ordinal);
         var (_, metrics) = await Get(http, "/metrics");
-        var turnedAway = Telemetry.PrometheusText.Value(await Telemetry.PrometheusText.ParseAsync(metrics), "anycastdns_tcp_connections_closed_total", ("network_type", "ipv4"), ("reason", "over_limit"));
+        var samples = await Telemetry.PrometheusText.ParseAsync(metrics);
+        var turnedAway = Telemetry.PrometheusText.Value(samples, "anycastdns_tcp_connections_closed_total", ("network_type", "ipv4"), ("reason", "over_limit"));
         Assert.True(turnedAway >= 1, "the self-check's probe was never turned away: the test did not test the rule");
-        // The holder was never cut off: it gets every answer.
-        TcpFairnessTests.AssertDrained(await held.DrainAsync(TimeSpan.FromSeconds(1), chunks * 500 + 10), chunks * 500, "held");
+        // The holder was never cut off while busy: nothing was evicted...
+        Assert.Equal(evictedBefore, Evictions(samples));
+        // ...and it gets every answer. Except in one case the rule allows: while it drains, the rest of its last chunk
+        // reaches the server in pieces, and between two pieces the server waits for the client; a self-check probe
+        // arriving in that moment finds the holder waiting and takes its place (CI saw 63,536 of 64,000 answers once).
+        var drained = await held.DrainAsync(TimeSpan.FromSeconds(1), chunks * 500 + 10);
+        if (drained.Closed && drained.Messages < chunks * 500)
+        {
+            var (_, after) = await Get(http, "/metrics");
+            Assert.True(Evictions(await Telemetry.PrometheusText.ParseAsync(after)) == evictedBefore + 1 && drained.Messages >= (chunks - 1) * 500,
+                $"held: {drained.Messages} answers of the {chunks * 500} owed, then closed by the server, and not for a probe once the holder waited");
+        }
+        else
+        {
+            TcpFairnessTests.AssertDrained(drained, chunks * 500, "held");
+        }
         await lastSend!;
     }
+
+    private static double Evictions(IReadOnlyList<Telemetry.PrometheusSample> samples) =>
+        samples.Where(s => s.Name == "anycastdns_tcp_connections_closed_total" && s.Has(("reason", "evicted"))).Sum(s => s.Value);
 
     [Fact]
     public async Task A_read_only_status_endpoint_serves_status_and_metrics_and_refuses_every_command()
