@@ -6,7 +6,7 @@ namespace AnycastDns.Lab.Tests;
 /// <summary>
 /// The deployment templates as their tools read them: deploy/bird/bird.conf is a configuration BIRD 2 accepts as it is
 /// (and the lab runs it with only its values changed), the systemd unit passes <c>systemd-analyze verify</c>, the
-/// Kubernetes overlay renders, the BIRD renderer refuses an IPv6 router id in one line, and the zones workflow's check
+/// Kubernetes overlay renders and matches the Kubernetes schema, the BIRD renderer refuses an IPv6 router id in one line, and the zones workflow's check
 /// cannot lock itself.
 /// </summary>
 public sealed class DeployTemplateTests
@@ -64,12 +64,46 @@ public sealed class DeployTemplateTests
     [Fact]
     public async Task Kustomize_renders_the_pop_overlay_with_the_git_sync_webhook_timeout()
     {
+        string rendered = await RenderPopOverlay();
+        Assert.Contains("kind: DaemonSet", rendered, StringComparison.Ordinal);
+        Assert.Contains("--webhook-timeout=", rendered, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The rendered overlay against the Kubernetes schema, offline: every object is read strictly into the models
+    /// KubernetesClient generates from Kubernetes' OpenAPI document, so a field name the schema does not have (at any
+    /// depth: a misspelt <c>contaners</c>, a probe option in the wrong place) or a value of the wrong type fails with
+    /// its line. Not checked: required fields, enum values, and the API server's own rules (admission, immutable fields).
+    /// </summary>
+    [Fact]
+    public async Task The_rendered_pop_overlay_matches_the_kubernetes_schema()
+    {
+        string rendered = await RenderPopOverlay();
+        var objects = k8s.KubernetesYaml.LoadAllFromString(rendered, typeMap: null, strict: true);
+        var kinds = objects.Select(o => o.GetType().Name).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["V1ConfigMap", "V1DaemonSet"], kinds);
+        var pod = objects.OfType<k8s.Models.V1DaemonSet>().Single().Spec.Template.Spec;
+        Assert.Equal(["dns"], pod.Containers.Select(c => c.Name));
+        Assert.Equal(["anycast-address", "bird", "git-sync"], pod.InitContainers.Select(c => c.Name));
+        Assert.True(pod.HostNetwork);
+        string namespaceFile = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "deploy", "k8s", "namespace.yaml"));
+        Assert.IsType<k8s.Models.V1Namespace>(Assert.Single(k8s.KubernetesYaml.LoadAllFromString(namespaceFile, typeMap: null, strict: true)));
+
+        // The check can fail: the same text with one field misspelt deep inside, or a number where a string belongs.
+        var misspelt = Assert.ThrowsAny<Exception>(() => k8s.KubernetesYaml.LoadAllFromString(
+            rendered.Replace("readinessProbe:", "readinesProbe:", StringComparison.Ordinal), typeMap: null, strict: true));
+        Assert.Contains("readinesProbe", misspelt.Message, StringComparison.Ordinal);
+        Assert.ThrowsAny<Exception>(() => k8s.KubernetesYaml.LoadAllFromString(
+            rendered.Replace("hostNetwork: true", "hostNetwork: [true]", StringComparison.Ordinal), typeMap: null, strict: true));
+    }
+
+    private static async Task<string> RenderPopOverlay()
+    {
         const string kubectl = "/usr/bin/kubectl";
         ExternalTool.RequireInstalled(kubectl, "kubectl");
         var result = await ExternalTool.RunAsync(kubectl, ["kustomize", Path.Combine(RepositoryPaths.Root, "deploy", "k8s", "pops", "ams1")], ToolTimeout);
         Assert.True(result.ExitCode == 0, result.Output);
-        Assert.Contains("kind: DaemonSet", result.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("--webhook-timeout=", result.StandardOutput, StringComparison.Ordinal);
+        return result.StandardOutput;
     }
 
     [Fact]
