@@ -167,6 +167,7 @@ public sealed class DnsServer : IHostedService, IDisposable
             // The kept versions first, so that the first snapshot serves them before any primary answers.
             Secondary = new Secondary.SecondaryZones(_options.Secondary, new ZoneLoadOptions { SignatureExpiryWarning = _options.SignatureExpiryWarning },
                 () => TsigKeysFile.Current, _loggers.CreateLogger<Secondary.SecondaryZones>());
+            Secondary.IsFileZone = origin => Reloader.LoadedCatalog?.ZoneSet[origin] is not null;
             Secondary.LoadState();
             Reloader.SecondaryZones = Secondary;
         }

@@ -266,7 +266,8 @@ public sealed class ZoneReloader : IDisposable
         foreach (var zone in secondary.Zones)
         {
             var origin = zone.Options.Origin;
-            if (files[origin] is not null || notReady.Contains(origin))
+            // A catalog zone is for the servers, not for queries (RFC 9432 §4.1): never in the snapshot, so REFUSED.
+            if (zone.CatalogOptions is not null || files[origin] is not null || notReady.Contains(origin))
             {
                 continue;
             }

@@ -18,12 +18,18 @@ public sealed class KnotPrimary : IAsyncDisposable
     private readonly ChildProcess _process;
     private readonly string _work;
     private readonly TsigKeyText? _key;
+    private readonly string _zonesFolder;
+    private readonly IPEndPoint _notify;
+    private readonly string? _catalog;
 
-    private KnotPrimary(ChildProcess process, string work, int port, TsigKeyText? key)
+    private KnotPrimary(ChildProcess process, string work, int port, TsigKeyText? key, string zonesFolder, IPEndPoint notify, string? catalog)
     {
         _process = process;
         _work = work;
         _key = key;
+        _zonesFolder = zonesFolder;
+        _notify = notify;
+        _catalog = catalog;
         EndPoint = new IPEndPoint(IPAddress.Loopback, port);
     }
 
@@ -33,8 +39,13 @@ public sealed class KnotPrimary : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    /// <summary>Starts knotd for <paramref name="origins"/> (with the final dot), each read from <paramref name="zonesFolder"/>.</summary>
-    public static async Task<KnotPrimary> StartAsync(string zonesFolder, IReadOnlyList<string> origins, TsigKeyText? key, IPEndPoint notify, int? port = null)
+    /// <summary>
+    /// Starts knotd for <paramref name="origins"/> (with the final dot), each read from <paramref name="zonesFolder"/>.
+    /// With <paramref name="catalog"/>, Knot also generates that catalog zone (RFC 9432, <c>catalog-role: generate</c>)
+    /// with every origin a member (<c>catalog-role: member</c>), in the group <paramref name="groups"/> gives it.
+    /// </summary>
+    public static async Task<KnotPrimary> StartAsync(string zonesFolder, IReadOnlyList<string> origins, TsigKeyText? key, IPEndPoint notify, int? port = null,
+        string? catalog = null, IReadOnlyDictionary<string, string>? groups = null)
     {
         ArgumentNullException.ThrowIfNull(origins);
         ArgumentNullException.ThrowIfNull(notify);
@@ -42,6 +53,43 @@ public sealed class KnotPrimary : IAsyncDisposable
         int listen = port ?? LoopbackPort.FindFreeForUdpAndTcp();
         string work = Directory.CreateTempSubdirectory("anycastdns-knot-primary-").FullName;
         Directory.CreateDirectory(Path.Combine(work, "db"));
+        string path = Path.Combine(work, "knot.conf");
+        File.WriteAllText(path, Configuration(work, listen, key, notify, zonesFolder, origins, catalog, groups));
+        var process = ChildProcess.Start(KnotServer.DaemonPath, ["-c", path], work);
+        var primary = new KnotPrimary(process, work, listen, key, zonesFolder, notify, catalog);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        foreach (string origin in catalog is null ? origins : [.. origins, catalog])
+        {
+            while (!(await Kdig.QueryAsync(primary.EndPoint, [origin, "SOA", "+tcp"]).ConfigureAwait(false)).StandardOutput.Contains("status: NOERROR", StringComparison.Ordinal))
+            {
+                if (DateTime.UtcNow > deadline || process.HasExited)
+                {
+                    await primary.DisposeAsync().ConfigureAwait(false);
+                    throw new InvalidOperationException($"knotd did not serve {origin} within 10 s:\n{process.Log}");
+                }
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+        return primary;
+    }
+
+    /// <summary>
+    /// Rewrites the configuration with these member zones of the generated catalog and makes Knot read it
+    /// (<c>knotc reload</c>): Knot then serves a new catalog version and sends its NOTIFY.
+    /// </summary>
+    public async Task SetCatalogMembersAsync(IReadOnlyList<string> origins, IReadOnlyDictionary<string, string>? groups = null)
+    {
+        File.WriteAllText(Path.Combine(_work, "knot.conf"), Configuration(_work, EndPoint.Port, _key, _notify, _zonesFolder, origins, _catalog, groups));
+        var result = await ExternalTool.RunAsync(ControlPath, ["-s", Path.Combine(_work, "knot.sock"), "reload"], TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"knotc reload failed: {result.StandardOutput}{result.StandardError}");
+        }
+    }
+
+    private static string Configuration(string work, int listen, TsigKeyText? key, IPEndPoint notify, string zonesFolder, IReadOnlyList<string> origins,
+        string? catalog, IReadOnlyDictionary<string, string>? groups)
+    {
         var inv = CultureInfo.InvariantCulture;
         var conf = KnotServerSections(work, listen, key);
         string keyLine = key is null ? "" : $"\n    key: {key.Name}";
@@ -67,6 +115,14 @@ public sealed class KnotPrimary : IAsyncDisposable
             zone:
 
             """);
+        if (catalog is not null)
+        {
+            conf.Append(inv, $"""
+                  - domain: {Quoted(catalog)}
+                    catalog-role: generate
+
+                """);
+        }
         foreach (string origin in origins)
         {
             conf.Append(inv, $"""
@@ -74,25 +130,23 @@ public sealed class KnotPrimary : IAsyncDisposable
                     file: {Quoted(Path.Combine(Path.GetFullPath(zonesFolder), origin + "zone"))}
 
                 """);
-        }
-        string path = Path.Combine(work, "knot.conf");
-        File.WriteAllText(path, conf.ToString());
-        var process = ChildProcess.Start(KnotServer.DaemonPath, ["-c", path], work);
-        var primary = new KnotPrimary(process, work, listen, key);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        foreach (string origin in origins)
-        {
-            while (!(await Kdig.QueryAsync(primary.EndPoint, [origin, "SOA", "+tcp"]).ConfigureAwait(false)).StandardOutput.Contains("status: NOERROR", StringComparison.Ordinal))
+            if (catalog is not null)
             {
-                if (DateTime.UtcNow > deadline || process.HasExited)
+                conf.Append(inv, $"""
+                        catalog-role: member
+                        catalog-zone: {Quoted(catalog)}
+
+                    """);
+                if (groups?.GetValueOrDefault(origin) is { } group)
                 {
-                    await primary.DisposeAsync().ConfigureAwait(false);
-                    throw new InvalidOperationException($"knotd did not serve {origin} within 10 s:\n{process.Log}");
+                    conf.Append(inv, $"""
+                            catalog-group: {Quoted(group)}
+
+                        """);
                 }
-                await Task.Delay(100).ConfigureAwait(false);
             }
         }
-        return primary;
+        return conf.ToString();
     }
 
     /// <summary>Makes Knot read the zone file again (<c>knotc zone-reload</c>): a new serial is sent as NOTIFY.</summary>

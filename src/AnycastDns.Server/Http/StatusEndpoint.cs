@@ -338,6 +338,34 @@ public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anyc
             {
                 w.WriteStartObject();
                 w.WriteString("origin", zone.Options.Origin.ToString());
+                if (zone.CatalogOptions is not null)
+                {
+                    // A catalog (RFC 9432): transferred, not served; how many members its last correct version gave.
+                    w.WriteString("role", "catalog");
+                    w.WriteNumber("members", zone.MemberCount);
+                    if (zone.CatalogProblem is { } problem)
+                    {
+                        w.WriteString("catalogProblem", problem);
+                    }
+                }
+                else if (zone.Catalog is { } catalog)
+                {
+                    w.WriteString("role", "member");
+                    w.WriteString("catalog", catalog.ToString());
+                    w.WriteString("memberId", zone.Member?.Id);
+                    if (zone.Member?.Group is { } group)
+                    {
+                        w.WriteString("group", group);
+                    }
+                    if (zone.Member?.ChangeOfOwnership is { } coo)
+                    {
+                        w.WriteString("coo", coo.ToString());
+                    }
+                }
+                else
+                {
+                    w.WriteString("role", "zone");
+                }
                 // ok: current; failing: the last refresh failed, the previous version serves; expired: not served; none: never transferred.
                 w.WriteString("status", zone.Current is null ? "none" : zone.Expired ? "expired" : zone.LastError is not null ? "failing" : "ok");
                 w.WriteStartArray("primaries");

@@ -1,3 +1,4 @@
+using AnycastDns.Protocol;
 using AnycastDns.Zones;
 
 namespace AnycastDns.Server.Secondary;
@@ -5,13 +6,35 @@ namespace AnycastDns.Server.Secondary;
 /// <summary>
 /// One secondary zone's state: the version served, the timers of RFC 1034 §4.3.5 (refresh, retry, expire, counted
 /// from the last successful refresh), and the latest problem. Written by the zone's refresh loop; read by the status
-/// pages and the snapshot.
+/// pages and the snapshot. A catalog zone (<see cref="CatalogOptions"/> set) is one too, and so is each of its members
+/// (<see cref="Catalog"/> set).
 /// </summary>
-public sealed class SecondaryZone(SecondaryZoneOptions options)
+public sealed class SecondaryZone(SecondaryZoneOptions options, CatalogOptions? catalogOptions = null, DnsName? catalog = null)
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
 
     public SecondaryZoneOptions Options { get; } = options;
+
+    /// <summary>Set when this zone is a catalog (<c>Secondary:Catalogs</c>): transferred and refreshed, never served (RFC 9432 §4.1).</summary>
+    public CatalogOptions? CatalogOptions { get; } = catalogOptions;
+
+    /// <summary>The catalog this zone is a member of, or null for a configured zone or a catalog.</summary>
+    public DnsName? Catalog { get; } = catalog;
+
+    /// <summary>As the catalog lists this member: unique id, group, coo (RFC 9432 §4.1, §4.4).</summary>
+    public CatalogMember? Member { get; internal set; }
+
+    /// <summary>For a catalog: how many members its last processed version gave.</summary>
+    public int MemberCount { get; internal set; }
+
+    /// <summary>For a catalog: why the latest version was not processed (RFC 9432 §5.1: broken), null when it was.</summary>
+    public string? CatalogProblem { get; internal set; }
+
+    /// <summary>Ends this zone's refresh loop alone (a member removed from its catalog).</summary>
+    internal CancellationTokenSource Stop { get; } = new();
+
+    /// <summary>The running refresh loop, null before <see cref="SecondaryZones.Start"/>.</summary>
+    internal Task? Loop { get; set; }
 
     /// <summary>The last good version, whether or not it has expired; null before the first transfer.</summary>
     public Zone? Current { get; internal set; }

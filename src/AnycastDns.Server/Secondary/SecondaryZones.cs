@@ -14,6 +14,12 @@ namespace AnycastDns.Server.Secondary;
 /// version. A new version goes through the zone checks, is written to the state folder, then published into the one
 /// snapshot with the file zones (<see cref="ZoneReloader.PublishSecondaryAsync"/>). A failure keeps the previous
 /// version serving and is one log line.
+/// <para>
+/// Catalog zones (<c>Secondary:Catalogs</c>, RFC 9432) are refreshed by the same loop, but not served; each new
+/// version that is a correct catalog changes the set of member zones at once: members added get a refresh loop,
+/// members removed stop and lose their kept state (§5.3), a member whose unique id changed starts again from nothing
+/// (§5.4). The set is replaced whole, never half of it.
+/// </para>
 /// </summary>
 public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
 {
@@ -24,9 +30,17 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
     private readonly ZoneLoadOptions _loadOptions;
     private readonly Func<TsigKeyring> _keys;
     private readonly ILogger _logger;
-    private readonly Dictionary<DnsName, SecondaryZone> _zones;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
+
+    /// <summary>Changes to the set of zones (catalog members) take this lock; readers take <see cref="_registry"/> as it is.</summary>
+    private readonly Lock _gate = new();
+
+    /// <summary>Groups named by a catalog but not configured, each logged once ("catalog group").</summary>
+    private readonly HashSet<string> _unknownGroups = new(StringComparer.Ordinal);
+
+    /// <summary>Every zone, replaced whole on a change, so that the answer path and the status pages read it without a lock.</summary>
+    private Registry _registry;
     private Func<ZoneChange, Task>? _publish;
     private long _notifiesAccepted;
     private long _notifiesRefused;
@@ -38,27 +52,42 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
         _loadOptions = loadOptions;
         _keys = keys;
         _logger = logger;
-        _zones = new Dictionary<DnsName, SecondaryZone>(DnsNameComparer.Instance);
+        var byOrigin = new Dictionary<DnsName, SecondaryZone>(DnsNameComparer.Instance);
+        var all = new List<SecondaryZone>();
         foreach (var zone in options.Zones)
         {
-            _zones[zone.Origin] = new SecondaryZone(zone);
+            all.Add(byOrigin[zone.Origin] = new SecondaryZone(zone));
         }
+        foreach (var catalog in options.Catalogs)
+        {
+            all.Add(byOrigin[catalog.Origin] = new SecondaryZone(catalog.Zone, catalog));
+        }
+        _registry = new Registry(byOrigin, all);
     }
 
-    /// <summary>Every secondary zone, in configuration order.</summary>
-    public IEnumerable<SecondaryZone> Zones => _options.Zones.Select(z => _zones[z.Origin]);
+    /// <summary>The zones and a list of them in order: configured zones, catalogs, then catalog members as they came.</summary>
+    private sealed record Registry(Dictionary<DnsName, SecondaryZone> ByOrigin, List<SecondaryZone> All);
 
-    public SecondaryZone? Find(DnsName origin) => _zones.GetValueOrDefault(origin);
+    /// <summary>Every secondary zone: configured zones in configuration order, catalogs, then catalog members.</summary>
+    public IReadOnlyList<SecondaryZone> Zones => Volatile.Read(ref _registry).All;
+
+    /// <summary>
+    /// True for an origin that a zone file serves here: such a member is not taken from a catalog (RFC 9432 §5.2: the
+    /// zone configured otherwise stays). Set by the server once file zones are known.
+    /// </summary>
+    public Func<DnsName, bool>? IsFileZone { get; set; }
+
+    public SecondaryZone? Find(DnsName origin) => Volatile.Read(ref _registry).ByOrigin.GetValueOrDefault(origin);
 
     /// <inheritdoc/>
-    public bool IsExpired(DnsName origin) => _zones.TryGetValue(origin, out var zone) && zone.Expired;
+    public bool IsExpired(DnsName origin) => Find(origin) is { } zone && zone.Expired;
 
     /// <inheritdoc/>
     public long SecondsToExpiry(Zone zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
         // The version served must be this zone's: a file zone of the same origin wins over a secondary one.
-        return _zones.TryGetValue(zone.Origin, out var secondary) && ReferenceEquals(secondary.Current, zone)
+        return Find(zone.Origin) is { } secondary && ReferenceEquals(secondary.Current, zone)
             ? secondary.SecondsToExpiry(DateTimeOffset.UtcNow)
             : -1;
     }
@@ -70,7 +99,8 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
         {
             foreach (var zone in Zones)
             {
-                if (zone.Expired)
+                // An expired catalog only stops being read (RFC 9432 §5.1); its members expire by their own SOA.
+                if (zone.Expired && zone.CatalogOptions is null)
                 {
                     return $"secondary zone {zone.Options.Origin} expired: not refreshed since {zone.LastRefresh:O} ({zone.LastError ?? "no refresh succeeded"})";
                 }
@@ -98,35 +128,74 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
         {
             throw new ConfigurationException($"Secondary:StateFolder: cannot create '{folder}': {e.Message}");
         }
-        var now = DateTimeOffset.UtcNow;
-        foreach (var zone in Zones)
+        foreach (var zone in Zones.ToList())
         {
-            var kept = ZoneStateFile.Load(folder, zone.Options.Origin, _loadOptions, out string? problem);
-            if (problem is not null)
+            LoadKept(zone);
+            // RFC 9432 §5.1: a restart serves the members of the last good catalog version, before any primary answers.
+            if (zone.CatalogOptions is not null && zone.Current is { } catalog)
             {
-                _logger.LogError("secondary zone {Origin}: {Problem}; waiting for a transfer", zone.Options.Origin, problem);
+                var plan = ApplyCatalog(zone, catalog);
+                foreach (var member in plan?.Added ?? [])
+                {
+                    LoadKept(member);
+                }
             }
-            if (kept is not { } k)
-            {
-                continue;
-            }
-            zone.Current = k.Zone;
-            zone.LastRefresh = k.Refreshed;
-            zone.Source = "the state folder";
-            zone.Expired = zone.ExpiresAt <= now;
-            _logger.LogInformation("secondary zone {Origin} serial {Serial}: {Records} records from the state folder, last refreshed {Refreshed:O}{Expired}",
-                zone.Options.Origin, k.Zone.Serial, k.Zone.RecordCount, k.Refreshed, zone.Expired ? " (expired: not served until a refresh)" : "");
         }
+    }
+
+    /// <summary>Takes a zone's kept version and last refresh from the state folder, when there is one.</summary>
+    private void LoadKept(SecondaryZone zone)
+    {
+        var kept = ZoneStateFile.Load(_options.StateFolder!, zone.Options.Origin, _loadOptions, out string? problem);
+        if (problem is not null)
+        {
+            _logger.LogError("secondary zone {Origin}: {Problem}; waiting for a transfer", zone.Options.Origin, problem);
+        }
+        if (kept is not { } k)
+        {
+            return;
+        }
+        zone.Current = k.Zone;
+        zone.LastRefresh = k.Refreshed;
+        zone.Source = "the state folder";
+        zone.Expired = zone.ExpiresAt <= DateTimeOffset.UtcNow;
+        _logger.LogInformation("secondary zone {Origin} serial {Serial}: {Records} records from the state folder, last refreshed {Refreshed:O}{Expired}",
+            zone.Options.Origin, k.Zone.Serial, k.Zone.RecordCount, k.Refreshed, zone.Expired ? " (expired: not served until a refresh)" : "");
     }
 
     /// <summary>Starts one refresh loop per zone; <paramref name="publish"/> puts a new version into the served snapshot.</summary>
     public void Start(Func<ZoneChange, Task> publish)
     {
-        _publish = publish;
-        foreach (var zone in Zones)
+        lock (_gate)
         {
-            _loops.Add(Task.Run(() => RunAsync(zone, _stop.Token)));
+            _publish = publish;
+            foreach (var zone in Zones)
+            {
+                StartLoop(zone);
+            }
         }
+    }
+
+    /// <summary>Starts a zone's refresh loop, which ends on <see cref="Dispose"/> or on the zone's own stop (a member removed).</summary>
+    private void StartLoop(SecondaryZone zone)
+    {
+        if (zone.Loop is not null)
+        {
+            return;
+        }
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, zone.Stop.Token);
+        zone.Loop = Task.Run(async () =>
+        {
+            try
+            {
+                await RunAsync(zone, stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                stop.Dispose();
+            }
+        });
+        _loops.Add(zone.Loop);
     }
 
     /// <summary>The refresh loop of one zone (RFC 1034 §4.3.5).</summary>
@@ -181,6 +250,11 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
             return;
         }
         zone.Expired = true;
+        if (zone.CatalogOptions is not null)
+        {
+            LogCatalogExpired(_logger, zone.Options.Origin.ToString(), zone.Current!.Serial, zone.LastRefresh!.Value);
+            return; // never served, so nothing leaves the snapshot; its members keep their own timers
+        }
         LogExpired(_logger, zone.Options.Origin.ToString(), zone.Current!.Serial, zone.LastRefresh!.Value);
         await _publish!(new ZoneChange(ZoneChangeKind.Removed, zone.Options.Origin, "expiry", zone.Current, null, [])).ConfigureAwait(false);
     }
@@ -253,6 +327,10 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
     {
         var now = DateTimeOffset.UtcNow;
         string folder = _options.StateFolder!;
+        if (zone.Stop.IsCancellationRequested)
+        {
+            return; // a member removed while it refreshed: its state is being deleted, nothing of it is written again
+        }
         if (source is not null)
         {
             ZoneStateFile.SaveZone(folder, version);
@@ -266,6 +344,19 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
         if (source is not null)
         {
             zone.Source = source;
+        }
+        if (zone.CatalogOptions is not null)
+        {
+            // Not served (RFC 9432 §4.1: catalogs are for server management, not for queries), so not published; a
+            // new version, or one fresh again after expiry (§5.1), is read for its members.
+            if (source is not null || wasExpired)
+            {
+                await ApplyCatalogAsync(zone, version).ConfigureAwait(false);
+            }
+            return;
+        }
+        if (source is not null)
+        {
             var kind = before is null || wasExpired ? ZoneChangeKind.Added : ZoneChangeKind.Updated;
             await _publish!(new ZoneChange(kind, zone.Options.Origin, source, wasExpired ? null : before, version, [])).ConfigureAwait(false);
         }
@@ -320,7 +411,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
             return 0;
         }
         var question = message.Questions[0];
-        var zone = _zones.GetValueOrDefault(question.Name);
+        var zone = Find(question.Name);
         Transfers.NotifyTarget? from = zone?.Options.Primaries.FirstOrDefault(p => p.EndPoint.Address.Equals(client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client));
         TsigKey? key = null;
         byte[]? requestMac = null;
@@ -371,9 +462,14 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
     public void Dispose()
     {
         _stop.Cancel();
+        Task[] loops;
+        lock (_gate)
+        {
+            loops = [.. _loops];
+        }
         try
         {
-            Task.WaitAll([.. _loops], TimeSpan.FromSeconds(5));
+            Task.WaitAll(loops, TimeSpan.FromSeconds(5));
         }
         catch (AggregateException)
         {

@@ -49,6 +49,16 @@ public static class ZoneStateFile
     public static void SaveTimers(string folder, DnsName origin, uint serial, DateTimeOffset refreshed) =>
         WriteAtomically(TimersPath(folder, origin), string.Create(CultureInfo.InvariantCulture, $"serial {serial}\nrefreshed {refreshed.ToUnixTimeMilliseconds()}\n"));
 
+    /// <summary>Deletes a zone's kept version and timers (a catalog member removed or reset, RFC 9432 §5.3, §5.4).</summary>
+    public static void Delete(string folder, DnsName origin)
+    {
+        foreach (string path in (string[])[ZonePath(folder, origin), TimersPath(folder, origin)])
+        {
+            File.Delete(path + ".tmp");
+            File.Delete(path);
+        }
+    }
+
     /// <summary>
     /// The kept version and its last refresh, or null when there is none; a kept file that does not load is
     /// <paramref name="problem"/> (the zone then starts empty, as if never transferred).

@@ -111,6 +111,8 @@ public sealed class ServerMetrics : IHostedService, IDisposable
             "When the secondary zone expires without a successful refresh, Unix time");
         _meter.CreateObservableCounter("anycastdns.secondary.refresh.failures", () => PerSecondary(server, z => z.Failures), "{refresh}",
             "Refreshes of the secondary zone that failed on every primary since start (the previous version kept serving)");
+        _meter.CreateObservableGauge("anycastdns.secondary.catalog.members", () => PerSecondary(server, z => z.CatalogOptions is null ? null : z.MemberCount), "{zone}",
+            "Member zones of the catalog's last correct version (Secondary:Catalogs, RFC 9432); members have the secondary metrics of any zone");
         _meter.CreateObservableCounter("anycastdns.secondary.notifies", () => SecondaryNotifies(server), "{notify}",
             "NOTIFYs received for secondary zones, by outcome: accepted (from a primary of the zone, signed when it has a key), refused");
 

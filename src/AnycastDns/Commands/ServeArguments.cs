@@ -43,6 +43,7 @@ internal static class ServeArguments
         ("--notify-attempts", "Transfers:NotifyAttempts", false, false, "<n> NOTIFYs per serial and secondary before giving up (default: 5)"),
         ("--notify-interval", "Transfers:NotifyIntervalSeconds", false, false, "<s> seconds between NOTIFY attempts (default: 15)"),
         ("--secondary-zone", "Secondary:Zones", true, false, "<entry> a zone transferred from its primaries, repeatable: '<origin> <ip:port>[ key:<name>][; <ip:port>...]' (default: none)"),
+        ("--secondary-catalog", "Secondary:Catalogs", true, false, "<entry> a catalog zone (RFC 9432) whose members are transferred from its primaries, repeatable: '<origin> <ip:port>[ key:<name>][; <ip:port>...]' (default: none)"),
         ("--secondary-state", "Secondary:StateFolder", false, false, "<folder> where transferred zones and their timers are kept (required with --secondary-zone)"),
         ("--secondary-transfer-timeout", "Secondary:TransferTimeoutSeconds", false, false, "<s> longest one SOA query or transfer from a primary may take (default: 60)"),
         ("--max-transfers", "Transfers:MaxConcurrent", false, false, "<n>   zone transfers at once; more are REFUSED (default: 10)"),
