@@ -233,17 +233,20 @@ public sealed class ZoneReloader : IDisposable
 
     /// <summary>
     /// Puts a secondary zone's new version (or its expiry) into the snapshot, between file reloads (one at a time), and
-    /// tells <see cref="Published"/> as a reload would.
+    /// tells <see cref="Published"/> as a reload would. Null only makes the snapshot again: a catalog member listed
+    /// but not yet transferred is then not ready (SERVFAIL) rather than unknown.
     /// </summary>
-    public async Task PublishSecondaryAsync(ZoneChange change)
+    public async Task PublishSecondaryAsync(ZoneChange? change)
     {
-        ArgumentNullException.ThrowIfNull(change);
         await _one.WaitAsync().ConfigureAwait(false);
         try
         {
             _zones.Current = Combine(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty);
-            Log(change, summarized: false);
-            Published?.Invoke([change]);
+            if (change is not null)
+            {
+                Log(change, summarized: false);
+                Published?.Invoke([change]);
+            }
         }
         finally
         {

@@ -63,6 +63,11 @@ public sealed partial class SecondaryZones
         {
             await _publish!(new ZoneChange(ZoneChangeKind.Added, zone.Options.Origin, zone.Source ?? "the state folder", null, zone.Served, [])).ConfigureAwait(false);
         }
+        if (change.Added.Count > 0)
+        {
+            // Members not transferred yet: in the snapshot as not ready (SERVFAIL, as for any secondary zone) until they are.
+            await _publish!(null).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
 
     /// <summary>Every zone, replaced whole on a change, so that the answer path and the status pages read it without a lock.</summary>
     private Registry _registry;
-    private Func<ZoneChange, Task>? _publish;
+    private Func<ZoneChange?, Task>? _publish;
     private long _notifiesAccepted;
     private long _notifiesRefused;
 
@@ -164,7 +164,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
     }
 
     /// <summary>Starts one refresh loop per zone; <paramref name="publish"/> puts a new version into the served snapshot.</summary>
-    public void Start(Func<ZoneChange, Task> publish)
+    public void Start(Func<ZoneChange?, Task> publish)
     {
         lock (_gate)
         {

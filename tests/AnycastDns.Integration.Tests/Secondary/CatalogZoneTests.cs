@@ -168,7 +168,7 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(["m1", "m2", "m3"], members.Values.Select(m => m.GetProperty("memberId").GetString() ?? "").Order(StringComparer.Ordinal).ToArray());
         Assert.Equal("other.catalog.", members[MemberA].GetProperty("coo").GetString());
         Assert.Equal("nobody-configured-this", members[MemberB].GetProperty("group").GetString());
-        Assert.Equal($"127.0.0.1:{primaryPort} key:{TransferFixture.Key.Name}", members[MemberB].GetProperty("primaries")[0].GetString());
+        Assert.StartsWith($"127.0.0.1:{primaryPort} key:{TransferFixture.Key.Name}", members[MemberB].GetProperty("primaries")[0].GetString(), StringComparison.Ordinal);
         Assert.Equal($"127.0.0.1:{nobody}", members[MemberC].GetProperty("primaries")[0].GetString());
         // C's primaries are the group's, where nobody answers: listed, never transferred, SERVFAIL.
         Assert.Contains("status: SERVFAIL", (await Kdig.QueryAsync(ours.EndPoint, ["www." + MemberC, "A"])).StandardOutput, StringComparison.Ordinal);
@@ -180,16 +180,16 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(3, (await MembersAsync(client, http)).Count);
 
         // B's unique id changes (RFC 9432 §5.4): its state is reset and it is transferred again from nothing; C removed.
-        int transfersOfB = Lines(ours.Log, $"secondary zone {MemberB}").Count(l => l.Contains("AXFR from", StringComparison.Ordinal));
+        int transfersOfB = Lines(ours.Log, $"zone {MemberB} serial 1: ").Count(l => l.Contains("AXFR from", StringComparison.Ordinal));
         WriteCatalog(5, "2", $"m1.zones PTR {MemberA}", $"m5.zones PTR {MemberB}");
         await knot.ReloadAsync(Catalog);
         Assert.True(await ours.WaitForLogAsync($"member {MemberB} changed unique id m2 -> m5", Timeout), ours.Log);
         var deadline = DateTime.UtcNow + Timeout;
-        while (DateTime.UtcNow < deadline && Lines(ours.Log, $"secondary zone {MemberB}").Count(l => l.Contains("AXFR from", StringComparison.Ordinal)) == transfersOfB)
+        while (DateTime.UtcNow < deadline && Lines(ours.Log, $"zone {MemberB} serial 1: ").Count(l => l.Contains("AXFR from", StringComparison.Ordinal)) == transfersOfB)
         {
             await Task.Delay(50);
         }
-        Assert.True(Lines(ours.Log, $"secondary zone {MemberB}").Count(l => l.Contains("AXFR from", StringComparison.Ordinal)) > transfersOfB, ours.Log);
+        Assert.True(Lines(ours.Log, $"zone {MemberB} serial 1: ").Count(l => l.Contains("AXFR from", StringComparison.Ordinal)) > transfersOfB, ours.Log);
         Assert.True(await WaitForAsync(ours, "www." + MemberB, "192.0.2.2", Timeout), ours.Log);
         Assert.True(await WaitForStatusAsync(ours, "www." + MemberC, "REFUSED", Timeout), ours.Log);
         members = await MembersAsync(client, http);
