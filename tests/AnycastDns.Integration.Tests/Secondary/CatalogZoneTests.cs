@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using AnycastDns.Integration.Tests.Telemetry;
 using AnycastDns.Integration.Tests.Transfers;
 using AnycastDns.TestSupport;
 using Xunit.Abstractions;
@@ -89,6 +90,9 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(await WaitForAsync(ours, "www." + MemberC, "192.0.2.3", TimeSpan.FromSeconds(5)), "member C not served within 5 s\n" + ours.Log + knot.Log);
             output.WriteLine($"member added: served {clock.ElapsedMilliseconds} ms after knotc reload");
             await AssertMembersAsync(client, http, [MemberA, MemberB, MemberC]);
+            var metrics = await PrometheusText.ParseAsync(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")));
+            Assert.Equal(3, metrics.Value("anycastdns_secondary_catalog_members", ("zone", Catalog)));
+            Assert.Equal(1, metrics.Value("anycastdns_secondary_serial", ("zone", MemberC)));
 
             // A member removed: not served (REFUSED: no zone of ours), its state gone, the others untouched.
             Assert.True(File.Exists(Path.Combine(State, MemberB + "zone")));
