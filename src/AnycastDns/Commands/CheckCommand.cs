@@ -17,6 +17,7 @@ internal static class CheckCommand
         var print = new Option<bool>("--zonemd") { Description = "also print each zone's ZONEMD record (RFC 8976, SIMPLE, SHA-384)" };
         var write = new Option<bool>("--zonemd-write") { Description = "write a fresh ZONEMD record into each zone file" };
         var path = new Argument<string>("path") { Description = "a zones folder (its *.zone files) or one zone file" };
+        CommandTree.RejectOptionLikeValues(path);
         var command = new Command("check", "check a zones folder or one zone file as the server would load it; exit 1 on any error")
         {
             print, write, path,

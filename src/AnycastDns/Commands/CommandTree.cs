@@ -77,6 +77,22 @@ internal static class CommandTree
     }
 
     /// <summary>
+    /// A word that starts with '-' is an option the command does not have, not a path or an address: without this the
+    /// parser would take <c>check --zonemd-all</c> for a check of a file named <c>--zonemd-all</c>.
+    /// </summary>
+    public static void RejectOptionLikeValues(Argument argument) => argument.Validators.Add(result =>
+    {
+        foreach (var token in result.Tokens)
+        {
+            if (token.Value.StartsWith('-'))
+            {
+                result.AddError($"unknown option '{token.Value}'");
+                return;
+            }
+        }
+    });
+
+    /// <summary>
     /// The first thing wrong, in one line: an unknown command or option by its spelling, else the parser's message
     /// (which names the option or argument).
     /// </summary>
@@ -86,6 +102,10 @@ internal static class CommandTree
         bool serving = command is RootCommand || command.Name == "serve";
         string prefix = serving ? "anycastdns" : $"anycastdns {command.Name}";
         string see = command is RootCommand ? "anycastdns --help" : $"anycastdns {command.Name} --help";
+        if (parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("unknown option", StringComparison.Ordinal)) is { } unknown)
+        {
+            return $"{prefix}: {unknown.Message} (see {see})";
+        }
         if (parsed.UnmatchedTokens.Count > 0)
         {
             string token = parsed.UnmatchedTokens[0];

@@ -41,6 +41,7 @@ internal static class FleetCheckCommand
                 return port;
             },
         };
+        CommandTree.RejectOptionLikeValues(pops);
         var command = new Command("fleet-check", "compare identity, zone serials and ZONEMD digests across PoPs; exit 1 if any differs")
         {
             pops, file, timeout, httpPort,
