@@ -25,7 +25,12 @@ internal static class FleetCheckCommand
             Description = "a PoP's unicast DNS address, ip[:port] or [ipv6]:port, optionally ,http=<ip:port> (its status endpoint)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var file = new Option<string>("--file") { HelpName = "pops.txt", Description = "more PoPs, one a line as <pop>; '#' starts a comment" };
+        var file = new Option<string[]>("--file")
+        {
+            HelpName = "pops.txt",
+            Description = "more PoPs, one a line as <pop>; '#' starts a comment; repeatable",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var timeout = CheckedOptions.Seconds("--timeout", "how long each PoP has to answer", 60, 2);
         var httpPort = new Option<int?>("--http-port")
         {
@@ -46,16 +51,16 @@ internal static class FleetCheckCommand
         {
             pops, file, timeout, httpPort,
         };
-        command.SetAction(r => Run(r.GetValue(pops) ?? [], r.GetValue(file), TimeSpan.FromSeconds(r.GetValue(timeout)), r.GetValue(httpPort), output, error));
+        command.SetAction(r => Run(r.GetValue(pops) ?? [], r.GetValue(file) ?? [], TimeSpan.FromSeconds(r.GetValue(timeout)), r.GetValue(httpPort), output, error));
         return command;
     }
 
-    public static int Run(IReadOnlyList<string> arguments, string? file, TimeSpan timeout, int? httpPort, TextWriter output, TextWriter error)
+    public static int Run(IReadOnlyList<string> arguments, IReadOnlyList<string> files, TimeSpan timeout, int? httpPort, TextWriter output, TextWriter error)
     {
         List<(IPEndPoint Dns, IPEndPoint? Http)> pops;
         try
         {
-            pops = Pops(arguments, file, httpPort);
+            pops = Pops(arguments, files, httpPort);
         }
         catch (ArgumentException e)
         {
@@ -97,11 +102,11 @@ internal static class FleetCheckCommand
         };
     }
 
-    /// <summary>The PoPs given as arguments, then those in <paramref name="file"/>; throws <see cref="ArgumentException"/> naming a bad one.</summary>
-    private static List<(IPEndPoint Dns, IPEndPoint? Http)> Pops(IReadOnlyList<string> arguments, string? file, int? httpPort)
+    /// <summary>The PoPs given as arguments, then those in the <paramref name="files"/>; throws <see cref="ArgumentException"/> naming a bad one.</summary>
+    private static List<(IPEndPoint Dns, IPEndPoint? Http)> Pops(IReadOnlyList<string> arguments, IReadOnlyList<string> files, int? httpPort)
     {
         var specs = arguments.Select(a => (Text: a, Where: "")).ToList();
-        if (file is not null)
+        foreach (string file in files)
         {
             if (!File.Exists(file))
             {

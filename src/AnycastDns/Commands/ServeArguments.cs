@@ -100,15 +100,16 @@ internal static class ServeArguments
                     bool negated = flag.Name.StartsWith("--no-", StringComparison.Ordinal);
                     pairs[entry.Key] = (on != negated) ? "true" : "false";
                     break;
-                case Option<string[]> list:
+                case Option<string[]> list when entry.Repeatable:
                     var values = parseResult.GetValue(list) ?? [];
                     for (int i = 0; i < values.Length; i++)
                     {
                         pairs[$"{entry.Key}:{i}"] = values[i];
                     }
                     break;
-                case Option<string> value:
-                    pairs[entry.Key] = parseResult.GetValue(value);
+                case Option<string[]> single:
+                    // Given twice, the last one counts, as it always has (a script can append an override).
+                    pairs[entry.Key] = parseResult.GetValue(single) is [.., var last] ? last : null;
                     break;
             }
         }
@@ -117,10 +118,16 @@ internal static class ServeArguments
 
     private static Entry Value(string name, string key, string helpName, string description, Func<ServerOptions, object>? fallback = null)
     {
-        var option = new Option<string>(name) { HelpName = helpName.Trim('<', '>'), Description = Describe(description, key) };
+        // One value, but the option may be given again: a list underneath, of which the last counts.
+        var option = new Option<string[]>(name)
+        {
+            HelpName = helpName.Trim('<', '>'),
+            Description = Describe(description, key),
+            AllowMultipleArgumentsPerToken = false,
+        };
         if (fallback is not null)
         {
-            option.DefaultValueFactory = _ => Text(fallback(Defaults.Value));
+            option.DefaultValueFactory = _ => [Text(fallback(Defaults.Value))];
         }
         return new Entry(option, key, Repeatable: false);
     }

@@ -182,6 +182,10 @@ public sealed class CommandTreeTests
             ["Config"] = "a.json",
         };
         Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), pairs.OrderBy(p => p.Key, StringComparer.Ordinal));
+        // Given twice, the last counts (a script may append an override), as it always has.
+        var twice = ServeArguments.Configuration(Parse(["serve", "--zones", "a", "--pop-id=p1", "--zones=b", "--pop-id", "p2"]));
+        Assert.Equal("b", twice["Zones"]);
+        Assert.Equal("p2", twice["PopId"]);
         // Serving is the default: the same options without the command name mean the same.
         Assert.Equal(ServeArguments.Configuration(Parse(["--zones", "z", "--no-watch"])), ServeArguments.Configuration(Parse(["serve", "--zones=z", "--no-watch"])));
     }
@@ -241,6 +245,31 @@ public sealed class CommandTreeTests
             var fromCommandLine = await ExternalTool.RunAsync("dotnet", ["exec", AnycastDnsServer.DllPath, .. serve, .. option], RunTimeout, environment: environment);
             Assert.Equal(1, fromCommandLine.ExitCode);
             Assert.Contains("Tcp:IdleTimeoutSeconds: 'later'", fromCommandLine.StandardError, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_readme_options_table_has_every_serve_option_with_the_default_help_shows()
+    {
+        // The README's Configuration table against `serve --help`: every option has a row, and the row's default column
+        // holds what --help says the default is (which --help reads from ServerOptions).
+        var rows = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "README.md"))
+            .Where(l => l.StartsWith("| `--", StringComparison.Ordinal)).Select(l => l.Split(" | ")).ToList();
+        var help = await Run("serve", "--help");
+        Assert.True(help.ExitCode == 0, help.Output);
+        foreach (var option in ServeArguments.Options)
+        {
+            var row = rows.FirstOrDefault(r => System.Text.RegularExpressions.Regex.IsMatch(r[0], $@"`{option.Name}[ `]"));
+            Assert.True(row is not null, $"README: no row for {option.Name}");
+            var shown = System.Text.RegularExpressions.Regex.Match(help.StandardOutput, $@"(?m)^  {option.Name} .*\[default: (.*)\]$");
+            if (!shown.Success)
+            {
+                continue;
+            }
+            foreach (string value in shown.Groups[1].Value.Split('|'))
+            {
+                Assert.True(row![2].Contains(value, StringComparison.Ordinal), $"README row of {option.Name}: default '{row[2]}', --help says {value}");
+            }
         }
     }
 
