@@ -248,6 +248,35 @@ public sealed class CommandTreeTests
         }
     }
 
+    /// <summary>Command lines written elsewhere in the repository (deploy/, bench/, the lab, the zones workflow).</summary>
+    public static readonly TheoryData<string> Invocations =
+    [
+        // deploy/k8s/base/daemonset.yaml (the image's entrypoint is `anycastdns serve`)
+        "serve --zones /git/current/zones --no-watch --listen 198.19.53.1:53 --listen 10.0.0.1:53 --anycast-address 198.19.53.1 --freebind --bird-socket /run/bird/bird.ctl --drain-seconds 30 --maintenance-file /var/lib/anycastdns/maintenance --cookie-secret-file /secrets/cookie-secrets.txt",
+        // deploy/systemd/anycastdns.service
+        "serve --config /etc/anycastdns/appsettings.json",
+        // bench/compare.sh, with its extra options appended
+        "serve --zones z --listen 127.0.0.1:5300 --pop-id bench --no-watch --udp-receive-loops 2 --tcp-max-queries 0 --rrl-exempt none --rrl-rate 1000000 --allow-transfer 127.0.0.1/32",
+        "serve --zones z --listen 127.0.0.1:5300 --pop-id bench --no-watch --udp-receive-loops 2 --rrl-rate 0 --dnstap-socket /tmp/dnstap.sock",
+        // deploy/docker/sidecar-entrypoint.sh and the lab
+        "watchdog --target 198.18.1.1:53 --bird-socket /run/bird/bird.ctl --bird-protocol anycast --interval-ms 150 --timeout-ms 200 --fail-after 3",
+        // deploy/zones-repository workflow and deploy/README.md
+        "check --zonemd-write zones",
+        "check --zonemd zones",
+        "fleet-check --file pops.txt --timeout 3",
+        "drain --http 127.0.0.1:8053",
+        "undrain",
+        "reload",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Invocations))]
+    public void Command_lines_the_repository_writes_still_parse(string line)
+    {
+        var parsed = Parse(line.Split(' '));
+        Assert.True(parsed.Errors.Count == 0, string.Join("; ", parsed.Errors.Select(e => e.Message)));
+    }
+
     [Fact]
     public async Task The_readme_options_table_has_every_serve_option_with_the_default_help_shows()
     {
