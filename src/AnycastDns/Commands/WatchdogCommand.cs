@@ -7,9 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Commands;
 
 /// <summary>
-/// <c>anycastdns watchdog --target ip:port --bird-socket path [--bird-protocol anycast] [--interval-ms 200]
-/// [--timeout-ms 250] [--fail-after 3] [--recover-after 5]</c>: runs beside BIRD (the sidecar) and withdraws the
-/// anycast route when the local server stops answering. Stops on SIGTERM/Ctrl-C with exit 0, leaving the route as is.
+/// <c>anycastdns watchdog --target ip:port --bird-socket path [options]</c>: runs beside BIRD (the sidecar) and withdraws
+/// the anycast route when the local server stops answering; the interval, timeout and thresholds are options, each
+/// with its default declared once below (<c>--help</c> shows them). Stops on SIGTERM/Ctrl-C with exit 0, leaving the
+/// route as is.
 /// </summary>
 internal static class WatchdogCommand
 {
