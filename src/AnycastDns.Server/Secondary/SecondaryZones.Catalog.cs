@@ -172,6 +172,15 @@ public sealed partial class SecondaryZones
         {
             LogMemberLeftOut(_logger, origin, version.Serial, line);
         }
+        try
+        {
+            ZoneStateFile.SaveCatalog(_options.StateFolder!, version);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The members are applied; only a restart after a broken version would miss this one.
+            _logger.LogError("catalog {Catalog}: the state folder: {Error}", origin, e.Message);
+        }
         int removed = change.Removed.Count(z => !change.Added.Any(a => a.Options.Origin == z.Options.Origin));
         int added = change.Added.Count(a => !change.Removed.Concat(change.Replaced).Any(z => z.Options.Origin == a.Options.Origin));
         LogCatalogApplied(_logger, origin, version.Serial, catalog.MemberCount, added, removed, leftOut.Count);

@@ -134,7 +134,9 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
             // RFC 9432 §5.1: a restart serves the members of the last good catalog version, before any primary answers.
             if (zone.CatalogOptions is not null && zone.Current is { } catalog)
             {
-                var plan = ApplyCatalog(zone, catalog);
+                // A kept version that is broken: the members of the last version processed (RFC 9432 §5.1).
+                var plan = ApplyCatalog(zone, catalog)
+                    ?? (ZoneStateFile.LoadCatalog(folder, zone.Options.Origin, _loadOptions) is { } good ? ApplyCatalog(zone, good) : null);
                 foreach (var member in plan?.Added ?? [])
                 {
                     LoadKept(member);

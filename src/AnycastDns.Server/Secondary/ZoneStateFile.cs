@@ -21,8 +21,23 @@ public static class ZoneStateFile
 
     public static string TimersPath(string folder, DnsName origin) => Path.Combine(folder, Stem(origin) + "timers");
 
+    /// <summary>A catalog's last version that was processed (RFC 9432 §5.1: after a restart its members are served even when the kept version is broken).</summary>
+    public static string CatalogPath(string folder, DnsName origin) => Path.Combine(folder, Stem(origin) + "catalog");
+
     /// <summary>Writes the zone (SOA first) as a zone file.</summary>
-    public static void SaveZone(string folder, Zone zone)
+    public static void SaveZone(string folder, Zone zone) => SaveZoneAs(ZonePath(folder, zone?.Origin!), zone!);
+
+    /// <summary>Writes a catalog version that was processed, the one whose members a restart serves.</summary>
+    public static void SaveCatalog(string folder, Zone catalog) => SaveZoneAs(CatalogPath(folder, catalog?.Origin!), catalog!);
+
+    /// <summary>The catalog's last processed version, or null (none kept, or it does not load).</summary>
+    public static Zone? LoadCatalog(string folder, DnsName origin, ZoneLoadOptions options)
+    {
+        string path = CatalogPath(folder, origin);
+        return File.Exists(path) ? ZoneLoader.LoadFile(path, origin, options).Zone : null;
+    }
+
+    private static void SaveZoneAs(string path, Zone zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
         var text = new StringBuilder(1024);
@@ -42,7 +57,7 @@ public static class ZoneStateFile
                 }
             }
         }
-        WriteAtomically(ZonePath(folder, zone.Origin), text.ToString());
+        WriteAtomically(path, text.ToString());
     }
 
     /// <summary>Writes the serial and the time of the last successful refresh.</summary>

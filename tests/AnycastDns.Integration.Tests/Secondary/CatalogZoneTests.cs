@@ -133,7 +133,7 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
             """);
 
     [Fact]
-    public async Task A_broken_catalog_is_one_log_line_and_the_previous_members_keep_serving_and_bad_members_are_left_out_one_line_each()
+    public async Task A_broken_catalog_is_one_log_line_and_the_previous_members_keep_serving_even_after_a_restart_and_bad_members_are_left_out_one_line_each()
     {
         int primaryPort = LoopbackPort.FindFreeForUdpAndTcp();
         int http = LoopbackPort.FindFreeForUdpAndTcp();
@@ -141,9 +141,32 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
         WriteCatalog(1, "2", $"m1.zones PTR {MemberA}", $"m2.zones PTR {MemberB}");
         // The group "far" sends its members to primaries of their own (a port nobody listens on): Groups chooses them.
         var environment = new Dictionary<string, string?> { ["ANYCASTDNS_Secondary__Catalogs__0__Groups__far__0"] = $"127.0.0.1:{nobody}" };
-        await using var ours = await AnycastDnsServer.StartAsync(OurZones, CatalogArguments(primaryPort, http), ["127.0.0.1"], environment: environment);
+        var ours = await AnycastDnsServer.StartAsync(OurZones, CatalogArguments(primaryPort, http), ["127.0.0.1"], environment: environment);
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        await using var knot = await KnotPrimary.StartAsync(KnotZones, [Catalog, MemberA, MemberB, MemberC], TransferFixture.Key, ours.EndPoint, primaryPort);
+        try
+        {
+            await using var knot = await KnotPrimary.StartAsync(KnotZones, [Catalog, MemberA, MemberB, MemberC], TransferFixture.Key, ours.EndPoint, primaryPort);
+            await BrokenCatalogsAsync(ours, knot, client, http, primaryPort, nobody);
+
+            // A broken version is what the state folder keeps last: a restart still serves the last good members (§5.1).
+            WriteCatalog(6, "1", $"m1.zones PTR {MemberA}");
+            await knot.ReloadAsync(Catalog);
+            Assert.True(await ours.WaitForLogAsync($"catalog {Catalog} serial 6 is not processed", Timeout), ours.Log);
+            await knot.StopAsync();
+        }
+        finally
+        {
+            await ours.DisposeAsync();
+        }
+        await using var again = await AnycastDnsServer.StartAsync(OurZones, CatalogArguments(primaryPort, http), ["127.0.0.1"], environment: environment);
+        Assert.Contains($"catalog {Catalog} serial 6 is not processed", again.Log, StringComparison.Ordinal);
+        Assert.Equal("192.0.2.1", (await Kdig.QueryAsync(again.EndPoint, ["www." + MemberA, "A", "+short"])).StandardOutput.Trim());
+        Assert.Equal("192.0.2.2", (await Kdig.QueryAsync(again.EndPoint, ["www." + MemberB, "A", "+short"])).StandardOutput.Trim());
+        await AssertMembersAsync(client, http, [MemberA, MemberB]);
+    }
+
+    private async Task BrokenCatalogsAsync(AnycastDnsServer ours, KnotPrimary knot, HttpClient client, int http, int primaryPort, int nobody)
+    {
         Assert.True(await WaitForAsync(ours, "www." + MemberA, "192.0.2.1", Timeout), "member A never served\n" + ours.Log + knot.Log);
         Assert.True(await WaitForAsync(ours, "www." + MemberB, "192.0.2.2", Timeout), "member B never served\n" + ours.Log + knot.Log);
         await AssertMembersAsync(client, http, [MemberA, MemberB]);
