@@ -198,13 +198,28 @@ public sealed class ZoneReloader : IDisposable
         // One reference write: every query after this sees all of the new snapshot, none sees part of it.
         _zones.Current = Combine(catalog.ZoneSet);
         Volatile.Write(ref _catalog, catalog);
+        int loaded = 0;
+        long records = 0;
+        foreach (var change in changes)
+        {
+            if (change.Kind is ZoneChangeKind.Added or ZoneChangeKind.Updated)
+            {
+                loaded++;
+                records += change.After!.RecordCount;
+            }
+        }
+        bool summarize = loaded > ZoneLinesAtMost;
         foreach (var change in changes)
         {
             if (change.Kind == ZoneChangeKind.Failed)
             {
                 _failures.AddOrUpdate(change.Origin.ToString(), 1, (_, n) => n + 1);
             }
-            Log(change);
+            Log(change, summarize);
+        }
+        if (summarize)
+        {
+            _logger.LogInformation("{Zones} zones loaded or updated, {Records} records (a line per zone at Debug level; GET /zones lists them)", loaded, records);
         }
         Published?.Invoke(changes);
         ReturnLoadMemory(changes, catalog.ZoneSet);
@@ -227,7 +242,7 @@ public sealed class ZoneReloader : IDisposable
         try
         {
             _zones.Current = Combine(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty);
-            Log(change);
+            Log(change, summarized: false);
             Published?.Invoke([change]);
         }
         finally
@@ -298,8 +313,16 @@ public sealed class ZoneReloader : IDisposable
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
-    private void Log(ZoneChange change)
+    /// <summary>
+    /// Past this many zones loaded at once (a start with thousands of zones), the line per zone loaded is Debug and one
+    /// line sums them up: tens of thousands of lines overflow the console logger's queue, which then drops lines,
+    /// "answering as" among them. Errors, warnings and removals keep their line each.
+    /// </summary>
+    private const int ZoneLinesAtMost = 100;
+
+    private void Log(ZoneChange change, bool summarized)
     {
+        var loadedLevel = summarized ? LogLevel.Debug : LogLevel.Information;
         foreach (var message in change.Messages)
         {
             if (message.Contains(": error: ", StringComparison.Ordinal) || change.Kind == ZoneChangeKind.Failed)
@@ -314,10 +337,10 @@ public sealed class ZoneReloader : IDisposable
         switch (change.Kind)
         {
             case ZoneChangeKind.Added:
-                _logger.LogInformation("zone {Origin} serial {Serial}: {Records} records from {Path}", change.Origin, change.After!.Serial, change.After.RecordCount, change.Path);
+                _logger.Log(loadedLevel, "zone {Origin} serial {Serial}: {Records} records from {Path}", change.Origin, change.After!.Serial, change.After.RecordCount, change.Path);
                 break;
             case ZoneChangeKind.Updated:
-                _logger.LogInformation("zone {Origin} serial {Before} -> {Serial}: {Records} records from {Path}", change.Origin, change.Before!.Serial, change.After!.Serial, change.After.RecordCount, change.Path);
+                _logger.Log(loadedLevel, "zone {Origin} serial {Before} -> {Serial}: {Records} records from {Path}", change.Origin, change.Before!.Serial, change.After!.Serial, change.After.RecordCount, change.Path);
                 break;
             case ZoneChangeKind.Removed:
                 _logger.LogWarning("zone {Origin} removed with {Path}", change.Origin, change.Path);
