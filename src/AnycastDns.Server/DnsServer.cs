@@ -84,12 +84,15 @@ public sealed class DnsServer : IHostedService, IDisposable
     }
 
     /// <summary>The first listener that stopped on its own, or null while all run.</summary>
-    public string? ListenerFailure => _udp.Select(u => u.Failure).Concat(_tcp.Select(t => t.Failure)).FirstOrDefault(f => f is not null);
+    private string? ListenerFailure => _udp.Select(u => u.Failure).Concat(_tcp.Select(t => t.Failure)).FirstOrDefault(f => f is not null);
 
     /// <summary>True while every listener is up and at least one zone is served.</summary>
     public bool IsReady => NotReadyReason is null;
 
-    /// <summary>Why the server is not ready, or null when it is.</summary>
+    /// <summary>
+    /// Why the server is not ready, or null when it is: the one readiness rule, which <c>/readyz</c> and the anycast
+    /// lifecycle (before its self-check over the wire) both read.
+    /// </summary>
     public string? NotReadyReason => !_started ? "not started"
         : _stopping ? "stopping"
         : ListenerFailure is { } failure ? failure
@@ -100,7 +103,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// not fit in its memory (the other PoPs serve it; this one would answer SERVFAIL for it), or a secondary zone that
     /// expired (with <c>Anycast:WithdrawOnExpiredZone</c>). Null when none.
     /// </summary>
-    public string? ZoneProblem => Zones.Current.Count == 0 ? "no zone loaded"
+    private string? ZoneProblem => Zones.Current.Count == 0 ? "no zone loaded"
         : Reloader.LoadedCatalog?.OutOfMemory is { } origin ? $"zone {origin} did not fit in memory (see /zones)"
         // RFC 1034 §4.3.5: an expired secondary zone is not served; other PoPs may still hold it current (issue 16).
         : _options.WithdrawOnExpiredZone ? Secondary?.ExpiredProblem

@@ -171,7 +171,7 @@ public sealed partial class UdpFront : IDisposable
                 || e is SocketException { SocketErrorCode: SocketError.OperationNotSupported })
             {
                 // A libc without recvmmsg (or not glibc): answer one datagram per call instead.
-                _logger.LogWarning("udp {Address}: recvmmsg unavailable ({Error}); receiving one datagram per call", Address, e.Message);
+                LogNoBatchedReceive(_logger, Address, e.Message);
             }
         }
         SingleReceiveLoop(socket, counter);
@@ -352,7 +352,13 @@ public sealed partial class UdpFront : IDisposable
         if (!_stopping)
         {
             _failure = $"udp {Address}: receive failed: {e.Message}";
-            _logger.LogError("udp {Address}: receive failed: {Error}", Address, e.Message);
+            LogReceiveFailed(_logger, Address, e.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "udp {Address}: recvmmsg unavailable ({Error}); receiving one datagram per call")]
+    private static partial void LogNoBatchedReceive(ILogger logger, ListenAddress address, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "udp {Address}: receive failed: {Error}")]
+    private static partial void LogReceiveFailed(ILogger logger, ListenAddress address, string error);
 }
