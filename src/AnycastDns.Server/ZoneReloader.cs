@@ -13,7 +13,7 @@ namespace AnycastDns.Server;
 /// <see cref="ReloadAsync"/> re-reads what changed, off the hot path, and swaps the whole snapshot at once. Queries
 /// in flight finish on the snapshot they started with; a zone that fails to load keeps its previous version.
 /// </summary>
-public sealed partial class ZoneReloader : IDisposable
+internal sealed partial class ZoneReloader : IDisposable
 {
     private readonly ServerOptions _options;
     private readonly ZoneSetHolder _zones;

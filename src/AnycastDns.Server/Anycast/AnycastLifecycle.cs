@@ -12,7 +12,7 @@ namespace AnycastDns.Server.Anycast;
 /// re-asserted every second, so a BIRD restart or <c>birdc configure</c> (which resets the runtime enable to
 /// <c>disabled yes</c>) heals within 2 s; an unreachable speaker is reported and retried, never fatal.
 /// </summary>
-public sealed partial class AnycastLifecycle : IHostedService, IDisposable
+internal sealed partial class AnycastLifecycle : IHostedService, IDisposable
 {
     private static readonly TimeSpan Reconcile = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PeriodicSelfCheck = TimeSpan.FromSeconds(5);

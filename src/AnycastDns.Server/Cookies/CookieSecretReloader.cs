@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Server.Cookies;
 
 /// <summary>How a reload of the cookie secrets went.</summary>
-public enum CookieSecretsChange
+internal enum CookieSecretsChange
 {
     /// <summary>No <c>Cookies:SecretFile</c>: the random secret made at start stays (a new one would void every cookie out).</summary>
     NoFile,
@@ -25,7 +25,7 @@ public enum CookieSecretsChange
 /// set at once. A file with a problem leaves the previous secrets in force, logs the problem once per reload and shows
 /// it on /state. Without a file the server makes a random secret at start, which no other PoP holds.
 /// </summary>
-public sealed partial class CookieSecretReloader : IDisposable
+internal sealed partial class CookieSecretReloader : IDisposable
 {
     /// <summary>The source shown on /state when there is no file.</summary>
     public const string RandomSource = "random";

@@ -11,7 +11,7 @@ namespace AnycastDns.Server.Listeners;
 /// Answers DNS over TCP on one address (RFC 7766): accepts connections and hands each to a <see cref="TcpConnection"/>.
 /// The table of open connections, with its limits, is shared by every address (<see cref="TcpConnectionTable"/>).
 /// </summary>
-public sealed partial class TcpFront : IDisposable
+internal sealed partial class TcpFront : IDisposable
 {
     private readonly Socket _listener;
     private readonly Responder _responder;

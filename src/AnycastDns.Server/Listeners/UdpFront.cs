@@ -15,7 +15,7 @@ namespace AnycastDns.Server.Listeners;
 /// per call. The receive → answer → send path allocates nothing: buffers are allocated once per thread and the
 /// client's address is kept in them.
 /// </summary>
-public sealed partial class UdpFront : IDisposable
+internal sealed partial class UdpFront : IDisposable
 {
     /// <summary>The largest datagram we read; a query longer than this is not a query (RFC 6891 §6.2.3 caps payloads at 65535).</summary>
     private const int ReceiveBufferSize = ushort.MaxValue;

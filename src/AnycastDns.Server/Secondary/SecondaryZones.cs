@@ -15,7 +15,7 @@ namespace AnycastDns.Server.Secondary;
 /// snapshot with the file zones (<see cref="ZoneReloader.PublishSecondaryAsync"/>). A failure keeps the previous
 /// version serving and is one log line.
 /// </summary>
-public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
+internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
 {
     /// <summary>How soon a zone never transferred is tried again (it has no SOA RETRY yet).</summary>
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);

@@ -11,7 +11,7 @@ namespace AnycastDns.Server.Telemetry;
 /// random number generator; only a sampled query pays for parsing and formatting. Its category is
 /// <c>AnycastDns.QueryLog</c>, so <c>Logging:LogLevel:AnycastDns.QueryLog</c> can route or silence it.
 /// </summary>
-public sealed partial class QueryLog(int oneIn, ILogger logger)
+internal sealed partial class QueryLog(int oneIn, ILogger logger)
 {
     public const string Category = "AnycastDns.QueryLog";
 

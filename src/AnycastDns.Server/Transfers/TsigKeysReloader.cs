@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Server.Transfers;
 
 /// <summary>How a reload of the TSIG keys went.</summary>
-public enum TsigKeysChange
+internal enum TsigKeysChange
 {
     /// <summary>No <c>Transfers:KeysFile</c>: there are no keys to reload.</summary>
     NoFile,
@@ -26,7 +26,7 @@ public enum TsigKeysChange
 /// <c>Transfers:Allow</c> or <c>Transfers:Notify</c>: those entries are fixed at start, and dropping their key would
 /// silently turn a secondary away, so removing it takes a restart with the entry gone. No secret is ever logged.
 /// </summary>
-public sealed partial class TsigKeysReloader : IDisposable
+internal sealed partial class TsigKeysReloader : IDisposable
 {
     private readonly ServerOptions _options;
     private readonly string? _path;

@@ -24,7 +24,7 @@ namespace AnycastDns.Server.Transfers;
 /// signed query is answered by the responder and the answer signed. Nothing here logs per request except a completed
 /// transfer (one line, to an allowed client).
 /// </remarks>
-public sealed partial class ZoneTransfers
+internal sealed partial class ZoneTransfers
 {
     /// <summary>Room for a length prefix and the largest message.</summary>
     private const int FrameBuffer = 2 + ushort.MaxValue;
