@@ -198,13 +198,28 @@ internal sealed partial class ZoneReloader : IDisposable
         // One reference write: every query after this sees all of the new snapshot, none sees part of it.
         _zones.Current = Combine(catalog.ZoneSet);
         Volatile.Write(ref _catalog, catalog);
+        int loaded = 0;
+        long records = 0;
+        foreach (var change in changes)
+        {
+            if (change.Kind is ZoneChangeKind.Added or ZoneChangeKind.Updated)
+            {
+                loaded++;
+                records += change.After!.RecordCount;
+            }
+        }
+        bool summarize = loaded > ZoneLinesAtMost;
         foreach (var change in changes)
         {
             if (change.Kind == ZoneChangeKind.Failed)
             {
                 _failures.AddOrUpdate(change.Origin.ToString(), 1, (_, n) => n + 1);
             }
-            Log(change);
+            Log(change, summarize);
+        }
+        if (summarize)
+        {
+            LogLoadedSummary(_logger, loaded, records);
         }
         Published?.Invoke(changes);
         ReturnLoadMemory(changes, catalog.ZoneSet);
@@ -227,7 +242,7 @@ internal sealed partial class ZoneReloader : IDisposable
         try
         {
             _zones.Current = Combine(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty);
-            Log(change);
+            Log(change, summarized: false);
             Published?.Invoke([change]);
         }
         finally
@@ -298,8 +313,16 @@ internal sealed partial class ZoneReloader : IDisposable
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
-    private void Log(ZoneChange change)
+    /// <summary>
+    /// Past this many zones loaded at once (a start with thousands of zones), the line per zone loaded is Debug and one
+    /// line sums them up: tens of thousands of lines overflow the console logger's queue, which then drops lines,
+    /// "answering as" among them. Errors, warnings and removals keep their line each.
+    /// </summary>
+    private const int ZoneLinesAtMost = 100;
+
+    private void Log(ZoneChange change, bool summarized)
     {
+        var loadedLevel = summarized ? LogLevel.Debug : LogLevel.Information;
         foreach (var message in change.Messages)
         {
             if (message.Contains(": error: ", StringComparison.Ordinal) || change.Kind == ZoneChangeKind.Failed)
@@ -314,10 +337,10 @@ internal sealed partial class ZoneReloader : IDisposable
         switch (change.Kind)
         {
             case ZoneChangeKind.Added:
-                LogAdded(_logger, change.Origin, change.After!.Serial, change.After.RecordCount, change.Path);
+                LogAdded(_logger, loadedLevel, change.Origin, change.After!.Serial, change.After.RecordCount, change.Path);
                 break;
             case ZoneChangeKind.Updated:
-                LogUpdated(_logger, change.Origin, change.Before!.Serial, change.After!.Serial, change.After.RecordCount, change.Path);
+                LogUpdated(_logger, loadedLevel, change.Origin, change.Before!.Serial, change.After!.Serial, change.After.RecordCount, change.Path);
                 break;
             case ZoneChangeKind.Removed:
                 LogRemoved(_logger, change.Origin, change.Path);
@@ -346,11 +369,14 @@ internal sealed partial class ZoneReloader : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
     private static partial void LogZoneWarning(ILogger logger, string message);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "zone {Origin} serial {Serial}: {Records} records from {Path}")]
-    private static partial void LogAdded(ILogger logger, DnsName origin, uint serial, int records, string path);
+    [LoggerMessage(Message = "zone {Origin} serial {Serial}: {Records} records from {Path}")]
+    private static partial void LogAdded(ILogger logger, LogLevel level, DnsName origin, uint serial, int records, string path);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "zone {Origin} serial {Before} -> {Serial}: {Records} records from {Path}")]
-    private static partial void LogUpdated(ILogger logger, DnsName origin, uint before, uint serial, int records, string path);
+    [LoggerMessage(Message = "zone {Origin} serial {Before} -> {Serial}: {Records} records from {Path}")]
+    private static partial void LogUpdated(ILogger logger, LogLevel level, DnsName origin, uint before, uint serial, int records, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Zones} zones loaded or updated, {Records} records (a line per zone at Debug level; GET /zones lists them)")]
+    private static partial void LogLoadedSummary(ILogger logger, int zones, long records);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "zone {Origin} removed with {Path}")]
     private static partial void LogRemoved(ILogger logger, DnsName origin, string path);
