@@ -1,3 +1,4 @@
+using System.CommandLine;
 using AnycastDns.Zones;
 
 namespace AnycastDns.Commands;
@@ -11,17 +12,22 @@ namespace AnycastDns.Commands;
 /// </summary>
 internal static class CheckCommand
 {
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output, TextWriter error)
     {
-        bool print = args.Contains("--zonemd");
-        bool write = args.Contains("--zonemd-write");
-        var paths = args.Where(a => a is not ("--zonemd" or "--zonemd-write")).ToList();
-        if (paths.Count != 1 || paths[0].StartsWith('-'))
+        var print = new Option<bool>("--zonemd") { Description = "also print each zone's ZONEMD record (RFC 8976, SIMPLE, SHA-384)" };
+        var write = new Option<bool>("--zonemd-write") { Description = "write a fresh ZONEMD record into each zone file" };
+        var path = new Argument<string>("path") { Description = "a zones folder (its *.zone files) or one zone file" };
+        CommandTree.RejectOptionLikeValues(path);
+        var command = new Command("check", "check a zones folder or one zone file as the server would load it; exit 1 on any error")
         {
-            error.WriteLine("usage: anycastdns check [--zonemd | --zonemd-write] <zones-folder | zone-file>");
-            return 2;
-        }
-        string path = paths[0];
+            print, write, path,
+        };
+        command.SetAction(r => Run(r.GetRequiredValue(path), r.GetValue(print), r.GetValue(write), output, error));
+        return command;
+    }
+
+    public static int Run(string path, bool print, bool write, TextWriter output, TextWriter error)
+    {
         IReadOnlyList<ZoneLoadResult> results;
         if (Directory.Exists(path))
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using AnycastDns.Fleet;
@@ -17,21 +18,53 @@ namespace AnycastDns.Commands;
 /// </summary>
 internal static class FleetCheckCommand
 {
-    public const string Usage = "usage: anycastdns fleet-check <pop>... [--file <pops.txt>] [--timeout <seconds>] [--http-port <port>]\n"
-        + "  <pop>: ip[:port] | [ipv6]:port, optionally ,http=<ip:port> (its status endpoint)";
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var pops = new Argument<string[]>("pop")
+        {
+            Description = "a PoP's unicast DNS address, ip[:port] or [ipv6]:port, optionally ,http=<ip:port> (its status endpoint)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var file = new Option<string[]>("--file")
+        {
+            HelpName = "pops.txt",
+            Description = "more PoPs, one a line as <pop>; '#' starts a comment; repeatable",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var timeout = CheckedOptions.Seconds("--timeout", "how long each PoP has to answer", 60, 2);
+        var httpPort = new Option<int?>("--http-port")
+        {
+            HelpName = "port",
+            Description = "every PoP's status endpoint is on its DNS address at this port, for the per-zone list (default: none)",
+            CustomParser = result =>
+            {
+                string text = result.Tokens[0].Value;
+                if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port < 1 || port > 65535)
+                {
+                    result.AddError($"--http-port '{text}': expected a port from 1 to 65535");
+                }
+                return port;
+            },
+        };
+        CommandTree.RejectOptionLikeValues(pops);
+        var command = new Command("fleet-check", "compare identity, zone serials and ZONEMD digests across PoPs; exit 1 if any differs")
+        {
+            pops, file, timeout, httpPort,
+        };
+        command.SetAction(r => Run(r.GetValue(pops) ?? [], r.GetValue(file) ?? [], TimeSpan.FromSeconds(r.GetValue(timeout)), r.GetValue(httpPort), output, error));
+        return command;
+    }
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(IReadOnlyList<string> arguments, IReadOnlyList<string> files, TimeSpan timeout, int? httpPort, TextWriter output, TextWriter error)
     {
         List<(IPEndPoint Dns, IPEndPoint? Http)> pops;
-        TimeSpan timeout;
         try
         {
-            (pops, timeout) = Parse(args);
+            pops = Pops(arguments, files, httpPort);
         }
         catch (ArgumentException e)
         {
             error.WriteLine($"anycastdns fleet-check: {e.Message}");
-            error.WriteLine(Usage);
             return 2;
         }
         var reports = Task.WhenAll(pops.Select(p => PopReport.ProbeAsync(p.Dns, p.Http, timeout, CancellationToken.None))).GetAwaiter().GetResult();
@@ -69,64 +102,36 @@ internal static class FleetCheckCommand
         };
     }
 
-    private static (List<(IPEndPoint Dns, IPEndPoint? Http)> Pops, TimeSpan Timeout) Parse(string[] args)
+    /// <summary>The PoPs given as arguments, then those in the <paramref name="files"/>; throws <see cref="ArgumentException"/> naming a bad one.</summary>
+    private static List<(IPEndPoint Dns, IPEndPoint? Http)> Pops(IReadOnlyList<string> arguments, IReadOnlyList<string> files, int? httpPort)
     {
-        var specs = new List<(string Text, string Where)>();
-        var timeout = TimeSpan.FromSeconds(2);
-        int? httpPort = null;
-        for (int i = 0; i < args.Length; i++)
+        var specs = arguments.Select(a => (Text: a, Where: "")).ToList();
+        foreach (string file in files)
         {
-            switch (args[i])
+            if (!File.Exists(file))
             {
-                case "--file" when i + 1 < args.Length:
-                    string file = args[++i];
-                    if (!File.Exists(file))
-                    {
-                        throw new ArgumentException($"{file}: no such file");
-                    }
-                    var lines = File.ReadAllLines(file);
-                    for (int n = 0; n < lines.Length; n++)
-                    {
-                        string line = lines[n].Split('#')[0].Trim();
-                        if (line.Length > 0)
-                        {
-                            specs.Add((line, $"{file}:{n + 1}: "));
-                        }
-                    }
-                    break;
-                case "--timeout" when i + 1 < args.Length:
-                    if (!double.TryParse(args[++i], NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || seconds <= 0 || seconds > 60)
-                    {
-                        throw new ArgumentException($"--timeout '{args[i]}': expected seconds, more than 0 and at most 60");
-                    }
-                    timeout = TimeSpan.FromSeconds(seconds);
-                    break;
-                case "--http-port" when i + 1 < args.Length:
-                    if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port < 1 || port > 65535)
-                    {
-                        throw new ArgumentException($"--http-port '{args[i]}': expected a port from 1 to 65535");
-                    }
-                    httpPort = port;
-                    break;
-                default:
-                    if (args[i].StartsWith("--", StringComparison.Ordinal))
-                    {
-                        throw new ArgumentException($"unknown option or missing value: '{args[i]}'");
-                    }
-                    specs.Add((args[i], ""));
-                    break;
+                throw new ArgumentException($"--file {file}: no such file");
+            }
+            var lines = File.ReadAllLines(file);
+            for (int n = 0; n < lines.Length; n++)
+            {
+                string line = lines[n].Split('#')[0].Trim();
+                if (line.Length > 0)
+                {
+                    specs.Add((line, $"{file}:{n + 1}: "));
+                }
             }
         }
         if (specs.Count == 0)
         {
-            throw new ArgumentException("no PoP addresses given");
+            throw new ArgumentException("no PoP addresses given (see anycastdns fleet-check --help)");
         }
         var pops = new List<(IPEndPoint, IPEndPoint?)>(specs.Count);
         foreach (var (text, where) in specs)
         {
             pops.Add(Pop(text, where, httpPort));
         }
-        return (pops, timeout);
+        return pops;
     }
 
     /// <summary>

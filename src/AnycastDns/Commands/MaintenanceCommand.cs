@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace AnycastDns.Commands;
 
 /// <summary>
@@ -7,10 +9,22 @@ namespace AnycastDns.Commands;
 /// </summary>
 internal static class MaintenanceCommand
 {
-    public static int Run(bool on, string[] args, TextWriter output, TextWriter error)
+    public static Command Create(bool on, TextWriter output, TextWriter error)
+    {
+        var command = new Command(on ? "drain" : "undrain", on
+            ? "maintenance on: withdraw the anycast route, keep answering"
+            : "maintenance off: announce again once the self-check passes")
+        {
+            StatusEndpointClient.HttpOption,
+        };
+        command.SetAction(r => Run(on, r.GetValue(StatusEndpointClient.HttpOption), output, error));
+        return command;
+    }
+
+    public static int Run(bool on, string? http, TextWriter output, TextWriter error)
     {
         string command = on ? "drain" : "undrain";
-        if (StatusEndpointClient.Address(command, args, error) is not { } address)
+        if (StatusEndpointClient.Address(command, http, error) is not { } address)
         {
             return 2;
         }

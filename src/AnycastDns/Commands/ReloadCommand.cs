@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 
 namespace AnycastDns.Commands;
@@ -10,9 +11,19 @@ namespace AnycastDns.Commands;
 /// </summary>
 internal static class ReloadCommand
 {
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output, TextWriter error)
     {
-        if (StatusEndpointClient.Address("reload", args, error) is not { } address)
+        var command = new Command("reload", "make a running server re-read its zones and cookie secret file now, and print what changed")
+        {
+            StatusEndpointClient.HttpOption,
+        };
+        command.SetAction(r => Run(r.GetValue(StatusEndpointClient.HttpOption), output, error));
+        return command;
+    }
+
+    public static int Run(string? http, TextWriter output, TextWriter error)
+    {
+        if (StatusEndpointClient.Address("reload", http, error) is not { } address)
         {
             return 2;
         }

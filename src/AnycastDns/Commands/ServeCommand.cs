@@ -17,19 +17,9 @@ internal static class ServeCommand
 {
     public const string EnvironmentPrefix = "ANYCASTDNS_";
 
-    public static int Run(string[] args)
+    /// <summary>Runs the server with <paramref name="commandLine"/>, the configuration pairs of the options given.</summary>
+    public static int Run(Dictionary<string, string?> commandLine)
     {
-        Dictionary<string, string?> commandLine;
-        try
-        {
-            commandLine = ServeArguments.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"anycastdns: {e.Message}");
-            return 2;
-        }
-
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             DisableDefaults = true,

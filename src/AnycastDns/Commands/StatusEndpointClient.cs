@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace AnycastDns.Commands;
 
 /// <summary>
@@ -6,22 +8,20 @@ namespace AnycastDns.Commands;
 /// </summary>
 internal static class StatusEndpointClient
 {
-    /// <summary>The endpoint address from the arguments or the environment, or null after printing why not.</summary>
-    public static string? Address(string command, string[] args, TextWriter error)
+    /// <summary>The <c>--http</c> option of reload, drain and undrain: declared once, added to each.</summary>
+    public static readonly Option<string> HttpOption = new("--http")
     {
-        string? address = Environment.GetEnvironmentVariable(ServeCommand.EnvironmentPrefix + "HTTP");
-        if (args is ["--http", var given])
-        {
-            address = given;
-        }
-        else if (args.Length > 0)
-        {
-            error.WriteLine($"usage: anycastdns {command} [--http <ip:port>]   (default: $ANYCASTDNS_HTTP)");
-            return null;
-        }
+        HelpName = "ip:port",
+        Description = $"the server's status endpoint (its --http) (default: ${ServeCommand.EnvironmentPrefix}HTTP)",
+    };
+
+    /// <summary>The endpoint address from the option or the environment, or null after printing why not.</summary>
+    public static string? Address(string command, string? given, TextWriter error)
+    {
+        string? address = given ?? Environment.GetEnvironmentVariable(ServeCommand.EnvironmentPrefix + "HTTP");
         if (string.IsNullOrEmpty(address))
         {
-            error.WriteLine($"anycastdns {command}: no status endpoint: give --http <ip:port> (the server's --http) or set ANYCASTDNS_HTTP");
+            error.WriteLine($"anycastdns {command}: no status endpoint: give --http <ip:port> (the server's --http) or set {ServeCommand.EnvironmentPrefix}HTTP");
             return null;
         }
         return address;

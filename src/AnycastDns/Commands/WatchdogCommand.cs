@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using AnycastDns.Server;
 using AnycastDns.Server.Anycast;
@@ -7,50 +7,50 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Commands;
 
 /// <summary>
-/// <c>anycastdns watchdog --target ip:port --bird-socket path [--bird-protocol anycast] [--interval-ms 200]
-/// [--timeout-ms 250] [--fail-after 3] [--recover-after 5]</c>: runs beside BIRD (the sidecar) and withdraws the
-/// anycast route when the local server stops answering. Stops on SIGTERM/Ctrl-C with exit 0, leaving the route as is.
+/// <c>anycastdns watchdog --target ip:port --bird-socket path [options]</c>: runs beside BIRD (the sidecar) and withdraws
+/// the anycast route when the local server stops answering; the interval, timeout and thresholds are options, each
+/// with its default declared once below (<c>--help</c> shows them). Stops on SIGTERM/Ctrl-C with exit 0, leaving the
+/// route as is.
 /// </summary>
 internal static class WatchdogCommand
 {
-    public const string Usage = "usage: anycastdns watchdog --target <ip:port> --bird-socket <path> [--bird-protocol anycast] [--interval-ms 200] [--timeout-ms 250] [--fail-after 3] [--recover-after 5]";
-
-    public static int Run(string[] args, TextWriter error)
+    public static Command Create(TextWriter error)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        var target = CheckedOptions.EndPoint("--target", "the local server's address to query (CH TXT id.server)");
+        target.Required = true;
+        var socket = new Option<string>("--bird-socket") { HelpName = "path", Description = "BIRD 2 control socket", Required = true };
+        var protocol = new Option<string>("--bird-protocol")
         {
-            ["--bird-protocol"] = BirdAnnouncementOptions.DefaultProtocol,
-            ["--interval-ms"] = "200",
-            ["--timeout-ms"] = "250",
-            ["--fail-after"] = "3",
-            ["--recover-after"] = "5",
+            HelpName = "name",
+            Description = "the BIRD static protocol holding the anycast prefix",
+            DefaultValueFactory = _ => BirdAnnouncementOptions.DefaultProtocol,
         };
-        for (int i = 0; i < args.Length; i++)
+        var interval = CheckedOptions.WholeNumber("--interval-ms", "milliseconds between queries", 10, 60_000, 200);
+        var timeout = CheckedOptions.WholeNumber("--timeout-ms", "milliseconds a query may take", 10, 60_000, 250);
+        var failAfter = CheckedOptions.WholeNumber("--fail-after", "unanswered queries in a row before withdrawing", 1, 100, 3);
+        var recoverAfter = CheckedOptions.WholeNumber("--recover-after", "answered queries in a row before announcing again", 1, 1000, 5);
+        var command = new Command("watchdog", "beside BIRD: withdraw the anycast route when the local server stops answering")
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length
-                || args[i] is not ("--target" or "--bird-socket" or "--bird-protocol" or "--interval-ms" or "--timeout-ms" or "--fail-after" or "--recover-after"))
-            {
-                error.WriteLine($"anycastdns watchdog: unexpected '{args[i]}'");
-                error.WriteLine(Usage);
-                return 2;
-            }
-            values[args[i]] = args[++i];
-        }
-        WatchdogOptions options;
+            target, socket, protocol, interval, timeout, failAfter, recoverAfter,
+        };
+        command.SetAction(r => Run(
+            new WatchdogOptions(
+                r.GetRequiredValue(target),
+                TimeSpan.FromMilliseconds(r.GetValue(interval)),
+                TimeSpan.FromMilliseconds(r.GetValue(timeout)),
+                r.GetValue(failAfter),
+                r.GetValue(recoverAfter)),
+            new BirdAnnouncementOptions { SocketPath = r.GetRequiredValue(socket), Protocol = r.GetRequiredValue(protocol) },
+            error));
+        return command;
+    }
+
+    public static int Run(WatchdogOptions options, BirdAnnouncementOptions bird, TextWriter error)
+    {
         BirdAnnouncement announcement;
         try
         {
-            if (!values.TryGetValue("--target", out var target) || !values.TryGetValue("--bird-socket", out var socket))
-            {
-                throw new ConfigurationException("--target and --bird-socket are required");
-            }
-            options = new WatchdogOptions(
-                ListenAddress.Parse(target).EndPoint,
-                TimeSpan.FromMilliseconds(Number(values, "--interval-ms", 10, 60_000)),
-                TimeSpan.FromMilliseconds(Number(values, "--timeout-ms", 10, 60_000)),
-                Number(values, "--fail-after", 1, 100),
-                Number(values, "--recover-after", 1, 1000));
-            announcement = new BirdAnnouncement(new BirdAnnouncementOptions { SocketPath = socket, Protocol = values["--bird-protocol"] });
+            announcement = new BirdAnnouncement(bird);
         }
         catch (Exception e) when (e is ConfigurationException or ArgumentException)
         {
@@ -64,14 +64,5 @@ internal static class WatchdogCommand
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         new Watchdog(options, announcement, loggers.CreateLogger("AnycastDns.Watchdog")).RunAsync(stop.Token).GetAwaiter().GetResult();
         return 0;
-    }
-
-    private static int Number(Dictionary<string, string> values, string option, int min, int max)
-    {
-        if (!int.TryParse(values[option], NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
-        {
-            throw new ConfigurationException($"{option} '{values[option]}': expected a whole number from {min} to {max}");
-        }
-        return n;
     }
 }
