@@ -7,7 +7,7 @@ namespace AnycastDns.Server.Secondary;
 /// from the last successful refresh), and the latest problem. Written by the zone's refresh loop; read by the status
 /// pages and the snapshot.
 /// </summary>
-public sealed class SecondaryZone(SecondaryZoneOptions options)
+internal sealed class SecondaryZone(SecondaryZoneOptions options)
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
 

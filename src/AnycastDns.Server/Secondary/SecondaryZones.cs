@@ -15,7 +15,7 @@ namespace AnycastDns.Server.Secondary;
 /// snapshot with the file zones (<see cref="ZoneReloader.PublishSecondaryAsync"/>). A failure keeps the previous
 /// version serving and is one log line.
 /// </summary>
-public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
+internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
 {
     /// <summary>How soon a zone never transferred is tried again (it has no SOA RETRY yet).</summary>
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
@@ -104,7 +104,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
             var kept = ZoneStateFile.Load(folder, zone.Options.Origin, _loadOptions, out string? problem);
             if (problem is not null)
             {
-                _logger.LogError("secondary zone {Origin}: {Problem}; waiting for a transfer", zone.Options.Origin, problem);
+                LogStateUnreadable(_logger, zone.Options.Origin.ToString(), problem);
             }
             if (kept is not { } k)
             {
@@ -114,8 +114,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
             zone.LastRefresh = k.Refreshed;
             zone.Source = "the state folder";
             zone.Expired = zone.ExpiresAt <= now;
-            _logger.LogInformation("secondary zone {Origin} serial {Serial}: {Records} records from the state folder, last refreshed {Refreshed:O}{Expired}",
-                zone.Options.Origin, k.Zone.Serial, k.Zone.RecordCount, k.Refreshed, zone.Expired ? " (expired: not served until a refresh)" : "");
+            LogFromState(_logger, zone.Options.Origin.ToString(), k.Zone.Serial, k.Zone.RecordCount, k.Refreshed, zone.Expired ? " (expired: not served until a refresh)" : "");
         }
     }
 
@@ -167,7 +166,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // The state folder could not be written: the version is served, the next refresh writes it again.
-                _logger.LogError("secondary zone {Origin}: the state folder: {Error}", zone.Options.Origin, e.Message);
+                LogStateNotWritten(_logger, zone.Options.Origin.ToString(), e.Message);
                 next = DateTimeOffset.UtcNow + FirstRetry;
             }
         }
@@ -393,4 +392,13 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "secondary zone {Origin}: NOTIFY from {Primary}; checking now")]
     private static partial void LogNotified(ILogger logger, string origin, string primary);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "secondary zone {Origin}: {Problem}; waiting for a transfer")]
+    private static partial void LogStateUnreadable(ILogger logger, string origin, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "secondary zone {Origin} serial {Serial}: {Records} records from the state folder, last refreshed {Refreshed:O}{Expired}")]
+    private static partial void LogFromState(ILogger logger, string origin, uint serial, int records, DateTimeOffset refreshed, string expired);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "secondary zone {Origin}: the state folder: {Error}")]
+    private static partial void LogStateNotWritten(ILogger logger, string origin, string error);
 }
