@@ -32,7 +32,7 @@ internal static class Lookup
     public static Match Find(Zone zone, ReadOnlySpan<byte> name, RecordType qtype)
     {
         // The common case first: one probe for the name itself. A node that is not occluded has no cut or DNAME
-        // above it (ZoneBuilder marks every node below one), so it decides the answer alone.
+        // above it (ZoneAdjust marks every node below one), so it decides the answer alone.
         var exact = zone.Find(name);
         // RFC 5155 §7.2.9: an NSEC3 owner is not a name of the zone; it is answered as if it did not exist.
         if (exact is { IsNsec3Owner: true })

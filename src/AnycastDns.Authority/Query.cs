@@ -111,33 +111,23 @@ internal ref struct Query
         return QueryVerdict.Answer;
     }
 
-    private static bool ReadOptions(ReadOnlySpan<byte> options, Transport transport, ref Query query)
+    private static bool ReadOptions(ReadOnlySpan<byte> rdata, Transport transport, ref Query query)
     {
-        int pos = 0;
-        while (pos < options.Length)
+        var options = new EdnsOptionReader(rdata);
+        while (options.TryRead())
         {
-            if (pos + 4 > options.Length)
-            {
-                return false;
-            }
-            ushort code = BinaryPrimitives.ReadUInt16BigEndian(options[pos..]);
-            int length = BinaryPrimitives.ReadUInt16BigEndian(options[(pos + 2)..]);
-            pos += 4;
-            if (pos + length > options.Length)
-            {
-                return false;
-            }
-            switch (code)
+            var data = options.Data;
+            switch (options.Code)
             {
                 case EdnsOptionCode.Nsid:
                     // RFC 5001 §2.1: the request carries an empty NSID option.
-                    query.NsidRequested = length == 0;
+                    query.NsidRequested = data.IsEmpty;
                     break;
                 case EdnsOptionCode.TcpKeepalive:
                     // RFC 7828 §3.2.1: over UDP the option is ignored; a client must not send a TIMEOUT value.
                     if (transport == Transport.Tcp)
                     {
-                        if (length != 0)
+                        if (!data.IsEmpty)
                         {
                             return false;
                         }
@@ -151,21 +141,20 @@ internal ref struct Query
                 case EdnsOptionCode.Cookie:
                     // RFC 7873 §4: a client cookie of 8 octets, alone or followed by a server cookie of 8 to 32;
                     // any other length is FORMERR (§5.2.2). A second COOKIE option is ignored.
-                    if (length != 8 && (length < 16 || length > 40))
+                    if (data.Length != 8 && (data.Length < 16 || data.Length > 40))
                     {
                         query.MalformedCookie = true;
                         return false;
                     }
                     if (query.ClientCookie.IsEmpty)
                     {
-                        query.ClientCookie = options.Slice(pos, 8);
-                        query.ServerCookie = options.Slice(pos + 8, length - 8);
+                        query.ClientCookie = data[..8];
+                        query.ServerCookie = data[8..];
                     }
                     break;
             }
-            pos += length;
         }
-        return true;
+        return options.Problem is null;
     }
 
     private static bool SkipRecord(ReadOnlySpan<byte> message, ref int offset, out ushort type, out ushort cls, out uint ttl, out int rdataAt)

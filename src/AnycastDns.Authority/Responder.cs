@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using AnycastDns.Protocol;
 using AnycastDns.Zones;
@@ -257,30 +256,26 @@ public sealed class Responder
         return true;
     }
 
-    private int OptLength(in Query q, Transport transport)
+    /// <summary>The OPT record of the response to <paramref name="q"/>, with the options the query asked for.</summary>
+    private ResponseOpt Opt(in Query q, Transport transport, int rcode, ReadOnlySpan<byte> serverCookie, long expire) =>
+        // RFC 3225 §3: the DO bit is copied from the query; RFC 6891 §6.1.3: the RCODE's upper 8 bits go in OPT.
+        new(_options.MaxUdpPayload, rcode, q.DnssecOk)
+        {
+            HasNsid = q.NsidRequested,
+            Nsid = _nsid,
+            // RFC 7828 §3.3.2: only over TCP.
+            KeepaliveTimeout = q.KeepaliveRequested && transport == Transport.Tcp ? _keepaliveUnits : -1,
+            // RFC 7873 §5.2: the client cookie echoed with our server cookie, on every response, errors included.
+            ClientCookie = q.ClientCookie,
+            ServerCookie = serverCookie,
+            Expire = expire,
+        };
+
+    /// <summary>The most octets the OPT record of the response to <paramref name="q"/> can take (a full server cookie, EXPIRE whenever asked for).</summary>
+    private int OptLength(scoped in Query q, Transport transport)
     {
-        if (!q.HasEdns)
-        {
-            return 0;
-        }
-        int length = OptWriter.FixedLength;
-        if (q.NsidRequested)
-        {
-            length += OptWriter.OptionHeaderLength + _nsid.Length;
-        }
-        if (q.KeepaliveRequested && transport == Transport.Tcp)
-        {
-            length += OptWriter.OptionHeaderLength + 2;
-        }
-        if (!q.ClientCookie.IsEmpty)
-        {
-            length += OptWriter.OptionHeaderLength + q.ClientCookie.Length + Cookies.ServerCookie.Length;
-        }
-        if (q.ExpireRequested)
-        {
-            length += OptWriter.ExpireLength;
-        }
-        return length;
+        Span<byte> serverCookie = stackalloc byte[Cookies.ServerCookie.Length];
+        return q.HasEdns ? Opt(q, transport, 0, serverCookie, q.ExpireRequested ? 0 : -1).Length : 0;
     }
 
     /// <summary>
@@ -334,33 +329,11 @@ public sealed class Responder
             {
                 return 0;
             }
-            // RFC 3225 §3: the DO bit is copied from the query; RFC 6891 §6.1.3: the RCODE's upper 8 bits go in OPT.
-            OptWriter.TryBegin(ref w, _options.MaxUdpPayload, rcode, q.DnssecOk, out int rdlengthAt);
-            if (q.NsidRequested)
-            {
-                OptWriter.TryWriteOption(ref w, EdnsOptionCode.Nsid, _nsid);
-            }
-            if (q.KeepaliveRequested && transport == Transport.Tcp)
-            {
-                Span<byte> timeout = stackalloc byte[2];
-                BinaryPrimitives.WriteUInt16BigEndian(timeout, _keepaliveUnits);
-                OptWriter.TryWriteOption(ref w, EdnsOptionCode.TcpKeepalive, timeout);
-            }
-            if (!q.ClientCookie.IsEmpty)
-            {
-                // RFC 7873 §5.2: the client cookie echoed with our server cookie, on every response, errors included.
-                OptWriter.TryWriteOption(ref w, EdnsOptionCode.Cookie, q.ClientCookie, serverCookie);
-            }
-            if (r.Expire >= 0)
-            {
-                OptWriter.TryWriteExpire(ref w, (uint)r.Expire);
-            }
+            var opt = Opt(q, transport, rcode, serverCookie, r.Expire);
             // RFC 8914 §3: optional; left out when it does not fit.
-            if (r.ExtendedError >= 0)
-            {
-                OptWriter.TryWriteExtendedError(ref w, (ushort)r.ExtendedError, r.ZoneExpired ? "zone expired"u8 : []);
-            }
-            OptWriter.End(ref w, rdlengthAt);
+            opt.ExtendedError = r.ExtendedError;
+            opt.ExtraText = r.ZoneExpired ? "zone expired"u8 : [];
+            OptWriter.TryWrite(ref w, opt);
             r.Writer = w;
             r.CountAdditional();
         }

@@ -1,5 +1,3 @@
-using AnycastDns.Zones;
-
 namespace AnycastDns.Authority;
 
 /// <summary>The transport a query came over: it decides the size limit and TCP-only options.</summary>
@@ -29,19 +27,4 @@ public sealed class ResponderOptions
 
     /// <summary>RFC 8482 §4.1: over UDP answer ANY with one RRset; over TCP with all of them.</summary>
     public bool MinimalAnyOverUdp { get; init; } = true;
-}
-
-/// <summary>
-/// The zone snapshot the responder reads. Replacing <see cref="Current"/> swaps every zone at once; a query that
-/// already holds the old snapshot finishes on it.
-/// </summary>
-public sealed class ZoneSetHolder(ZoneSet initial)
-{
-    private ZoneSet _current = initial;
-
-    public ZoneSet Current
-    {
-        get => Volatile.Read(ref _current);
-        set => Volatile.Write(ref _current, value);
-    }
 }

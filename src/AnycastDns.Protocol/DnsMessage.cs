@@ -215,7 +215,7 @@ public sealed class DnsMessage
         }
         if (Edns is not null)
         {
-            ok = ok && writer.WriteRecord(DnsName.Root.Wire, RecordType.OPT, Edns.UdpPayloadSize, Edns.TtlField, Edns.EncodeOptions());
+            ok = ok && Edns.TryWrite(ref writer);
         }
         if (!ok)
         {

@@ -27,6 +27,55 @@ public static class EdnsOptionCode
 /// <summary>One EDNS option, kept generic (RFC 6891 §6.1.2).</summary>
 public sealed record EdnsOption(ushort Code, byte[] Data);
 
+/// <summary>
+/// Reads the options of an OPT record's RDATA one at a time (RFC 6891 §6.1.2: OPTION-CODE, OPTION-LENGTH, then the data),
+/// without allocating: the one loop over EDNS options, for the responder's query parser and for <see cref="EdnsRecord"/>.
+/// </summary>
+public ref struct EdnsOptionReader
+{
+    private readonly ReadOnlySpan<byte> _rdata;
+    private int _position;
+
+    public EdnsOptionReader(ReadOnlySpan<byte> rdata)
+    {
+        _rdata = rdata;
+    }
+
+    /// <summary>The OPTION-CODE of the option <see cref="TryRead"/> read last.</summary>
+    public ushort Code { get; private set; }
+
+    /// <summary>The data of the option <see cref="TryRead"/> read last (OPTION-LENGTH octets, in the RDATA read).</summary>
+    public ReadOnlySpan<byte> Data { get; private set; }
+
+    /// <summary>Once <see cref="TryRead"/> returned false: null at the end of the RDATA, or what is wrong with the rest.</summary>
+    public string? Problem { get; private set; }
+
+    /// <summary>Reads the next option; false at the end of the RDATA, or when an option runs past it (<see cref="Problem"/>).</summary>
+    public bool TryRead()
+    {
+        if (_position == _rdata.Length)
+        {
+            return false;
+        }
+        if (_position + OptWriter.OptionHeaderLength > _rdata.Length)
+        {
+            Problem = "EDNS option header truncated";
+            return false;
+        }
+        Code = BinaryPrimitives.ReadUInt16BigEndian(_rdata[_position..]);
+        int length = BinaryPrimitives.ReadUInt16BigEndian(_rdata[(_position + 2)..]);
+        _position += OptWriter.OptionHeaderLength;
+        if (_position + length > _rdata.Length)
+        {
+            Problem = "EDNS option data truncated";
+            return false;
+        }
+        Data = _rdata.Slice(_position, length);
+        _position += length;
+        return true;
+    }
+}
+
 /// <summary>The content of an OPT pseudo-record (RFC 6891 §6.1.3).</summary>
 public sealed class EdnsRecord
 {
@@ -43,8 +92,6 @@ public sealed class EdnsRecord
 
     public List<EdnsOption> Options { get; } = [];
 
-    internal uint TtlField => ((uint)ExtendedRcode << 24) | ((uint)Version << 16) | (DnssecOk ? DoBit : 0u);
-
     internal static EdnsRecord FromWire(ushort cls, uint ttl, ReadOnlySpan<byte> rdata)
     {
         var edns = new EdnsRecord
@@ -54,39 +101,33 @@ public sealed class EdnsRecord
             Version = (byte)(ttl >> 16),
             DnssecOk = (ttl & DoBit) != 0,
         };
-        int pos = 0;
-        while (pos < rdata.Length)
+        var options = new EdnsOptionReader(rdata);
+        while (options.TryRead())
         {
-            if (pos + 4 > rdata.Length)
-            {
-                throw new DnsFormatException(WireError.BadOpt, "EDNS option header truncated");
-            }
-            ushort code = BinaryPrimitives.ReadUInt16BigEndian(rdata[pos..]);
-            int len = BinaryPrimitives.ReadUInt16BigEndian(rdata[(pos + 2)..]);
-            pos += 4;
-            if (pos + len > rdata.Length)
-            {
-                throw new DnsFormatException(WireError.BadOpt, "EDNS option data truncated");
-            }
-            edns.Options.Add(new EdnsOption(code, rdata.Slice(pos, len).ToArray()));
-            pos += len;
+            edns.Options.Add(new EdnsOption(options.Code, options.Data.ToArray()));
+        }
+        if (options.Problem is { } problem)
+        {
+            throw new DnsFormatException(WireError.BadOpt, problem);
         }
         return edns;
     }
 
-    internal byte[] EncodeOptions()
+    /// <summary>Writes this OPT record with <see cref="OptWriter"/>, as the responder writes its own; false when it does not fit.</summary>
+    public bool TryWrite(ref MessageWriter writer)
     {
-        int size = 0;
-        foreach (var o in Options) size += 4 + o.Data.Length;
-        var data = new byte[size];
-        int pos = 0;
-        foreach (var o in Options)
+        if (!OptWriter.TryBegin(ref writer, UdpPayloadSize, ExtendedRcode, Version, DnssecOk, out int rdlengthAt))
         {
-            BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(pos), o.Code);
-            BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(pos + 2), (ushort)o.Data.Length);
-            o.Data.CopyTo(data, pos + 4);
-            pos += 4 + o.Data.Length;
+            return false;
         }
-        return data;
+        foreach (var option in Options)
+        {
+            if (!OptWriter.TryWriteOption(ref writer, option.Code, option.Data))
+            {
+                return false;
+            }
+        }
+        OptWriter.End(ref writer, rdlengthAt);
+        return true;
     }
 }

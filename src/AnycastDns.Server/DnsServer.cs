@@ -28,7 +28,7 @@ public sealed class DnsServer : IHostedService, IDisposable
     private volatile bool _started;
     private volatile bool _stopping;
 
-    public DnsServer(ServerOptions options, QueryStatistics statistics, ILoggerFactory loggers)
+    internal DnsServer(ServerOptions options, QueryStatistics statistics, ILoggerFactory loggers)
     {
         _options = options;
         _statistics = statistics;
@@ -41,32 +41,32 @@ public sealed class DnsServer : IHostedService, IDisposable
     }
 
     /// <summary>Zone transfers out and signed queries over TCP; null before <see cref="Prepare"/>.</summary>
-    public Transfers.ZoneTransfers? Transfers { get; private set; }
+    internal Transfers.ZoneTransfers? Transfers { get; private set; }
 
     /// <summary>The TSIG keys of <c>Transfers:KeysFile</c> in force (none without it); null before <see cref="Prepare"/>.</summary>
     public Protocol.Tsig.TsigKeyring? TsigKeys => _responder is null ? null : TsigKeysFile.Current;
 
     /// <summary>The keys file, reloaded like the cookie secrets.</summary>
-    public Transfers.TsigKeysReloader TsigKeysFile { get; }
+    internal Transfers.TsigKeysReloader TsigKeysFile { get; }
 
     /// <summary>NOTIFY to <c>Transfers:Notify</c>; null before <see cref="Prepare"/>.</summary>
-    public Transfers.NotifySender? Notifier { get; private set; }
+    internal Transfers.NotifySender? Notifier { get; private set; }
 
     /// <summary><c>Anycast:WithdrawOnExpiredZone</c>: an expired secondary zone makes the PoP unhealthy.</summary>
     public bool WithdrawOnExpiredZone => _options.WithdrawOnExpiredZone;
 
     /// <summary>The zones transferred from primaries (<c>Secondary:Zones</c>); null without any.</summary>
-    public Secondary.SecondaryZones? Secondary { get; private set; }
+    internal Secondary.SecondaryZones? Secondary { get; private set; }
 
     /// <summary>Response rate limiting of UDP answers; null when <c>Rrl:ResponsesPerSecond</c> is 0.</summary>
-    public ResponseRateLimiter? RateLimiter => _limiter;
+    internal ResponseRateLimiter? RateLimiter => _limiter;
 
     public ZoneSetHolder Zones { get; } = new(ZoneSet.Empty);
 
-    public ZoneReloader Reloader { get; }
+    internal ZoneReloader Reloader { get; }
 
     /// <summary>The DNS cookie secrets: <see cref="CookieSecretReloader.Holder"/> is what the responder reads.</summary>
-    public CookieSecretReloader Cookies { get; }
+    internal CookieSecretReloader Cookies { get; }
 
     /// <summary>Queries received on <paramref name="address"/> (UDP and TCP) since start.</summary>
     public long QueriesOn(System.Net.IPAddress address)
@@ -84,12 +84,15 @@ public sealed class DnsServer : IHostedService, IDisposable
     }
 
     /// <summary>The first listener that stopped on its own, or null while all run.</summary>
-    public string? ListenerFailure => _udp.Select(u => u.Failure).Concat(_tcp.Select(t => t.Failure)).FirstOrDefault(f => f is not null);
+    private string? ListenerFailure => _udp.Select(u => u.Failure).Concat(_tcp.Select(t => t.Failure)).FirstOrDefault(f => f is not null);
 
     /// <summary>True while every listener is up and at least one zone is served.</summary>
     public bool IsReady => NotReadyReason is null;
 
-    /// <summary>Why the server is not ready, or null when it is.</summary>
+    /// <summary>
+    /// Why the server is not ready, or null when it is: the one readiness rule, which <c>/readyz</c> and the anycast
+    /// lifecycle (before its self-check over the wire) both read.
+    /// </summary>
     public string? NotReadyReason => !_started ? "not started"
         : _stopping ? "stopping"
         : ListenerFailure is { } failure ? failure
@@ -100,14 +103,14 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// not fit in its memory (the other PoPs serve it; this one would answer SERVFAIL for it), or a secondary zone that
     /// expired (with <c>Anycast:WithdrawOnExpiredZone</c>). Null when none.
     /// </summary>
-    public string? ZoneProblem => Zones.Current.Count == 0 ? "no zone loaded"
+    private string? ZoneProblem => Zones.Current.Count == 0 ? "no zone loaded"
         : Reloader.LoadedCatalog?.OutOfMemory is { } origin ? $"zone {origin} did not fit in memory (see /zones)"
         // RFC 1034 §4.3.5: an expired secondary zone is not served; other PoPs may still hold it current (issue 16).
         : _options.WithdrawOnExpiredZone ? Secondary?.ExpiredProblem
         : null;
 
     /// <summary>The TCP listeners, one per address, for their connection counts.</summary>
-    public IReadOnlyList<TcpFront> TcpFronts => _tcp;
+    internal IReadOnlyList<TcpFront> TcpFronts => _tcp;
 
     /// <summary>
     /// TCP connections turned away at a connection limit so far, over all addresses: the table full of connections
@@ -127,13 +130,13 @@ public sealed class DnsServer : IHostedService, IDisposable
     }
 
     /// <summary>dnstap output (<c>Dnstap:*</c>); null when it is off or before <see cref="Prepare"/>.</summary>
-    public Dnstap.DnstapWriter? Dnstap { get; private set; }
+    internal Dnstap.DnstapWriter? Dnstap { get; private set; }
 
     /// <summary>The version dnstap reports: the software's, whatever <c>VersionString</c> tells clients.</summary>
     private static string ServerVersion => $"anycastdns {typeof(DnsServer).Assembly.GetName().Version?.ToString(3)}";
 
     /// <summary>The connection limits shared by every TCP address, with the count of open connections; null before <see cref="Prepare"/>.</summary>
-    public TcpLimits? TcpLimits { get; private set; }
+    internal TcpLimits? TcpLimits { get; private set; }
 
     /// <summary>The addresses as bound, ports filled in.</summary>
     public IReadOnlyList<ListenAddress> Addresses => [.. _udp.Select(u => u.Address)];

@@ -2,6 +2,7 @@ using AnycastDns.Server.Anycast;
 using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace AnycastDns.Server;
 
@@ -12,7 +13,8 @@ public static class ServerHosting
     {
         services.AddSingleton(options);
         services.AddAnycastDnsTelemetry(options);
-        services.AddSingleton<DnsServer>();
+        // Its constructor is internal (it takes the query counters, machinery of this project): built here, not by reflection.
+        services.AddSingleton(provider => new DnsServer(options, provider.GetRequiredService<QueryStatistics>(), provider.GetRequiredService<ILoggerFactory>()));
         // The cookie secrets in force, swapped by the server's CookieSecretReloader.
         services.AddSingleton(provider => provider.GetRequiredService<DnsServer>().Cookies.Holder);
         IAnnouncement announcement;

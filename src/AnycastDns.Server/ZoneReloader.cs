@@ -13,7 +13,7 @@ namespace AnycastDns.Server;
 /// <see cref="ReloadAsync"/> re-reads what changed, off the hot path, and swaps the whole snapshot at once. Queries
 /// in flight finish on the snapshot they started with; a zone that fails to load keeps its previous version.
 /// </summary>
-public sealed class ZoneReloader : IDisposable
+internal sealed partial class ZoneReloader : IDisposable
 {
     private readonly ServerOptions _options;
     private readonly ZoneSetHolder _zones;
@@ -76,7 +76,7 @@ public sealed class ZoneReloader : IDisposable
         ServerActivities.ZonesLoaded(activity, changes);
         if (catalog.ZoneSet.Count == 0)
         {
-            _logger.LogWarning("no zone loaded from {Folder}: every query will be REFUSED", _options.Zones);
+            LogNoZone(_logger, _options.Zones);
         }
     }
 
@@ -143,7 +143,7 @@ public sealed class ZoneReloader : IDisposable
                 includeSubdirectories: true,
                 () => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan),
                 // The kernel's event queue overflowed: something changed, we do not know what; look at everything.
-                e => _logger.LogWarning("watching {Folder}: {Error}; reloading", _options.Zones, e.Message));
+                e => LogWatchOverflow(_logger, _options.Zones, e.Message));
         }
         if (!OperatingSystem.IsWindows())
         {
@@ -161,7 +161,7 @@ public sealed class ZoneReloader : IDisposable
         await _one.WaitAsync().ConfigureAwait(false);
         try
         {
-            _logger.LogInformation("reloading zones: {Reason}", reason);
+            LogReloading(_logger, reason);
             using var activity = ServerActivities.StartZoneLoad(initial: false, reason, _options.Zones);
             var (next, changes) = await Task.Run(() =>
             {
@@ -175,7 +175,7 @@ public sealed class ZoneReloader : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The folder itself went away or became unreadable: keep serving what we have.
-            _logger.LogError("reloading zones from {Folder} failed: {Error}; still serving the previous zones", _options.Zones, e.Message);
+            LogReloadFailed(_logger, _options.Zones, e.Message);
             return [];
         }
         finally
@@ -219,7 +219,7 @@ public sealed class ZoneReloader : IDisposable
         }
         if (summarize)
         {
-            _logger.LogInformation("{Zones} zones loaded or updated, {Records} records (a line per zone at Debug level; GET /zones lists them)", loaded, records);
+            LogLoadedSummary(_logger, loaded, records);
         }
         Published?.Invoke(changes);
         ReturnLoadMemory(changes, catalog.ZoneSet);
@@ -331,27 +331,60 @@ public sealed class ZoneReloader : IDisposable
         {
             if (message.Contains(": error: ", StringComparison.Ordinal) || change.Kind == ZoneChangeKind.Failed)
             {
-                _logger.LogError("{Message}", message);
+                LogZoneError(_logger, message);
             }
             else
             {
-                _logger.LogWarning("{Message}", message);
+                LogZoneWarning(_logger, message);
             }
         }
         switch (change.Kind)
         {
             case ZoneChangeKind.Added:
-                _logger.Log(loadedLevel, "zone {Origin} serial {Serial}: {Records} records from {Path}", change.Origin, change.After!.Serial, change.After.RecordCount, change.Path);
+                LogAdded(_logger, loadedLevel, change.Origin, change.After!.Serial, change.After.RecordCount, change.Path);
                 break;
             case ZoneChangeKind.Updated:
-                _logger.Log(loadedLevel, "zone {Origin} serial {Before} -> {Serial}: {Records} records from {Path}", change.Origin, change.Before!.Serial, change.After!.Serial, change.After.RecordCount, change.Path);
+                LogUpdated(_logger, loadedLevel, change.Origin, change.Before!.Serial, change.After!.Serial, change.After.RecordCount, change.Path);
                 break;
             case ZoneChangeKind.Removed:
-                _logger.LogWarning("zone {Origin} removed with {Path}", change.Origin, change.Path);
+                LogRemoved(_logger, change.Origin, change.Path);
                 break;
             case ZoneChangeKind.Unchanged:
-                _logger.LogDebug("zone {Origin} unchanged in {Path}", change.Origin, change.Path);
+                LogUnchanged(_logger, change.Origin, change.Path);
                 break;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "no zone loaded from {Folder}: every query will be REFUSED")]
+    private static partial void LogNoZone(ILogger logger, string folder);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "watching {Folder}: {Error}; reloading")]
+    private static partial void LogWatchOverflow(ILogger logger, string folder, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "reloading zones: {Reason}")]
+    private static partial void LogReloading(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "reloading zones from {Folder} failed: {Error}; still serving the previous zones")]
+    private static partial void LogReloadFailed(ILogger logger, string folder, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
+    private static partial void LogZoneError(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
+    private static partial void LogZoneWarning(ILogger logger, string message);
+
+    [LoggerMessage(Message = "zone {Origin} serial {Serial}: {Records} records from {Path}")]
+    private static partial void LogAdded(ILogger logger, LogLevel level, DnsName origin, uint serial, int records, string path);
+
+    [LoggerMessage(Message = "zone {Origin} serial {Before} -> {Serial}: {Records} records from {Path}")]
+    private static partial void LogUpdated(ILogger logger, LogLevel level, DnsName origin, uint before, uint serial, int records, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Zones} zones loaded or updated, {Records} records (a line per zone at Debug level; GET /zones lists them)")]
+    private static partial void LogLoadedSummary(ILogger logger, int zones, long records);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "zone {Origin} removed with {Path}")]
+    private static partial void LogRemoved(ILogger logger, DnsName origin, string path);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "zone {Origin} unchanged in {Path}")]
+    private static partial void LogUnchanged(ILogger logger, DnsName origin, string path);
 }

@@ -5,9 +5,9 @@ using AnycastDns.Protocol;
 namespace AnycastDns.Zones;
 
 /// <summary>
-/// Readies a signed zone for serving and checks what would make it fail validation: each RRset learns the RRSIGs that
-/// cover it, the NSEC chain and the NSEC3 chain the NSEC3PARAM names are built in order, and signature times are
-/// compared with the clock. A zone without RRSIGs passes through untouched.
+/// Checks what would make a signed zone fail validation: the NSEC3 chain the NSEC3PARAM names, a signed zone without a
+/// denial chain, and signature times against the clock. Changes nothing: the signatures and chains answering reads are
+/// set by <see cref="ZoneAdjust.Dnssec"/>. A zone without RRSIGs passes through untouched.
 /// </summary>
 internal static class DnssecChecks
 {
@@ -25,29 +25,19 @@ internal static class DnssecChecks
     internal sealed record SignatureTimes(DateTimeOffset? EarliestExpiry, List<ZoneDiagnostic> Warnings);
 
     /// <summary>
-    /// Prepares <paramref name="zone"/>; false when an error keeps it from being served. The builder says whether any
-    /// record is of a DNSSEC type (<see cref="IsDnssecType"/>): a zone without one has nothing to prepare. The signature
-    /// times were read from the records as read (<see cref="ScanSignatureTimes"/>), before the builder let them go.
+    /// Checks <paramref name="zone"/>, adjusted by <see cref="ZoneAdjust.Dnssec"/>; false when an error keeps it from
+    /// being served. The builder says whether any record is of a DNSSEC type (<see cref="IsDnssecType"/>): a zone without
+    /// one has nothing to check. The signature times were read from the records as read (<see cref="ScanSignatureTimes"/>),
+    /// before the builder let them go.
     /// </summary>
-    internal static bool Prepare(Zone zone, ApexLocations locations, SignatureTimes signatureTimes, List<ZoneDiagnostic> diagnostics, bool hasDnssecRecords)
+    internal static bool Check(Zone zone, ApexLocations locations, SignatureTimes signatureTimes, List<ZoneDiagnostic> diagnostics, bool hasDnssecRecords)
     {
         if (!hasDnssecRecords)
         {
-            // Most zones: nothing to attach, chain or check, and no walk over every node for it.
             return true;
         }
-        foreach (var node in zone.Nodes)
-        {
-            CoveringSignatures.Attach(node);
-        }
-        // RFC 4035 §2.1, §2.2: a signed zone publishes its DNSKEY RRset at the apex and signs its authoritative RRsets.
-        zone.IsSigned = zone.Soa.Signatures is not null && zone.Apex.Get(RecordType.DNSKEY) is not null;
-        zone.Nsec = NsecChain.Build(zone);
-
         bool ok = true;
-        var nsec3param = zone.Apex.Get(RecordType.NSEC3PARAM);
-        zone.Nsec3 = Nsec3Chain.Build(zone, nsec3param is null ? default : nsec3param.Rdata(0));
-        if (nsec3param is not null)
+        if (zone.Apex.Get(RecordType.NSEC3PARAM) is { } nsec3param)
         {
             ok = CheckNsec3Chain(zone, nsec3param, locations.Nsec3Param, diagnostics);
         }
@@ -56,7 +46,6 @@ internal static class DnssecChecks
             diagnostics.Add(new ZoneDiagnostic(locations.Soa, Severity.Warning,
                 $"{zone.Origin} is signed but has neither an NSEC chain nor an NSEC3 chain named by an NSEC3PARAM: negative answers carry no proof (RFC 4035 §3.1.3)"));
         }
-        zone.EarliestSignatureExpiry = signatureTimes.EarliestExpiry;
         diagnostics.AddRange(signatureTimes.Warnings);
         return ok;
     }
@@ -93,7 +82,7 @@ internal static class DnssecChecks
     /// RFC 4034 §3.1.5 and RFC 4035 §5.3.1: outside [inception, expiration] a signature does not validate. Reported once
     /// per kind and zone, at the record that is first to fail, with a count, because a zone has as many RRSIGs as RRsets.
     /// </summary>
-    internal static SignatureTimes ScanSignatureTimes(ReadOnlySpan<ZoneBuilder.OwnerData> owners, ZoneLoadOptions options)
+    internal static SignatureTimes ScanSignatureTimes(ReadOnlySpan<OwnerData> owners, ZoneLoadOptions options)
     {
         var diagnostics = new List<ZoneDiagnostic>();
         DateTimeOffset? earliestExpiry = null;

@@ -135,7 +135,7 @@ public static class ZoneLoader
     {
         var diagnostics = new List<ZoneDiagnostic>();
         ZoneFileResult parsed;
-        ZoneBuilder.Grouping? grouping = null;
+        ZoneGrouping? grouping = null;
         try
         {
             parsed = ReadFile(path, origin, size, out grouping);
@@ -174,7 +174,7 @@ public static class ZoneLoader
     /// Octets of zone file per name (owners and the empty non-terminals between them), for the size of the node table
     /// made before the owners are counted: under the smallest usual (an unsigned zone of one short record per name,
     /// about 40 with its share of empty non-terminals), so the table rarely grows while it fills; one that came out too
-    /// large is trimmed (<see cref="ZoneBuilder.Grouping.FitNodeTable"/>).
+    /// large is trimmed (<see cref="ZoneGrouping.FitNodeTable"/>).
     /// </summary>
     private const int OctetsPerOwnerGuess = 36;
 
@@ -189,7 +189,7 @@ public static class ZoneLoader
     /// Reads the file; a large one's records are grouped by owner (the build's first step) on a second thread as they
     /// are read, and <paramref name="grouping"/> is that grouping, else null.
     /// </summary>
-    private static ZoneFileResult ReadFile(string path, DnsName origin, long size, out ZoneBuilder.Grouping? grouping)
+    private static ZoneFileResult ReadFile(string path, DnsName origin, long size, out ZoneGrouping? grouping)
     {
         grouping = null;
         if (size < GroupWhileReadingFrom || Environment.ProcessorCount < 2)
@@ -197,7 +197,7 @@ public static class ZoneLoader
             return ZoneFileReader.ReadFile(path, origin);
         }
         using var handoff = new RecordHandoff();
-        var grouped = new ZoneBuilder.Grouping(origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
+        var grouped = new ZoneGrouping(origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
         Exception? failure = null;
         var grouper = new Thread(() =>
         {

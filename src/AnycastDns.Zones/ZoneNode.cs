@@ -146,8 +146,8 @@ public sealed class ZoneNode
     }
 
     /// <summary>
-    /// Says whether the node will hold a CNAME or DNAME before its RRsets are set: the builder checks the zone rules on
-    /// the records as read, before the nodes hold them (<see cref="SetRRsets(RRset[])"/> sets the same facts again).
+    /// Says whether the node will hold a CNAME or DNAME before its RRsets are set: <see cref="ZoneAdjust"/> marks
+    /// occlusion and <see cref="ZoneChecks"/> checks the zone rules on the records as read, before the nodes hold them (<see cref="SetRRsets(RRset[])"/> sets the same facts again).
     /// </summary>
     internal void MarkTypes(bool hasCname, bool hasDname) =>
         _facts = (_facts & ~(Facts.HasCname | Facts.HasDname)) | (hasCname ? Facts.HasCname : Facts.None) | (hasDname ? Facts.HasDname : Facts.None);

@@ -96,8 +96,9 @@ public abstract class TransferMessages
             return 0;
         }
         var w = new MessageWriter(buffer) { CompressionTargets = CompressionTargets };
-        bool expire = _expire >= 0;
-        int optLength = !_edns ? 0 : expire ? OptWriter.FixedLength + OptWriter.ExpireLength : OptWriter.FixedLength;
+        // RFC 6891 §7: the query had EDNS, so every message of the answer has an OPT record; DO copied (RFC 3225 §3).
+        var opt = new ResponseOpt(_udpPayload, 0, _dnssecOk) { Expire = _expire };
+        int optLength = _edns ? opt.Length : 0;
         w.Limit = Math.Min(buffer.Length, ushort.MaxValue) - reserve - optLength;
         var header = new Header { Id = Id, Flags = Flags, QuestionCount = Messages == 0 ? (ushort)1 : (ushort)0 };
         // The question's name is written as a name, so that the records after it compress against the zone's origin.
@@ -122,14 +123,8 @@ public abstract class TransferMessages
         w.PatchUInt16(6, (ushort)answers);
         if (_edns)
         {
-            // RFC 6891 §7: the query had EDNS, so every message of the answer has an OPT record; DO copied (RFC 3225 §3).
             w.Limit += optLength;
-            OptWriter.TryBegin(ref w, _udpPayload, 0, _dnssecOk, out int rdlengthAt);
-            if (expire)
-            {
-                OptWriter.TryWriteExpire(ref w, (uint)_expire);
-            }
-            OptWriter.End(ref w, rdlengthAt);
+            OptWriter.TryWrite(ref w, opt);
             w.PatchUInt16(10, 1);
         }
         Messages++;
@@ -208,13 +203,8 @@ public abstract class TransferMessages
         {
             header.QuestionCount = 1;
         }
-        if (q.HasEdns && OptWriter.TryBegin(ref w, udpPayload, rcode, q.DnssecOk, out int rdlengthAt))
+        if (q.HasEdns && OptWriter.TryWrite(ref w, new ResponseOpt(udpPayload, rcode, q.DnssecOk) { ExtendedError = extendedError }))
         {
-            if (extendedError >= 0)
-            {
-                OptWriter.TryWriteExtendedError(ref w, (ushort)extendedError, []);
-            }
-            OptWriter.End(ref w, rdlengthAt);
             header.AdditionalCount = 1;
         }
         header.Write(response);

@@ -12,7 +12,7 @@ namespace AnycastDns.Server.Anycast;
 /// re-asserted every second, so a BIRD restart or <c>birdc configure</c> (which resets the runtime enable to
 /// <c>disabled yes</c>) heals within 2 s; an unreachable speaker is reported and retried, never fatal.
 /// </summary>
-public sealed class AnycastLifecycle : IHostedService, IDisposable
+internal sealed partial class AnycastLifecycle : IHostedService, IDisposable
 {
     private static readonly TimeSpan Reconcile = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PeriodicSelfCheck = TimeSpan.FromSeconds(5);
@@ -110,7 +110,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _logger.LogInformation("anycast: state {State} ({Reason}); announcement by {Speaker}", _current.State, _current.Reason, _announcement.Name);
+        LogStarting(_logger, _current.State, _current.Reason, _announcement.Name);
         _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -164,7 +164,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             catch (Exception e)
             {
                 // A bug here must not leave the route announced with nobody watching: withdraw and keep going.
-                _logger.LogError(e, "anycast: the state loop failed; withdrawing");
+                LogLoopFailed(_logger, e);
                 Move(ServingState.Unhealthy, $"internal error: {e.Message}");
                 ok = await AssertAsync(announce: false, stop).ConfigureAwait(false);
             }
@@ -186,7 +186,8 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
     /// <summary>Decides the state from what the server is now.</summary>
     private async Task<(ServingState State, string Reason)> EvaluateAsync(CancellationToken stop)
     {
-        string? problem = _server.ListenerFailure ?? _server.ZoneProblem;
+        // The server's own readiness rule (listeners up, zones served), then the self-check over the wire.
+        string? problem = _server.NotReadyReason;
         if (problem is null && (!_checkedOnce || DateTimeOffset.UtcNow - _lastSelfCheck >= PeriodicSelfCheck || _goodChecks < RecoverAfter))
         {
             // The first check asks every zone; later ones id.server and a few zones.
@@ -228,7 +229,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             }
             if (SpeakerError is not null)
             {
-                _logger.LogInformation("anycast: {Speaker} reachable again", _announcement.Name);
+                LogSpeakerBack(_logger, _announcement.Name);
                 SpeakerError = null;
             }
             return true;
@@ -238,7 +239,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             if (SpeakerError != e.Message)
             {
                 // Once per distinct error, not every second: keep serving, keep retrying.
-                _logger.LogError("anycast: cannot {Action}: {Error}; still answering, retrying", announce ? "announce" : "withdraw", e.Message);
+                LogSpeakerError(_logger, announce ? "announce" : "withdraw", e.Message);
             }
             SpeakerError = e.Message;
             return false;
@@ -261,8 +262,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
         var end = DateTimeOffset.UtcNow + _options.Drain;
         long last = Count();
         var quietSince = DateTimeOffset.UtcNow;
-        _logger.LogInformation("anycast: draining for up to {Seconds} s, or until {Addresses} get no query for {Quiet} s",
-            _options.Drain.TotalSeconds, string.Join(", ", addresses), DrainQuiet.TotalSeconds);
+        LogDraining(_logger, _options.Drain.TotalSeconds, string.Join(", ", addresses), DrainQuiet.TotalSeconds);
         // Bounded by the drain time (and by the host's shutdown timeout through cancel).
         while (DateTimeOffset.UtcNow < end && !cancel.IsCancellationRequested)
         {
@@ -282,7 +282,7 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             }
             else if (DateTimeOffset.UtcNow - quietSince >= DrainQuiet)
             {
-                _logger.LogInformation("anycast: no query on the anycast addresses for {Quiet} s; ending the drain early", DrainQuiet.TotalSeconds);
+                LogQuiet(_logger, DrainQuiet.TotalSeconds);
                 activity?.SetTag("anycastdns.drain.ended", "quiet");
                 return;
             }
@@ -315,8 +315,29 @@ public sealed class AnycastLifecycle : IHostedService, IDisposable
             {
                 _transitions.RemoveFirst();
             }
-            _logger.LogInformation("anycast: {From} -> {To}: {Reason}", previous.State, state, reason);
+            LogTransition(_logger, previous.State, state, reason);
             ServerActivities.Transition(previous.State.ToString().ToLowerInvariant(), state.ToString().ToLowerInvariant(), reason);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "anycast: state {State} ({Reason}); announcement by {Speaker}")]
+    private static partial void LogStarting(ILogger logger, ServingState state, string reason, string speaker);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "anycast: the state loop failed; withdrawing")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "anycast: {Speaker} reachable again")]
+    private static partial void LogSpeakerBack(ILogger logger, string speaker);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "anycast: cannot {Action}: {Error}; still answering, retrying")]
+    private static partial void LogSpeakerError(ILogger logger, string action, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "anycast: draining for up to {Seconds} s, or until {Addresses} get no query for {Quiet} s")]
+    private static partial void LogDraining(ILogger logger, double seconds, string addresses, double quiet);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "anycast: no query on the anycast addresses for {Quiet} s; ending the drain early")]
+    private static partial void LogQuiet(ILogger logger, double quiet);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "anycast: {From} -> {To}: {Reason}")]
+    private static partial void LogTransition(ILogger logger, ServingState from, ServingState to, string reason);
 }

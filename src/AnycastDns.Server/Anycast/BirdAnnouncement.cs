@@ -39,7 +39,7 @@ public sealed class BirdAnnouncement : IAnnouncement
     public string Protocol { get; }
 
     /// <summary>The control-socket client the commands go through.</summary>
-    public BirdControlClient Control { get; }
+    internal BirdControlClient Control { get; }
 
     /// <summary><c>enable &lt;protocol&gt;</c>; BIRD's <c>0010 already enabled</c> is a success.</summary>
     /// <exception cref="BirdUnavailableException">BIRD could not be reached in time.</exception>
@@ -77,7 +77,7 @@ public sealed class BirdAnnouncement : IAnnouncement
     /// State, Since, Info, separated by spaces; the first four never hold a space.
     /// </summary>
     /// <exception cref="BirdCommandException">No row for the protocol, or a state this project does not know.</exception>
-    public AnnouncementStatus ReadStatus(BirdReply reply)
+    internal AnnouncementStatus ReadStatus(BirdReply reply)
     {
         ArgumentNullException.ThrowIfNull(reply);
         string socketPath = Control.SocketPath;

@@ -5,7 +5,7 @@ namespace AnycastDns.Server.Anycast;
 /// doc/reply_codes), or with a reply that does not say what the command should have done. The message is one line
 /// with the socket path, the command and BIRD's own words.
 /// </summary>
-public sealed class BirdCommandException : AnnouncementException
+internal sealed class BirdCommandException : AnnouncementException
 {
     public BirdCommandException(string socketPath, string command, BirdReply reply, string message)
         : base(message)

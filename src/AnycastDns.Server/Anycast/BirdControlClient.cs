@@ -19,7 +19,7 @@ namespace AnycastDns.Server.Anycast;
 /// that must not send a command twice. A fresh connection sees BIRD as it is at each call, which is what the
 /// lifecycle asks about, and lets concurrent calls go without a lock: BIRD serves each connection on its own.
 /// </remarks>
-public sealed class BirdControlClient
+internal sealed class BirdControlClient
 {
     /// <summary>BIRD answers these commands at once; seconds mean it is stuck or overloaded.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(3);

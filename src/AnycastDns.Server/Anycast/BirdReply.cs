@@ -3,7 +3,7 @@ using AnycastDns.Server.Anycast.Internal;
 namespace AnycastDns.Server.Anycast;
 
 /// <summary>One line of a BIRD reply: its code (continuation lines carry the code they continue) and its text.</summary>
-public readonly record struct BirdReplyLine(int Code, string Text)
+internal readonly record struct BirdReplyLine(int Code, string Text)
 {
     /// <summary>8xxx or 9xxx.</summary>
     public bool IsError => BirdReplyCode.IsError(Code);
@@ -15,7 +15,7 @@ public readonly record struct BirdReplyLine(int Code, string Text)
 /// BIRD's whole reply to one command: every line with its code, the last one being the line whose code is followed
 /// by a space (BIRD's nest/cli.c).
 /// </summary>
-public sealed class BirdReply
+internal sealed class BirdReply
 {
     internal BirdReply(IReadOnlyList<BirdReplyLine> lines)
     {

@@ -4,7 +4,7 @@ namespace AnycastDns.Server.Anycast;
 /// The reply codes of BIRD's control socket that this project reads, as BIRD's doc/reply_codes lists them: 0xxx
 /// action successfully completed, 1xxx table entry, 2xxx table heading, 8xxx run-time error, 9xxx parse-time error.
 /// </summary>
-public static class BirdReplyCode
+internal static class BirdReplyCode
 {
     /// <summary>0000: OK, the closing line of most replies.</summary>
     public const int Ok = 0;

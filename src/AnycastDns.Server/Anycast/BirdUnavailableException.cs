@@ -5,7 +5,7 @@ namespace AnycastDns.Server.Anycast;
 /// answer within the timeout, or answers with something that is not BIRD's reply protocol. The message is one line
 /// naming the socket path.
 /// </summary>
-public sealed class BirdUnavailableException : AnnouncementException
+internal sealed class BirdUnavailableException : AnnouncementException
 {
     public BirdUnavailableException(string socketPath, string message, Exception? innerException = null)
         : base(message, innerException)

@@ -4,7 +4,7 @@ namespace AnycastDns.Server.Anycast;
 /// The announcement when no BGP speaker is configured: the state machine still runs (and /readyz follows it), but
 /// announcing is someone else's job, e.g. a load balancer reading /readyz.
 /// </summary>
-public sealed class NoAnnouncement : IAnnouncement
+internal sealed class NoAnnouncement : IAnnouncement
 {
     private volatile bool _enabled;
 

@@ -12,7 +12,7 @@ namespace AnycastDns.Server.Anycast;
 /// must answer correctly before it attracts traffic.
 /// </summary>
 /// <param name="tcpRefused">Connections the server has turned away at its TCP limit so far (null: not known).</param>
-public sealed class SelfCheck(ServerOptions options, Func<long>? tcpRefused = null)
+internal sealed class SelfCheck(ServerOptions options, Func<long>? tcpRefused = null)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
 

@@ -1,7 +1,7 @@
 namespace AnycastDns.Server.Anycast;
 
 /// <summary>Where a PoP stands; only <see cref="Announced"/> attracts anycast traffic.</summary>
-public enum ServingState
+internal enum ServingState
 {
     /// <summary>Loading and checking itself; withdrawn (RFC 4786 §4.3: ready before attracting traffic).</summary>
     Starting,
@@ -18,4 +18,4 @@ public enum ServingState
 }
 
 /// <summary>One change of <see cref="ServingState"/>, with when and why.</summary>
-public sealed record StateTransition(ServingState State, DateTimeOffset At, string Reason);
+internal sealed record StateTransition(ServingState State, DateTimeOffset At, string Reason);

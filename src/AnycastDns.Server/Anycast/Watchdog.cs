@@ -18,7 +18,7 @@ public sealed record WatchdogOptions(IPEndPoint Target, TimeSpan Interval, TimeS
 /// second, a flap on every restart. After that many answers the watchdog steps back (and says so). So a drained or
 /// unhealthy server is never announced by the watchdog, and a healthy one is never withdrawn by it.
 /// </summary>
-public sealed class Watchdog(WatchdogOptions options, IAnnouncement announcement, ILogger logger)
+public sealed partial class Watchdog(WatchdogOptions options, IAnnouncement announcement, ILogger logger)
 {
     private static readonly DnsName IdServer = DnsName.Parse("id.server.");
 
@@ -26,8 +26,7 @@ public sealed class Watchdog(WatchdogOptions options, IAnnouncement announcement
 
     public async Task RunAsync(CancellationToken stop)
     {
-        logger.LogInformation("watchdog: probing {Target} every {Interval} ms (timeout {Timeout} ms); withdrawing {Speaker} after {FailAfter} failures",
-            options.Target, options.Interval.TotalMilliseconds, options.Timeout.TotalMilliseconds, announcement.Name, options.FailAfter);
+        LogProbing(logger, options.Target, options.Interval.TotalMilliseconds, options.Timeout.TotalMilliseconds, announcement.Name, options.FailAfter);
         int failures = 0;
         int successes = 0;
         string? lastError = null;
@@ -52,12 +51,12 @@ public sealed class Watchdog(WatchdogOptions options, IAnnouncement announcement
             if (!Tripped && failures >= options.FailAfter)
             {
                 Tripped = true;
-                logger.LogError("watchdog: {Target} failed {Failures} probes in a row ({Problem}); withdrawing", options.Target, failures, problem);
+                LogTripped(logger, options.Target, failures, problem);
             }
             else if (Tripped && successes >= options.RecoverAfter)
             {
                 Tripped = false;
-                logger.LogInformation("watchdog: {Target} answers again; the server announces itself once its self-check passes", options.Target);
+                LogRecovered(logger, options.Target);
             }
             if (Tripped && problem is not null)
             {
@@ -108,7 +107,7 @@ public sealed class Watchdog(WatchdogOptions options, IAnnouncement announcement
         {
             if (e.Message != lastError)
             {
-                logger.LogError("watchdog: cannot withdraw: {Error}; retrying every probe", e.Message);
+                LogCannotWithdraw(logger, e.Message);
             }
             return e.Message;
         }
@@ -117,4 +116,16 @@ public sealed class Watchdog(WatchdogOptions options, IAnnouncement announcement
             return lastError;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "watchdog: probing {Target} every {Interval} ms (timeout {Timeout} ms); withdrawing {Speaker} after {FailAfter} failures")]
+    private static partial void LogProbing(ILogger logger, System.Net.IPEndPoint target, double interval, double timeout, string speaker, int failAfter);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "watchdog: {Target} failed {Failures} probes in a row ({Problem}); withdrawing")]
+    private static partial void LogTripped(ILogger logger, System.Net.IPEndPoint target, int failures, string? problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "watchdog: {Target} answers again; the server announces itself once its self-check passes")]
+    private static partial void LogRecovered(ILogger logger, System.Net.IPEndPoint target);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "watchdog: cannot withdraw: {Error}; retrying every probe")]
+    private static partial void LogCannotWithdraw(ILogger logger, string error);
 }

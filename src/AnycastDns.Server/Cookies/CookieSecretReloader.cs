@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Server.Cookies;
 
 /// <summary>How a reload of the cookie secrets went.</summary>
-public enum CookieSecretsChange
+internal enum CookieSecretsChange
 {
     /// <summary>No <c>Cookies:SecretFile</c>: the random secret made at start stays (a new one would void every cookie out).</summary>
     NoFile,
@@ -25,7 +25,7 @@ public enum CookieSecretsChange
 /// set at once. A file with a problem leaves the previous secrets in force, logs the problem once per reload and shows
 /// it on /state. Without a file the server makes a random secret at start, which no other PoP holds.
 /// </summary>
-public sealed class CookieSecretReloader : IDisposable
+internal sealed partial class CookieSecretReloader : IDisposable
 {
     /// <summary>The source shown on /state when there is no file.</summary>
     public const string RandomSource = "random";
@@ -65,8 +65,7 @@ public sealed class CookieSecretReloader : IDisposable
     {
         if (_path is null)
         {
-            _logger.LogWarning("no Cookies:SecretFile: made a random cookie secret ({Fingerprint}); server cookies from this server will not verify at other PoPs, nor after a restart",
-                Holder.Current.Fingerprint);
+            LogRandomSecret(_logger, Holder.Current.Fingerprint);
             return;
         }
         if (!CookieSecretFile.TryRead(_path, out var secrets, out string error))
@@ -74,7 +73,7 @@ public sealed class CookieSecretReloader : IDisposable
             throw new ConfigurationException($"Cookies:SecretFile: {error}");
         }
         Publish(secrets!);
-        _logger.LogInformation("cookie secrets from {Path}: {Count} (making cookies: {Fingerprint})", _path, secrets!.Count, secrets.Fingerprint);
+        LogLoaded(_logger, _path, secrets!.Count, secrets.Fingerprint);
     }
 
     /// <summary>Starts watching the file (with <c>Reload:Watch</c>) and listening for SIGHUP.</summary>
@@ -100,7 +99,7 @@ public sealed class CookieSecretReloader : IDisposable
             if (!CookieSecretFile.TryRead(_path, out var secrets, out string error))
             {
                 _error = error;
-                _logger.LogError("cookie secrets not reloaded ({Reason}): {Error}; still making cookies with {Fingerprint}", reason, error, before.Fingerprint);
+                LogNotReloaded(_logger, reason, error, before.Fingerprint);
                 return CookieSecretsChange.Failed;
             }
             _error = null;
@@ -108,12 +107,11 @@ public sealed class CookieSecretReloader : IDisposable
             {
                 // Swapped in all the same: the fingerprints only decide what to say, never which secrets are in force.
                 Holder.Current = secrets;
-                _logger.LogDebug("cookie secrets unchanged in {Path} ({Reason})", _path, reason);
+                LogUnchanged(_logger, _path, reason);
                 return CookieSecretsChange.Unchanged;
             }
             Publish(secrets);
-            _logger.LogInformation("cookie secrets reloaded from {Path} ({Reason}): {Count} (making cookies: {Before} -> {Fingerprint})",
-                _path, reason, secrets.Count, before.Fingerprint, secrets.Fingerprint);
+            LogReloaded(_logger, _path, reason, secrets.Count, before.Fingerprint, secrets.Fingerprint);
             return CookieSecretsChange.Changed;
         }
     }
@@ -129,4 +127,19 @@ public sealed class CookieSecretReloader : IDisposable
         Holder.Current = secrets;
         Interlocked.Exchange(ref _loadedAt, DateTimeOffset.UtcNow.UtcTicks);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "no Cookies:SecretFile: made a random cookie secret ({Fingerprint}); server cookies from this server will not verify at other PoPs, nor after a restart")]
+    private static partial void LogRandomSecret(ILogger logger, string fingerprint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "cookie secrets from {Path}: {Count} (making cookies: {Fingerprint})")]
+    private static partial void LogLoaded(ILogger logger, string path, int count, string fingerprint);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "cookie secrets not reloaded ({Reason}): {Error}; still making cookies with {Fingerprint}")]
+    private static partial void LogNotReloaded(ILogger logger, string reason, string error, string fingerprint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "cookie secrets unchanged in {Path} ({Reason})")]
+    private static partial void LogUnchanged(ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "cookie secrets reloaded from {Path} ({Reason}): {Count} (making cookies: {Before} -> {Fingerprint})")]
+    private static partial void LogReloaded(ILogger logger, string path, string reason, int count, string before, string fingerprint);
 }

@@ -27,7 +27,7 @@ public enum DnstapResponses
 }
 
 /// <summary>Parsing and matching of <see cref="DnstapResponses"/>.</summary>
-public static class DnstapResponseClasses
+internal static class DnstapResponseClasses
 {
     public const string Names = "all, positive, nodata, nxdomain, referral, wildcard, error, refused, limited";
 

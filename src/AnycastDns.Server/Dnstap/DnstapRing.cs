@@ -19,7 +19,7 @@ namespace AnycastDns.Server.Dnstap;
 /// and starts over at offset 0.
 /// </para>
 /// </summary>
-public sealed class DnstapRing
+internal sealed class DnstapRing
 {
     internal const int HeaderSize = 64;
     private const int WrapMarker = -1;

@@ -13,7 +13,7 @@ namespace AnycastDns.Server.Dnstap;
 /// dropped, reconnecting with a doubling backoff; one log line when the collector is lost, one when it is back.
 /// Nothing here runs on a thread that answers.
 /// </summary>
-public sealed partial class DnstapWriter : IDisposable
+internal sealed partial class DnstapWriter : IDisposable
 {
     private static readonly byte[] ContentType = "protobuf:dnstap.Dnstap"u8.ToArray();
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);

@@ -16,7 +16,7 @@ namespace AnycastDns.Server.Http;
 /// <c>POST /reload</c>, <c>POST /drain</c> and <c>POST /undrain</c> (maintenance on and off), and <c>/metrics</c>
 /// (Prometheus text, from the OpenTelemetry SDK's Prometheus exporter). Kestrel runs it apart from the DNS path.
 /// </summary>
-public sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anycast.AnycastLifecycle lifecycle, IServiceProvider services, ILogger<StatusEndpoint> logger) : IHostedService, IAsyncDisposable
+internal sealed class StatusEndpoint(ServerOptions options, DnsServer server, Anycast.AnycastLifecycle lifecycle, IServiceProvider services, ILogger<StatusEndpoint> logger) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 

@@ -1,7 +1,7 @@
 namespace AnycastDns.Server.Listeners;
 
 /// <summary>Why a DNS-over-TCP connection ended (RFC 7766 §6.2 lists who may close and when).</summary>
-public enum TcpCloseReason
+internal enum TcpCloseReason
 {
     /// <summary>An unexpected error in the server (logged).</summary>
     Failed,

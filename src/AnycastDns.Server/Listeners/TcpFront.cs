@@ -11,13 +11,14 @@ namespace AnycastDns.Server.Listeners;
 /// Answers DNS over TCP on one address (RFC 7766): accepts connections and hands each to a <see cref="TcpConnection"/>.
 /// The table of open connections, with its limits, is shared by every address (<see cref="TcpConnectionTable"/>).
 /// </summary>
-public sealed partial class TcpFront : IDisposable
+internal sealed partial class TcpFront : IDisposable
 {
     private readonly Socket _listener;
     private readonly Responder _responder;
     private readonly TcpLimits _limits;
     private readonly ILogger _logger;
     private readonly LogThrottle _failures = new(LogThrottle.DefaultInterval);
+    private readonly LogThrottle _acceptFailures = new(LogThrottle.DefaultInterval);
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<TcpConnection, Task> _connections = new();
     private readonly ThreadLocal<QueryStats> _stats;
@@ -170,8 +171,12 @@ public sealed partial class TcpFront : IDisposable
             }
             catch (SocketException e)
             {
-                // Out of descriptors or a connection reset before accept: keep serving the others.
-                _logger.LogWarning("tcp {Address}: accept failed: {Error}", Address, e.Message);
+                // Out of descriptors or a connection reset before accept: keep serving the others. A client can reset
+                // connections as fast as it opens them: one line per interval, the rest counted in it.
+                if (_acceptFailures.ShouldLog(out long suppressed))
+                {
+                    LogAcceptFailed(_logger, Address, e.Message, suppressed);
+                }
                 await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
@@ -195,4 +200,7 @@ public sealed partial class TcpFront : IDisposable
             _connections[connection] = RunAsync(connection, stop);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "tcp {Address}: accept failed: {Error} ({Suppressed} more such failures since the last report)")]
+    private static partial void LogAcceptFailed(ILogger logger, ListenAddress address, string error, long suppressed);
 }

@@ -1,7 +1,7 @@
 namespace AnycastDns.Server.Listeners;
 
 /// <summary>The limits every TCP connection lives by, and the table of open connections over all addresses.</summary>
-public sealed class TcpLimits(int maxConnections, int maxConnectionsPerClient, int maxQueriesPerConnection, TimeSpan idleTimeout)
+internal sealed class TcpLimits(int maxConnections, int maxConnectionsPerClient, int maxQueriesPerConnection, TimeSpan idleTimeout)
 {
     public int MaxConnections { get; } = maxConnections;
 

@@ -15,7 +15,7 @@ namespace AnycastDns.Server.Listeners;
 /// per call. The receive → answer → send path allocates nothing: buffers are allocated once per thread and the
 /// client's address is kept in them.
 /// </summary>
-public sealed partial class UdpFront : IDisposable
+internal sealed partial class UdpFront : IDisposable
 {
     /// <summary>The largest datagram we read; a query longer than this is not a query (RFC 6891 §6.2.3 caps payloads at 65535).</summary>
     private const int ReceiveBufferSize = ushort.MaxValue;
@@ -171,7 +171,7 @@ public sealed partial class UdpFront : IDisposable
                 || e is SocketException { SocketErrorCode: SocketError.OperationNotSupported })
             {
                 // A libc without recvmmsg (or not glibc): answer one datagram per call instead.
-                _logger.LogWarning("udp {Address}: recvmmsg unavailable ({Error}); receiving one datagram per call", Address, e.Message);
+                LogNoBatchedReceive(_logger, Address, e.Message);
             }
         }
         SingleReceiveLoop(socket, counter);
@@ -352,7 +352,13 @@ public sealed partial class UdpFront : IDisposable
         if (!_stopping)
         {
             _failure = $"udp {Address}: receive failed: {e.Message}";
-            _logger.LogError("udp {Address}: receive failed: {Error}", Address, e.Message);
+            LogReceiveFailed(_logger, Address, e.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "udp {Address}: recvmmsg unavailable ({Error}); receiving one datagram per call")]
+    private static partial void LogNoBatchedReceive(ILogger logger, ListenAddress address, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "udp {Address}: receive failed: {Error}")]
+    private static partial void LogReceiveFailed(ILogger logger, ListenAddress address, string error);
 }

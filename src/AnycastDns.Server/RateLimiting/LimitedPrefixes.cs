@@ -10,7 +10,7 @@ namespace AnycastDns.Server.RateLimiting;
 /// sweep once a second writes the lines (at most <see cref="LinesPerSweep"/> of each kind, the rest summed in one
 /// line, so that a flood spoofed from many prefixes cannot write the log) and counts the prefixes for the gauge.
 /// </summary>
-public sealed partial class LimitedPrefixes : IDisposable
+internal sealed partial class LimitedPrefixes : IDisposable
 {
     private const int Capacity = 4096;
     private const int Ways = 4;

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Server.RateLimiting;
 
 /// <summary>What response rate limiting does with one UDP response.</summary>
-public enum RateLimitAction : byte
+internal enum RateLimitAction : byte
 {
     /// <summary>Within the rate (or never limited): send it.</summary>
     Answer,
@@ -32,7 +32,7 @@ public enum RateLimitAction : byte
 /// query path allocates or grows. Only UDP is limited: over TCP the source address is proven.
 /// </para>
 /// </summary>
-public sealed class ResponseRateLimiter : IDisposable
+internal sealed class ResponseRateLimiter : IDisposable
 {
     private const int Ways = 8;
 

@@ -9,7 +9,7 @@ namespace AnycastDns.Server.Secondary;
 /// its unique id (a change of it resets the zone's state, §5.4), its <c>group</c> property (§4.4.2) and its <c>coo</c>
 /// property, the catalog it is moving to (§4.4.1).
 /// </summary>
-public sealed record CatalogMember(DnsName Zone, string Id, string? Group, DnsName? ChangeOfOwnership);
+internal sealed record CatalogMember(DnsName Zone, string Id, string? Group, DnsName? ChangeOfOwnership);
 
 /// <summary>
 /// Reads a catalog zone's version (RFC 9432, schema version 2) as its consumer. What the RFC calls a broken catalog
@@ -17,7 +17,7 @@ public sealed record CatalogMember(DnsName Zone, string Id, string? Group, DnsNa
 /// is not processed at all (§5.1: the members of the last good version stay); a member this server will not take (a
 /// PTR target that is not a sane zone name) is left out with its reason, and the others are applied.
 /// </summary>
-public static class CatalogZone
+internal static class CatalogZone
 {
     /// <summary>The schema version this consumer understands (RFC 9432 §4.2.1: <c>version.$CATZ TXT "2"</c>).</summary>
     public const string SchemaVersion = "2";

@@ -9,7 +9,7 @@ namespace AnycastDns.Server.Secondary;
 /// pages and the snapshot. A catalog zone (<see cref="CatalogOptions"/> set) is one too, and so is each of its members
 /// (<see cref="Catalog"/> set).
 /// </summary>
-public sealed class SecondaryZone(SecondaryZoneOptions options, CatalogOptions? catalogOptions = null, DnsName? catalog = null)
+internal sealed class SecondaryZone(SecondaryZoneOptions options, CatalogOptions? catalogOptions = null, DnsName? catalog = null)
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Server.Secondary;
 
 /// <summary>The catalog consumer (RFC 9432): a catalog version's members become, stay, or stop being secondary zones.</summary>
-public sealed partial class SecondaryZones
+internal sealed partial class SecondaryZones
 {
     /// <summary>How long a removed member's refresh loop may take to end (its transfer is cancelled) before its state goes.</summary>
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
@@ -179,7 +179,7 @@ public sealed partial class SecondaryZones
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The members are applied; only a restart after a broken version would miss this one.
-            _logger.LogError("catalog {Catalog}: the state folder: {Error}", origin, e.Message);
+            LogCatalogNotKept(_logger, origin, e.Message);
         }
         int removed = change.Removed.Count(z => !change.Added.Any(a => a.Options.Origin == z.Options.Origin));
         int added = change.Added.Count(a => !change.Removed.Concat(change.Replaced).Any(z => z.Options.Origin == a.Options.Origin));
@@ -234,6 +234,9 @@ public sealed partial class SecondaryZones
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "catalog {Catalog}: group '{Group}' (member {Zone}) is not in Groups; its members use the catalog's primaries")]
     private static partial void LogUnknownGroup(ILogger logger, string catalog, string group, string zone);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "catalog {Catalog}: the state folder: {Error}")]
+    private static partial void LogCatalogNotKept(ILogger logger, string catalog, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "catalog {Catalog} serial {Serial} expired: not refreshed since {Refreshed:O}; its members stay as they are until it is fresh again (RFC 9432 §5.1)")]
     private static partial void LogCatalogExpired(ILogger logger, string catalog, uint serial, DateTimeOffset refreshed);

@@ -21,7 +21,7 @@ namespace AnycastDns.Server.Secondary;
 /// (§5.4). The set is replaced whole, never half of it.
 /// </para>
 /// </summary>
-public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
+internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
 {
     /// <summary>How soon a zone never transferred is tried again (it has no SOA RETRY yet).</summary>
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
@@ -151,7 +151,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
         var kept = ZoneStateFile.Load(_options.StateFolder!, zone.Options.Origin, _loadOptions, out string? problem);
         if (problem is not null)
         {
-            _logger.LogError("secondary zone {Origin}: {Problem}; waiting for a transfer", zone.Options.Origin, problem);
+            LogStateUnreadable(_logger, zone.Options.Origin.ToString(), problem);
         }
         if (kept is not { } k)
         {
@@ -161,8 +161,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
         zone.LastRefresh = k.Refreshed;
         zone.Source = "the state folder";
         zone.Expired = zone.ExpiresAt <= DateTimeOffset.UtcNow;
-        _logger.LogInformation("secondary zone {Origin} serial {Serial}: {Records} records from the state folder, last refreshed {Refreshed:O}{Expired}",
-            zone.Options.Origin, k.Zone.Serial, k.Zone.RecordCount, k.Refreshed, zone.Expired ? " (expired: not served until a refresh)" : "");
+        LogFromState(_logger, zone.Options.Origin.ToString(), k.Zone.Serial, k.Zone.RecordCount, k.Refreshed, zone.Expired ? " (expired: not served until a refresh)" : "");
     }
 
     /// <summary>Starts one refresh loop per zone; <paramref name="publish"/> puts a new version into the served snapshot.</summary>
@@ -238,7 +237,7 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // The state folder could not be written: the version is served, the next refresh writes it again.
-                _logger.LogError("secondary zone {Origin}: the state folder: {Error}", zone.Options.Origin, e.Message);
+                LogStateNotWritten(_logger, zone.Options.Origin.ToString(), e.Message);
                 next = DateTimeOffset.UtcNow + FirstRetry;
             }
         }
@@ -491,4 +490,13 @@ public sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "secondary zone {Origin}: NOTIFY from {Primary}; checking now")]
     private static partial void LogNotified(ILogger logger, string origin, string primary);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "secondary zone {Origin}: {Problem}; waiting for a transfer")]
+    private static partial void LogStateUnreadable(ILogger logger, string origin, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "secondary zone {Origin} serial {Serial}: {Records} records from the state folder, last refreshed {Refreshed:O}{Expired}")]
+    private static partial void LogFromState(ILogger logger, string origin, uint serial, int records, DateTimeOffset refreshed, string expired);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "secondary zone {Origin}: the state folder: {Error}")]
+    private static partial void LogStateNotWritten(ILogger logger, string origin, string error);
 }

@@ -12,7 +12,7 @@ namespace AnycastDns.Server.Secondary;
 /// closing SOA. Returns the answer records in order, RDATA uncompressed. Every failure is a
 /// <see cref="TransferException"/> with one line saying what was wrong.
 /// </summary>
-public static class TransferClient
+internal static class TransferClient
 {
     /// <summary>The most messages one transfer may take: a bound on what a broken or hostile primary can send.</summary>
     private const int MaxMessages = 1_000_000;

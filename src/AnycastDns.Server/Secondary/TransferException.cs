@@ -1,7 +1,7 @@
 namespace AnycastDns.Server.Secondary;
 
 /// <summary>A refresh that failed: the message is one log line naming the zone's primary and what was wrong.</summary>
-public sealed class TransferException : Exception
+internal sealed class TransferException : Exception
 {
     public TransferException(string message) : base(message)
     {

@@ -9,7 +9,7 @@ namespace AnycastDns.Server.Secondary;
 /// SOA); an IXFR is applied to the zone served, difference by difference (RFC 1995 §4). Anything wrong is a
 /// <see cref="TransferException"/>, and nothing of it is served.
 /// </summary>
-public static class TransferredZone
+internal static class TransferredZone
 {
     /// <summary>Builds the zone from an AXFR (or the AXFR form of an IXFR answer): every record but the closing SOA.</summary>
     public static Zone FromAxfr(DnsName origin, List<ResourceRecord> answer, string source, ZoneLoadOptions options)

@@ -12,7 +12,7 @@ namespace AnycastDns.Server.Secondary;
 /// from which expiry counts, RFC 1034 §4.3.5). Each is written to a temporary file and renamed over the old one, so a
 /// crash leaves the previous file or the new one, never half of one.
 /// </summary>
-public static class ZoneStateFile
+internal static class ZoneStateFile
 {
     /// <summary>The file name stem of a zone: its origin as text (the root is "root.").</summary>
     private static string Stem(DnsName origin) => origin.IsRoot ? "root." : origin.ToString().ToLowerInvariant();

@@ -10,7 +10,7 @@ namespace AnycastDns.Server.Telemetry;
 /// <see cref="System.Diagnostics.Metrics"/> has no observable histogram to report a pre-aggregated one through.
 /// Authoritative answers from memory take microseconds, so the buckets start at 10 µs; the top ones catch pauses.
 /// </summary>
-public static class AnswerDuration
+internal static class AnswerDuration
 {
     /// <summary>Upper bounds in seconds (inclusive); one more bucket, +Inf, follows them.</summary>
     private static readonly double[] Bounds = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];

@@ -7,7 +7,7 @@ namespace AnycastDns.Server.Telemetry;
 /// counters, so that no query can make a new time series (an attacker asking for TYPE65000 counts as <c>other</c>).
 /// Values are the mnemonics of the IANA DNS parameter registries (RFC 6895 §2.3 for RCODEs).
 /// </summary>
-public static class DnsLabels
+internal static class DnsLabels
 {
     /// <summary>The QTYPEs that get their own label; the order is the slot order.</summary>
     private static readonly RecordType[] Types =

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace AnycastDns.Server.Telemetry;
 
 /// <summary>Settings of <see cref="JsonLogFormatter"/>.</summary>
-public sealed class JsonLogFormatterOptions : ConsoleFormatterOptions
+internal sealed class JsonLogFormatterOptions : ConsoleFormatterOptions
 {
     /// <summary>The PoP id written into every line.</summary>
     public string PopId { get; set; } = string.Empty;
@@ -20,7 +20,7 @@ public sealed class JsonLogFormatterOptions : ConsoleFormatterOptions
 /// <c>Serial</c>, ...) and <c>exception</c>. The PoP id is written by the formatter rather than kept in a logging
 /// scope, so no line can miss it, whichever thread wrote it.
 /// </summary>
-public sealed class JsonLogFormatter(IOptionsMonitor<JsonLogFormatterOptions> options) : ConsoleFormatter(FormatterName)
+internal sealed class JsonLogFormatter(IOptionsMonitor<JsonLogFormatterOptions> options) : ConsoleFormatter(FormatterName)
 {
     public const string FormatterName = "anycastdns-json";
 

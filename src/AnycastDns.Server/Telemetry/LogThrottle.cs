@@ -6,7 +6,7 @@ namespace AnycastDns.Server.Telemetry;
 /// written says how many were left out. So no one can write the log by sending packets, and nothing is lost from sight:
 /// the count is in the line, and a metric counts every occurrence. Thread-safe and allocation-free.
 /// </summary>
-public sealed class LogThrottle
+internal sealed class LogThrottle
 {
     /// <summary>The interval of the query path's failure lines.</summary>
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);

@@ -14,7 +14,7 @@ namespace AnycastDns.Server.Telemetry;
 /// The exporter reads the standard variables (endpoint, protocol, headers, <c>OTEL_METRIC_EXPORT_INTERVAL</c>) from the
 /// server's configuration.
 /// </summary>
-public sealed class OtlpMetricsExport : IHostedService, IDisposable
+internal sealed class OtlpMetricsExport : IHostedService, IDisposable
 {
     private readonly MeterProvider _provider;
 

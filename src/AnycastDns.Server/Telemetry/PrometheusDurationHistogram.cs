@@ -13,7 +13,7 @@ namespace AnycastDns.Server.Telemetry;
 /// on every query. So the exporter writes everything else, and this appends the histogram from the same counters,
 /// with the same <c>otel_scope_name</c> and <c>pop</c> labels as its neighbours.
 /// </summary>
-public sealed class PrometheusDurationHistogram(QueryStatistics statistics, string popId)
+internal sealed class PrometheusDurationHistogram(QueryStatistics statistics, string popId)
 {
     private const string Name = "anycastdns_query_duration_seconds";
 

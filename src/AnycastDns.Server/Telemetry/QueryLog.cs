@@ -11,7 +11,7 @@ namespace AnycastDns.Server.Telemetry;
 /// random number generator; only a sampled query pays for parsing and formatting. Its category is
 /// <c>AnycastDns.QueryLog</c>, so <c>Logging:LogLevel:AnycastDns.QueryLog</c> can route or silence it.
 /// </summary>
-public sealed class QueryLog(int oneIn, ILogger logger)
+internal sealed partial class QueryLog(int oneIn, ILogger logger)
 {
     public const string Category = "AnycastDns.QueryLog";
 
@@ -25,15 +25,14 @@ public sealed class QueryLog(int oneIn, ILogger logger)
             var message = DnsMessage.Parse(response);
             var question = message.Questions.Count > 0 ? message.Questions[0] : null;
             string from = client.IsEmpty ? "-" : Endpoint(client).ToString();
-            logger.LogInformation(
-                "query from {Client} over {Transport}: {Name} {Class} {Type} -> {Rcode}, {Answers} answers, {Bytes} bytes{Truncated}",
+            LogQuery(logger,
                 from, transport == Transport.Udp ? "udp" : "tcp", question?.Name.ToString() ?? "-",
                 question is null ? "-" : RecordTypeNames.ToText(question.Class), question is null ? "-" : RecordTypeNames.ToText(question.Type),
                 ((ResponseCode)rcode).ToString().ToUpperInvariant(), message.Answers.Count, response.Length, message.Truncated ? ", truncated" : "");
         }
         catch (DnsFormatException e)
         {
-            logger.LogWarning("query log: cannot read our own response: {Error}", e.Message);
+            LogUnreadable(logger, e.Message);
         }
     }
 
@@ -58,4 +57,10 @@ public sealed class QueryLog(int oneIn, ILogger logger)
         sockaddr.CopyTo(address.Buffer.Span);
         return (IPEndPoint)new IPEndPoint(address.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0).Create(address);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "query from {Client} over {Transport}: {Name} {Class} {Type} -> {Rcode}, {Answers} answers, {Bytes} bytes{Truncated}")]
+    private static partial void LogQuery(ILogger logger, string client, string transport, string name, string @class, string type, string rcode, int answers, int bytes, string truncated);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "query log: cannot read our own response: {Error}")]
+    private static partial void LogUnreadable(ILogger logger, string error);
 }

@@ -9,7 +9,7 @@ namespace AnycastDns.Server.Telemetry;
 /// on an address. Hands them out, keeps them (a thread's counts outlive the thread, so counters never go down) and
 /// adds them up for the metric callbacks, which run at scrape or export time, off the query path.
 /// </summary>
-public sealed class QueryStatistics
+internal sealed class QueryStatistics
 {
     private readonly Lock _gate = new();
     private readonly List<QueryStats> _all = [];

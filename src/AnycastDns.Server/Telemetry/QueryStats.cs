@@ -13,7 +13,7 @@ namespace AnycastDns.Server.Telemetry;
 /// (<see cref="QueryStatistics"/>). <see cref="Count"/> reads QTYPE, RCODE and TC from the responder's decision and
 /// allocates nothing.
 /// </summary>
-public sealed class QueryStats
+internal sealed class QueryStats
 {
     /// <summary>Eight longs: one cache line between these counters and whatever the allocator put beside them.</summary>
     private const int Pad = 8;

@@ -14,7 +14,7 @@ namespace AnycastDns.Server.Telemetry;
 /// and the query path must not allocate. Without a listener (no OTLP endpoint) <see cref="ActivitySource.StartActivity(string, ActivityKind)"/>
 /// returns null and this costs nothing.
 /// </summary>
-public static class ServerActivities
+internal static class ServerActivities
 {
     /// <summary>The ActivitySource name, also the Meter name (OpenTelemetry: instrumentation scope = the library).</summary>
     public const string Name = "AnycastDns";

@@ -22,7 +22,7 @@ namespace AnycastDns.Server.Telemetry;
 /// (<see cref="TelemetryHosting"/>), on every series.
 /// </para>
 /// </summary>
-public sealed class ServerMetrics : IHostedService, IDisposable
+internal sealed class ServerMetrics : IHostedService, IDisposable
 {
     /// <summary>The meter of the answer-duration buckets, exported over OTLP only.</summary>
     public const string DurationMeterName = "AnycastDns.AnswerDuration";

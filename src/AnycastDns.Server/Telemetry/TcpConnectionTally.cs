@@ -7,7 +7,7 @@ namespace AnycastDns.Server.Telemetry;
 /// Connections accepted and closed (by reason) on one TCP address. Events per connection, not per query, so shared
 /// interlocked counters are cheap enough; open = accepted - closed, which the metrics check against the live count.
 /// </summary>
-public sealed class TcpConnectionTally(AddressFamily family)
+internal sealed class TcpConnectionTally(AddressFamily family)
 {
     private static readonly int Reasons = Enum.GetValues<TcpCloseReason>().Length;
 

@@ -2,7 +2,6 @@ using System.Collections;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -14,7 +13,8 @@ namespace AnycastDns.Server.Telemetry;
 /// <summary>
 /// Wires the OpenTelemetry SDK to the server: the resource (service, host and PoP), the <c>AnycastDns</c> meter with
 /// the .NET runtime metrics, the Prometheus exporter behind <c>/metrics</c> of the status endpoint, and OTLP for
-/// metrics, traces and logs wherever an <c>OTEL_EXPORTER_OTLP_*</c> endpoint is configured; and the console log format.
+/// metrics, traces and logs wherever an <c>OTEL_EXPORTER_OTLP_*</c> endpoint is configured. The console log format is
+/// <see cref="ConsoleLogging"/>'s.
 /// </summary>
 public static class TelemetryHosting
 {
@@ -38,40 +38,6 @@ public static class TelemetryHosting
             }
         }
         return configuration.AddInMemoryCollection(variables);
-    }
-
-    /// <summary>Console logging in the configured format; a full queue drops lines rather than block a receive thread.</summary>
-    public static ILoggingBuilder AddAnycastDnsConsole(this ILoggingBuilder logging, ServerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Telemetry.LogFormat == LogFormat.Json)
-        {
-            logging.AddConsole(o =>
-            {
-                o.FormatterName = JsonLogFormatter.FormatterName;
-                o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
-            });
-            logging.AddConsoleFormatter<JsonLogFormatter, JsonLogFormatterOptions>(o => o.PopId = options.PopId);
-        }
-        else
-        {
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            });
-            logging.Services.Configure<ConsoleLoggerOptions>(o => o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite);
-        }
-        if (options.Telemetry.OtlpLogs)
-        {
-            logging.AddOpenTelemetry(o =>
-            {
-                o.IncludeFormattedMessage = true;
-                o.ParseStateValues = true;
-            });
-        }
-        return logging;
     }
 
     /// <summary>Registers the query counters, the meter and the OpenTelemetry SDK.</summary>

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Server.Transfers;
 
 /// <summary>How one NOTIFY (a zone's serial, to one secondary) ended, for <c>anycastdns_notifies_total{outcome}</c>.</summary>
-public enum NotifyOutcome
+internal enum NotifyOutcome
 {
     /// <summary>The secondary answered NOERROR (RFC 1996 §4.7), its TSIG verified when the target names a key.</summary>
     Acknowledged,
@@ -33,7 +33,7 @@ public enum NotifyOutcome
 /// no thread per target. One log line per zone, serial and target, with the outcome; replies that match nothing or do
 /// not verify are dropped without a word, so nobody can make it log per packet.
 /// </summary>
-public sealed partial class NotifySender : IDisposable
+internal sealed partial class NotifySender : IDisposable
 {
     private readonly IReadOnlyList<NotifyTarget> _targets;
     private readonly IPAddress? _source;

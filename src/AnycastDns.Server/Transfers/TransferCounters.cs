@@ -1,7 +1,7 @@
 namespace AnycastDns.Server.Transfers;
 
 /// <summary>How a transfer request ended, for <c>anycastdns_transfers_total{type,outcome}</c>.</summary>
-public enum TransferOutcome
+internal enum TransferOutcome
 {
     /// <summary>Every message sent, the closing SOA included.</summary>
     Completed,
@@ -18,7 +18,7 @@ public enum TransferOutcome
 }
 
 /// <summary>Counts of transfer requests by type and outcome, read by the metrics when scraped.</summary>
-public sealed class TransferCounters
+internal sealed class TransferCounters
 {
     public static readonly string[] OutcomeLabels = ["completed", "refused", "over_limit", "not_authoritative", "tsig_error", "aborted"];
 

@@ -18,7 +18,7 @@ namespace AnycastDns.Server.Transfers;
 /// hmac-sha256, hmac-sha384, hmac-sha512, and hmac-sha1 (verify only). A problem is one line naming the file and the
 /// line, and never shows a secret.
 /// </summary>
-public static class TsigKeyFile
+internal static class TsigKeyFile
 {
     /// <summary>A file of a hundred keys is a few KiB: anything larger is the wrong file.</summary>
     private const int MaxOctets = 1024 * 1024;

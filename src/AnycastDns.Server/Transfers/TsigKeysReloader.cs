@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace AnycastDns.Server.Transfers;
 
 /// <summary>How a reload of the TSIG keys went.</summary>
-public enum TsigKeysChange
+internal enum TsigKeysChange
 {
     /// <summary>No <c>Transfers:KeysFile</c>: there are no keys to reload.</summary>
     NoFile,
@@ -26,7 +26,7 @@ public enum TsigKeysChange
 /// <c>Transfers:Allow</c> or <c>Transfers:Notify</c>: those entries are fixed at start, and dropping their key would
 /// silently turn a secondary away, so removing it takes a restart with the entry gone. No secret is ever logged.
 /// </summary>
-public sealed class TsigKeysReloader : IDisposable
+internal sealed partial class TsigKeysReloader : IDisposable
 {
     private readonly ServerOptions _options;
     private readonly string? _path;
@@ -62,7 +62,7 @@ public sealed class TsigKeysReloader : IDisposable
             throw new ConfigurationException(error);
         }
         (_current, _digest) = (keys!, digest);
-        _logger.LogInformation("TSIG keys from {Path}: {Keys}", _path, Names(keys!));
+        LogLoaded(_logger, _path, Names(keys!));
     }
 
     /// <summary>Starts watching the file (with <c>Reload:Watch</c>) and listening for SIGHUP.</summary>
@@ -86,17 +86,17 @@ public sealed class TsigKeysReloader : IDisposable
             if (!TryRead(out var keys, out var digest, out string error))
             {
                 _error = error;
-                _logger.LogError("TSIG keys not reloaded ({Reason}): {Error}; still using {Keys}", reason, error, Names(_current));
+                LogNotReloaded(_logger, reason, error, Names(_current));
                 return TsigKeysChange.Failed;
             }
             _error = null;
             if (digest.AsSpan().SequenceEqual(_digest))
             {
-                _logger.LogDebug("TSIG keys unchanged in {Path} ({Reason})", _path, reason);
+                LogUnchanged(_logger, _path, reason);
                 return TsigKeysChange.Unchanged;
             }
             (_current, _digest) = (keys!, digest);
-            _logger.LogInformation("TSIG keys reloaded from {Path} ({Reason}): {Keys}", _path, reason, Names(keys!));
+            LogReloaded(_logger, _path, reason, Names(keys!));
             return TsigKeysChange.Changed;
         }
     }
@@ -143,4 +143,16 @@ public sealed class TsigKeysReloader : IDisposable
 
     /// <summary>The keys by name and algorithm, never a secret.</summary>
     private static string Names(TsigKeyring keys) => keys.Count == 0 ? "none" : string.Join(", ", keys.Keys.Select(k => k.ToString()));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "TSIG keys from {Path}: {Keys}")]
+    private static partial void LogLoaded(ILogger logger, string path, string keys);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "TSIG keys not reloaded ({Reason}): {Error}; still using {Keys}")]
+    private static partial void LogNotReloaded(ILogger logger, string reason, string error, string keys);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "TSIG keys unchanged in {Path} ({Reason})")]
+    private static partial void LogUnchanged(ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "TSIG keys reloaded from {Path} ({Reason}): {Keys}")]
+    private static partial void LogReloaded(ILogger logger, string path, string reason, string keys);
 }

@@ -24,7 +24,7 @@ namespace AnycastDns.Server.Transfers;
 /// signed query is answered by the responder and the answer signed. Nothing here logs per request except a completed
 /// transfer (one line, to an allowed client).
 /// </remarks>
-public sealed partial class ZoneTransfers
+internal sealed partial class ZoneTransfers
 {
     /// <summary>Room for a length prefix and the largest message.</summary>
     private const int FrameBuffer = 2 + ushort.MaxValue;
@@ -77,7 +77,7 @@ public sealed partial class ZoneTransfers
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or OutOfMemoryException)
         {
             // Losing the history costs full transfers, never a wrong one: every IXFR is answered with the whole zone.
-            _logger.LogError("ixfr history: {Error}; IXFR will be answered with whole zones", e.Message);
+            LogHistoryLost(_logger, e.Message);
             return;
         }
         foreach (var change in changes)
@@ -605,4 +605,7 @@ public sealed partial class ZoneTransfers
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Kind} {Zone}: a record does not fit in a 65,535-octet message; the transfer ended with SERVFAIL")]
     private static partial void LogTooLarge(ILogger logger, string kind, string zone);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "ixfr history: {Error}; IXFR will be answered with whole zones")]
+    private static partial void LogHistoryLost(ILogger logger, string error);
 }

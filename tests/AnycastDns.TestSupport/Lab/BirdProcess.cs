@@ -53,7 +53,7 @@ public sealed class BirdProcess : IAsyncDisposable
     public string SocketPath { get; }
 
     /// <summary>A client for <see cref="SocketPath"/> with the default timeout.</summary>
-    public BirdControlClient Control { get; }
+    internal BirdControlClient Control { get; }
 
     public int ProcessId => _process.Id;
 
