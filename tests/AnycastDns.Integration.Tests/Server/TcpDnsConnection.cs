@@ -186,6 +186,12 @@ internal sealed class TcpDnsConnection : IDisposable
             {
                 break;
             }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                // Closed inside a message, or reset: a server closing a connection with octets from the client still
+                // unread makes the kernel send RST and drop what was not yet sent. The caller compares the count.
+                return (count, true);
+            }
             count++;
         }
         return (count, false);
