@@ -57,7 +57,7 @@ internal static class ServeArguments
         Value("--notify-interval", "Transfers:NotifyIntervalSeconds", "<s>", "seconds between NOTIFY attempts", d => d.Transfers.NotifyInterval.TotalSeconds),
         List("--secondary-zone", "Secondary:Zones", "<entry>", "a zone transferred from its primaries, repeatable: '<origin> <ip:port>[ key:<name>][; <ip:port>...]' (default: none)"),
         List("--secondary-catalog", "Secondary:Catalogs", "<entry>", "a catalog zone (RFC 9432) whose members are transferred from its primaries, repeatable: '<origin> <ip:port>[ key:<name>][; <ip:port>...]' (default: none)"),
-        Value("--secondary-state", "Secondary:StateFolder", "<folder>", "where transferred zones and their timers are kept (required with --secondary-zone)"),
+        Value("--secondary-state", "Secondary:StateFolder", "<folder>", "where transferred zones and their timers are kept (required with --secondary-zone or --secondary-catalog)"),
         Value("--secondary-transfer-timeout", "Secondary:TransferTimeoutSeconds", "<s>", "longest one SOA query or transfer from a primary may take", d => d.Secondary.TransferTimeout.TotalSeconds),
         Value("--max-transfers", "Transfers:MaxConcurrent", "<n>", "zone transfers at once; more are REFUSED", d => d.Transfers.MaxConcurrent),
         Value("--ixfr-history", "Transfers:History", "<n>", "older versions per zone IXFR answers from with a difference; 0: whole zones", d => d.Transfers.History),
