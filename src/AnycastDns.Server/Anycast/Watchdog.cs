@@ -33,7 +33,7 @@ public sealed partial class Watchdog(WatchdogOptions options, IAnnouncement anno
         while (!stop.IsCancellationRequested)
         {
             var started = DateTimeOffset.UtcNow;
-            string? problem = await ProbeAsync(stop).ConfigureAwait(false);
+            var (problem, refused) = await ProbeAsync(stop).ConfigureAwait(false);
             if (stop.IsCancellationRequested)
             {
                 return;
@@ -62,7 +62,9 @@ public sealed partial class Watchdog(WatchdogOptions options, IAnnouncement anno
             {
                 lastError = await WithdrawAsync(lastError, stop).ConfigureAwait(false);
             }
-            var rest = options.Interval - (DateTimeOffset.UtcNow - started);
+            // A refused port is no doubt (nothing listens: the process is gone), unlike a timeout (it may be busy): the
+            // next probe goes at once, so SIGKILL is withdrawn after FailAfter quick probes, not FailAfter intervals.
+            var rest = (refused && !Tripped ? RefusedAgainAfter : options.Interval) - (DateTimeOffset.UtcNow - started);
             if (rest > TimeSpan.Zero)
             {
                 try
@@ -77,21 +79,29 @@ public sealed partial class Watchdog(WatchdogOptions options, IAnnouncement anno
         }
     }
 
-    private async Task<string?> ProbeAsync(CancellationToken stop)
+    /// <summary>How soon a probe that found the port refused is repeated.</summary>
+    private static readonly TimeSpan RefusedAgainAfter = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Null when answered, else why not; <c>Refused</c> when nothing listens on the port (ICMP port unreachable).</summary>
+    private async Task<(string? Problem, bool Refused)> ProbeAsync(CancellationToken stop)
     {
         try
         {
             var query = DnsMessage.CreateQuery(IdServer, RecordType.TXT, RecordClass.CH, (ushort)Random.Shared.Next(1, ushort.MaxValue));
             var reply = await DnsProbe.QueryAsync(options.Target, query, tcp: false, options.Timeout, stop).ConfigureAwait(false);
-            return reply.ResponseCode == ResponseCode.NoError && reply.Answers.Count == 1 ? null : $"id.server answered {reply.ResponseCode}";
+            return (reply.ResponseCode == ResponseCode.NoError && reply.Answers.Count == 1 ? null : $"id.server answered {reply.ResponseCode}", false);
         }
-        catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException or DnsFormatException)
+        catch (System.Net.Sockets.SocketException e)
         {
-            return e.Message;
+            return (e.Message, e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused);
+        }
+        catch (Exception e) when (e is TimeoutException or DnsFormatException)
+        {
+            return (e.Message, false);
         }
         catch (OperationCanceledException)
         {
-            return null;
+            return (null, false);
         }
     }
 
