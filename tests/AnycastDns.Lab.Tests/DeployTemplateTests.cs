@@ -75,16 +75,19 @@ public sealed class DeployTemplateTests
     /// depth: a misspelt <c>contaners</c>, a probe option in the wrong place) or a value of the wrong type fails with
     /// its line. Not checked: required fields, enum values, and the API server's own rules (admission, immutable fields).
     /// </summary>
-    [Fact]
-    public async Task The_rendered_pop_overlay_matches_the_kubernetes_schema()
+    [Theory]
+    [InlineData("ams1")]
+    [InlineData("fra1-secondary")]
+    public async Task The_rendered_pop_overlay_matches_the_kubernetes_schema(string pop)
     {
-        string rendered = await RenderPopOverlay();
+        string rendered = await RenderPopOverlay(pop);
         var objects = k8s.KubernetesYaml.LoadAllFromString(rendered, typeMap: null, strict: true);
         var kinds = objects.Select(o => o.GetType().Name).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["V1ConfigMap", "V1DaemonSet"], kinds);
         var pod = objects.OfType<k8s.Models.V1DaemonSet>().Single().Spec.Template.Spec;
         Assert.Equal(["dns"], pod.Containers.Select(c => c.Name));
-        Assert.Equal(["anycast-address", "bird", "git-sync"], pod.InitContainers.Select(c => c.Name));
+        Assert.Equal(pop == "ams1" ? ["anycast-address", "bird", "git-sync"] : ["secondary-state", "anycast-address", "bird", "git-sync"],
+            pod.InitContainers.Select(c => c.Name));
         Assert.True(pod.HostNetwork);
         string namespaceFile = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "deploy", "k8s", "namespace.yaml"));
         Assert.IsType<k8s.Models.V1Namespace>(Assert.Single(k8s.KubernetesYaml.LoadAllFromString(namespaceFile, typeMap: null, strict: true)));
@@ -97,11 +100,11 @@ public sealed class DeployTemplateTests
             rendered.Replace("hostNetwork: true", "hostNetwork: [true]", StringComparison.Ordinal), typeMap: null, strict: true));
     }
 
-    private static async Task<string> RenderPopOverlay()
+    private static async Task<string> RenderPopOverlay(string pop = "ams1")
     {
         const string kubectl = "/usr/bin/kubectl";
         ExternalTool.RequireInstalled(kubectl, "kubectl");
-        var result = await ExternalTool.RunAsync(kubectl, ["kustomize", Path.Combine(RepositoryPaths.Root, "deploy", "k8s", "pops", "ams1")], ToolTimeout);
+        var result = await ExternalTool.RunAsync(kubectl, ["kustomize", Path.Combine(RepositoryPaths.Root, "deploy", "k8s", "pops", pop)], ToolTimeout);
         Assert.True(result.ExitCode == 0, result.Output);
         return result.StandardOutput;
     }

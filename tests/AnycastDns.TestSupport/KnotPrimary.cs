@@ -165,24 +165,7 @@ public sealed class KnotPrimary : IAsyncDisposable
         Kdig.QueryAsync(EndPoint, _key is null ? [origin, "AXFR", "+tcp"] : [origin, "AXFR", "+tcp", "-y", $"{_key.Algorithm}:{_key.Name}:{_key.Secret}"]);
 
     /// <summary>Stops knotd by PID (a test that checks what a secondary does without its primary).</summary>
-    public Task StopAsync() => _process.HasExited ? Task.CompletedTask : _process.StopAsync();
+    public Task StopAsync() => new DaemonFolder(_process, _work).StopAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await StopAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _process.Dispose();
-            try
-            {
-                Directory.Delete(_work, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
+    public ValueTask DisposeAsync() => new DaemonFolder(_process, _work).DisposeAsync();
 }

@@ -27,29 +27,22 @@ public sealed class SecondaryServer : IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
+    private readonly DaemonFolder _daemon;
     private readonly ChildProcess _process;
-    private readonly string _workDirectory;
     private readonly SecondaryKind _kind;
 
     private SecondaryServer(SecondaryKind kind, ChildProcess process, string workDirectory, int port)
     {
         _kind = kind;
         _process = process;
-        _workDirectory = workDirectory;
+        _daemon = new DaemonFolder(process, workDirectory, "nsd.log");
         EndPoint = new IPEndPoint(IPAddress.Loopback, port);
     }
 
     public IPEndPoint EndPoint { get; }
 
     /// <summary>What the daemon logged so far (NSD's log file included).</summary>
-    public string Log
-    {
-        get
-        {
-            string nsdLog = Path.Combine(_workDirectory, "nsd.log");
-            return _process.Log + (File.Exists(nsdLog) ? "\n--- nsd.log ---\n" + File.ReadAllText(nsdLog) : "");
-        }
-    }
+    public string Log => _daemon.Log;
 
     /// <summary>Starts the secondary for <paramref name="zones"/> (origins with the final dot) of <paramref name="primary"/>.</summary>
     /// <param name="port">The port to listen on (one a primary's NOTIFY targets), or a free one.</param>
@@ -97,27 +90,7 @@ public sealed class SecondaryServer : IAsyncDisposable
     /// <summary>The zone as the secondary gives it out: <c>kdig +tcp AXFR</c> from it.</summary>
     public Task<ToolResult> AxfrAsync(string zone) => Kdig.QueryAsync(EndPoint, [zone, "AXFR", "+tcp"]);
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                await _process.StopAsync().ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-            try
-            {
-                Directory.Delete(_workDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
+    public ValueTask DisposeAsync() => _daemon.DisposeAsync();
 
     public override string ToString() => $"{_kind} secondary on {EndPoint}";
 

@@ -14,7 +14,8 @@ namespace AnycastDns.Commands;
 /// differs from the rest. When the summaries differ, the per-zone list of each PoP that did not give it over DNS is
 /// fetched from its status endpoint's <c>/zones</c>, in pages, so that the table names the zones that differ, among
 /// 100,000 as among 3; a PoP whose endpoint is not given or does not answer is compared by its summary alone, and a
-/// line says so. This is what an operator runs after a deploy.
+/// line says so. Where the status endpoint is given, a second table shows every secondary zone per PoP: the serial it
+/// holds, the seconds since a primary last confirmed it, and its status. This is what an operator runs after a deploy.
 /// </summary>
 internal static class FleetCheckCommand
 {
@@ -68,6 +69,8 @@ internal static class FleetCheckCommand
             return 2;
         }
         var reports = Task.WhenAll(pops.Select(p => PopReport.ProbeAsync(p.Dns, p.Http, timeout, CancellationToken.None))).GetAwaiter().GetResult();
+        // Where the status endpoint is known: each secondary zone's serial and the time since its last refresh.
+        reports = Task.WhenAll(reports.Select(r => WithSecondariesAsync(r, timeout))).GetAwaiter().GetResult();
         if (reports.Where(r => r.Answered).Select(r => r.Summary!.Digest).Distinct(StringComparer.Ordinal).Count() > 1)
         {
             // The summaries differ: which zones? Every PoP's list, from /zones where zones.server could not hold it.
@@ -76,6 +79,18 @@ internal static class FleetCheckCommand
             reports = Task.WhenAll(reports.Select(r => WithZoneListAsync(r, pageTimeout))).GetAwaiter().GetResult();
         }
         return FleetTable.Write(reports, output) ? 0 : 1;
+    }
+
+    private static async Task<PopReport> WithSecondariesAsync(PopReport report, TimeSpan timeout)
+    {
+        if (!report.Answered || report.Http is not { } http)
+        {
+            return report;
+        }
+        var (zones, problem) = await ZoneList.FetchSecondariesAsync(http, timeout, CancellationToken.None).ConfigureAwait(false);
+        return zones is null
+            ? report with { SecondariesNote = "cannot fetch its secondary zones: " + problem }
+            : report with { Secondaries = zones };
     }
 
     private static async Task<PopReport> WithZoneListAsync(PopReport report, TimeSpan timeout)

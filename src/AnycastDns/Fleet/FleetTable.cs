@@ -128,11 +128,45 @@ internal static class FleetTable
             int same = answered.Count(r => r.Summary == summaryReference);
             output.WriteLine($"zones.server summary {summaryReference.Digest} ({summaryReference.Count} zones): {same} of {reports.Count} PoPs");
         }
+        WriteSecondaries(reports, output);
         output.WriteLine();
         int bad = rows.Count - 1 - rows.Skip(1).Count(r => r[^1] == "ok");
         string sameCookies = cookieReports.Count == reports.Count ? $" and make cookies with secret {cookieReference}" : "";
         output.WriteLine(allGood ? $"all {reports.Count} PoPs serve the same zones{sameCookies}" : $"{bad} of {reports.Count} PoPs differ or did not answer");
         return allGood;
+    }
+
+    /// <summary>
+    /// The secondary zones each PoP with a status endpoint holds: serial, seconds since a primary last confirmed it
+    /// (expiry counts from there), status (and catalog role). Every row for a small fleet; past <see cref="ListAllZonesUpTo"/>
+    /// rows, those not ok. Informational: a zone a PoP does not serve, or serves otherwise, already counts above.
+    /// </summary>
+    private static void WriteSecondaries(IReadOnlyList<PopReport> reports, TextWriter output)
+    {
+        var held = reports.Where(r => r.Secondaries is not null).SelectMany(r => r.Secondaries!.Select(z => (Report: r, Zone: z))).ToList();
+        bool all = held.Count <= ListAllZonesUpTo;
+        var rows = new List<string[]> { new[] { "SECONDARY ZONE", "POP", "SERIAL", "REFRESHED", "STATUS" } };
+        foreach (var (report, zone) in held.OrderBy(h => h.Zone.Origin, StringComparer.Ordinal))
+        {
+            if (all || zone.Status != "ok")
+            {
+                string refreshed = zone.SecondsSinceRefresh is { } s ? $"{s.ToString("0", CultureInfo.InvariantCulture)} s ago" : "never";
+                rows.Add([zone.Origin, report.Identity ?? report.Address.ToString(), zone.Serial?.ToString(CultureInfo.InvariantCulture) ?? "-", refreshed, zone.Shown]);
+            }
+        }
+        if (rows.Count > 1)
+        {
+            output.WriteLine();
+            WriteColumns(output, rows);
+        }
+        if (!all && held.Count - (rows.Count - 1) is > 0 and int fine)
+        {
+            output.WriteLine($"{fine} more secondary zones ok");
+        }
+        foreach (var report in reports.Where(r => r.SecondariesNote is not null))
+        {
+            output.WriteLine($"{report.Address}: {report.SecondariesNote}");
+        }
     }
 
     /// <summary>

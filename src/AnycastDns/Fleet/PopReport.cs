@@ -52,6 +52,12 @@ internal sealed record PopReport(IPEndPoint Address, string? Identity, IReadOnly
     /// <summary>Why the per-zone list could not be had when the summaries differed, in one line.</summary>
     public string? ZonesNote { get; init; }
 
+    /// <summary>The PoP's secondary zones as its <c>/zones</c> reports them; null without a status endpoint.</summary>
+    public IReadOnlyList<SecondaryReport>? Secondaries { get; init; }
+
+    /// <summary>Why the secondary zones could not be had from the status endpoint, in one line.</summary>
+    public string? SecondariesNote { get; init; }
+
     /// <summary>
     /// Asks the PoP <c>CH TXT id.server</c> and <c>cookies.server</c> (UDP) and <c>CH TXT zones.server</c> (TCP, as the
     /// list can be long): its summary, and its per-zone list when it fits one message. A server that gives no summary

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using AnycastDns.Integration.Tests.Telemetry;
 using AnycastDns.Integration.Tests.Transfers;
 using AnycastDns.TestSupport;
@@ -115,6 +116,14 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Empty(Directory.GetFiles(State, "*.tmp"));
     }
 
+    /// <summary>The output of <c>anycastdns fleet-check</c> against one PoP with its status endpoint.</summary>
+    private async Task<string> FleetCheck(System.Net.IPEndPoint pop, int http)
+    {
+        var result = await ExternalTool.RunAsync("dotnet", ["exec", AnycastDnsServer.DllPath, "fleet-check", $"{pop},http=127.0.0.1:{http}", "--timeout", "5"], TimeSpan.FromSeconds(60));
+        output.WriteLine(result.Output);
+        return result.StandardOutput;
+    }
+
     [Fact]
     public async Task A_zone_not_refreshed_within_its_SOA_expire_answers_SERVFAIL_and_comes_back_after_a_refresh()
     {
@@ -129,6 +138,8 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         try
         {
             Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
+            // fleet-check shows the PoP's secondary zone: its serial, refreshed seconds ago, ok (issue 16 item 5).
+            Assert.Matches($@"(?m)^{Regex.Escape(Origin)}\s+test-pop\s+1\s+\d+ s ago\s+ok\s*$", await FleetCheck(ours.EndPoint, http));
         }
         finally
         {
@@ -158,6 +169,7 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("expired", ours.Log, StringComparison.Ordinal);
         string zones = await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/zones"));
         Assert.Contains("\"status\": \"expired\"", zones, StringComparison.Ordinal);
+        Assert.Matches($@"(?m)^{Regex.Escape(Origin)}\s+test-pop\s+1\s+\d+ s ago\s+expired\s*$", await FleetCheck(ours.EndPoint, http));
         // The self-check counts the expired zone: the PoP turns unhealthy (its route withdrawn), and says why.
         string state = "";
         for (var until = DateTime.UtcNow + TimeSpan.FromSeconds(10); DateTime.UtcNow < until; await Task.Delay(200))
@@ -213,10 +225,41 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         return false;
     }
 
-    private static async Task AssertSameRecordsAsync(AnycastDnsServer ours, KnotPrimary knot)
+    /// <summary>
+    /// NSD as the hidden primary: the first version by AXFR with TSIG; a zone file edit and SIGHUP -> NSD's NOTIFY -> our
+    /// IXFR, which NSD 4.6 (keeping no differences) answers with the whole zone in AXFR form (RFC 1995 §4): taken as
+    /// the new version, records equal NSD's.
+    /// </summary>
+    [Fact]
+    public async Task Nsd_primary_AXFR_then_NOTIFY_and_an_IXFR_answered_in_AXFR_form_records_equal()
     {
-        // Knot's signed answer carries a TSIG record per message: not zone data.
-        var theirs = TransferFixture.Records((await knot.AxfrAsync(Origin)).StandardOutput).Where(r => r.Split(' ')[3] != "TSIG").ToList();
+        WriteZone(1);
+        var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
+        await using var ours = await AnycastDnsServer.StartAsync(OurZones, SecondaryArguments(primaryAddress, TransferFixture.Key.Name), ["127.0.0.1"]);
+        await using var nsd = await NsdPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
+        Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + nsd.Log);
+        Assert.Contains("AXFR from 127.0.0.1", ours.Log, StringComparison.Ordinal);
+        await AssertSameRecordsAsync(ours, (await nsd.AxfrAsync(Origin)).StandardOutput);
+
+        WriteZone(2);
+        var clock = Stopwatch.StartNew();
+        nsd.Reload();
+        Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.2", Timeout), "serial 2 not served\n" + ours.Log + nsd.Log);
+        output.WriteLine($"serial 2 served {clock.ElapsedMilliseconds} ms after SIGHUP to nsd");
+        Assert.Contains("serial 1 -> 2", ours.Log, StringComparison.Ordinal);
+        Assert.Contains("IXFR from 127.0.0.1:" + primaryAddress.Port.ToString(CultureInfo.InvariantCulture) + " (whole zone)", ours.Log, StringComparison.Ordinal);
+        await AssertSameRecordsAsync(ours, (await nsd.AxfrAsync(Origin)).StandardOutput);
+        var gone = await Kdig.QueryAsync(ours.EndPoint, ["host1." + Origin, "AAAA"]);
+        Assert.Contains("status: NXDOMAIN", gone.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static async Task AssertSameRecordsAsync(AnycastDnsServer ours, KnotPrimary knot) =>
+        await AssertSameRecordsAsync(ours, (await knot.AxfrAsync(Origin)).StandardOutput);
+
+    private static async Task AssertSameRecordsAsync(AnycastDnsServer ours, string primaryAxfr)
+    {
+        // The primary's signed answer carries a TSIG record per message: not zone data.
+        var theirs = TransferFixture.Records(primaryAxfr).Where(r => r.Split(' ')[3] != "TSIG").ToList();
         var mine = TransferFixture.Records((await Kdig.QueryAsync(ours.EndPoint, [Origin, "AXFR", "+tcp"])).StandardOutput);
         Assert.True(theirs.Count > 50, string.Join('\n', theirs));
         Assert.Equal(theirs, mine);

@@ -253,6 +253,8 @@ public sealed class CommandTreeTests
     [
         // deploy/k8s/base/daemonset.yaml (the image's entrypoint is `anycastdns serve`)
         "serve --zones /git/current/zones --no-watch --listen 198.19.53.1:53 --listen 10.0.0.1:53 --anycast-address 198.19.53.1 --freebind --bird-socket /run/bird/bird.ctl --drain-seconds 30 --maintenance-file /var/lib/anycastdns/maintenance --cookie-secret-file /secrets/cookie-secrets.txt",
+        // deploy/k8s/pops/fra1-secondary (a PoP fed by a hidden primary) appends these (the entries' values hold spaces)
+        "serve --zones /git/current/zones --tsig-keys /tsig/tsig.keys --secondary-state /var/lib/anycastdns/secondary --secondary-catalog catalog.invalid. --secondary-zone example.net.",
         // deploy/systemd/anycastdns.service
         "serve --config /etc/anycastdns/appsettings.json",
         // bench/compare.sh, with its extra options appended
