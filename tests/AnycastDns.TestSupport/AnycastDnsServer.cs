@@ -81,6 +81,25 @@ public sealed class AnycastDnsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Asks <paramref name="name"/> A (kdig, every 50 ms) until the answer is <paramref name="address"/>; false on
+    /// timeout or exit.
+    /// </summary>
+    public async Task<bool> WaitForAnswerAsync(string name, string address, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline && !HasExited)
+        {
+            var answer = await Kdig.QueryAsync(EndPoint, [name, "A", "+short"]).ConfigureAwait(false);
+            if (answer.StandardOutput.Trim() == address)
+            {
+                return true;
+            }
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+        return false;
+    }
+
     /// <summary>Waits, bounded, until the log holds <paramref name="text"/>; false on timeout or exit.</summary>
     public async Task<bool> WaitForLogAsync(string text, TimeSpan timeout)
     {

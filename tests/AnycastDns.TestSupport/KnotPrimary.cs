@@ -15,8 +15,7 @@ public sealed class KnotPrimary : IAsyncDisposable
 {
     public const string ControlPath = "/usr/sbin/knotc";
 
-    private readonly ChildProcess _process;
-    private readonly string _work;
+    private readonly DaemonFolder _daemon;
     private readonly TsigKeyText? _key;
     private readonly string _zonesFolder;
     private readonly IPEndPoint _notify;
@@ -24,8 +23,7 @@ public sealed class KnotPrimary : IAsyncDisposable
 
     private KnotPrimary(ChildProcess process, string work, int port, TsigKeyText? key, string zonesFolder, IPEndPoint notify, string? catalog)
     {
-        _process = process;
-        _work = work;
+        _daemon = new DaemonFolder(process, work);
         _key = key;
         _zonesFolder = zonesFolder;
         _notify = notify;
@@ -35,9 +33,9 @@ public sealed class KnotPrimary : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public string Log => _process.Log;
+    public string Log => _daemon.Log;
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => _daemon.Process.Id;
 
     /// <summary>
     /// Starts knotd for <paramref name="origins"/> (with the final dot), each read from <paramref name="zonesFolder"/>.
@@ -80,8 +78,8 @@ public sealed class KnotPrimary : IAsyncDisposable
     /// </summary>
     public async Task SetCatalogMembersAsync(IReadOnlyList<string> origins, IReadOnlyDictionary<string, string>? groups = null)
     {
-        File.WriteAllText(Path.Combine(_work, "knot.conf"), Configuration(_work, EndPoint.Port, _key, _notify, _zonesFolder, origins, _catalog, groups));
-        var result = await ExternalTool.RunAsync(ControlPath, ["-s", Path.Combine(_work, "knot.sock"), "reload"], TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        File.WriteAllText(Path.Combine(_daemon.Folder, "knot.conf"), Configuration(_daemon.Folder, EndPoint.Port, _key, _notify, _zonesFolder, origins, _catalog, groups));
+        var result = await ExternalTool.RunAsync(ControlPath, ["-s", Path.Combine(_daemon.Folder, "knot.sock"), "reload"], TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"knotc reload failed: {result.StandardOutput}{result.StandardError}");
@@ -153,7 +151,7 @@ public sealed class KnotPrimary : IAsyncDisposable
     /// <summary>Makes Knot read the zone file again (<c>knotc zone-reload</c>): a new serial is sent as NOTIFY.</summary>
     public async Task ReloadAsync(string origin)
     {
-        var result = await ExternalTool.RunAsync(ControlPath, ["-s", Path.Combine(_work, "knot.sock"), "zone-reload", origin], TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        var result = await ExternalTool.RunAsync(ControlPath, ["-s", Path.Combine(_daemon.Folder, "knot.sock"), "zone-reload", origin], TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"knotc zone-reload {origin} failed: {result.StandardOutput}{result.StandardError}");
@@ -165,7 +163,7 @@ public sealed class KnotPrimary : IAsyncDisposable
         Kdig.QueryAsync(EndPoint, _key is null ? [origin, "AXFR", "+tcp"] : [origin, "AXFR", "+tcp", "-y", $"{_key.Algorithm}:{_key.Name}:{_key.Secret}"]);
 
     /// <summary>Stops knotd by PID (a test that checks what a secondary does without its primary).</summary>
-    public Task StopAsync() => new DaemonFolder(_process, _work).StopAsync();
+    public Task StopAsync() => _daemon.StopAsync();
 
-    public ValueTask DisposeAsync() => new DaemonFolder(_process, _work).DisposeAsync();
+    public ValueTask DisposeAsync() => _daemon.DisposeAsync();
 }

@@ -28,13 +28,11 @@ public sealed class SecondaryServer : IAsyncDisposable
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly DaemonFolder _daemon;
-    private readonly ChildProcess _process;
     private readonly SecondaryKind _kind;
 
     private SecondaryServer(SecondaryKind kind, ChildProcess process, string workDirectory, int port)
     {
         _kind = kind;
-        _process = process;
         _daemon = new DaemonFolder(process, workDirectory, "nsd.log");
         EndPoint = new IPEndPoint(IPAddress.Loopback, port);
     }
@@ -69,7 +67,7 @@ public sealed class SecondaryServer : IAsyncDisposable
     public async Task<bool> WaitForZoneAsync(string zone, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && !_process.HasExited)
+        while (DateTime.UtcNow < deadline && !_daemon.Process.HasExited)
         {
             if (await HoldsZoneAsync(zone).ConfigureAwait(false))
             {

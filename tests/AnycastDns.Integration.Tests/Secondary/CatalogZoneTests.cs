@@ -77,8 +77,8 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
         try
         {
             await using var knot = await KnotPrimary.StartAsync(KnotZones, [MemberA, MemberB], TransferFixture.Key, ours.EndPoint, primaryPort, catalog: Catalog);
-            Assert.True(await WaitForAsync(ours, "www." + MemberA, "192.0.2.1", Timeout), "member A never served\n" + ours.Log + knot.Log);
-            Assert.True(await WaitForAsync(ours, "www." + MemberB, "192.0.2.2", Timeout), "member B never served\n" + ours.Log + knot.Log);
+            Assert.True(await ours.WaitForAnswerAsync("www." + MemberA, "192.0.2.1", Timeout), "member A never served\n" + ours.Log + knot.Log);
+            Assert.True(await ours.WaitForAnswerAsync("www." + MemberB, "192.0.2.2", Timeout), "member B never served\n" + ours.Log + knot.Log);
             await AssertMembersAsync(client, http, [MemberA, MemberB]);
             // RFC 9432 §4.1: the catalog is for servers, not for queries: transferred, never answered.
             Assert.Contains("status: REFUSED", (await Kdig.QueryAsync(ours.EndPoint, [Catalog, "SOA"])).StandardOutput, StringComparison.Ordinal);
@@ -87,7 +87,7 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
             // A member added on the primary: Knot's new catalog version and NOTIFY; served within seconds, no restart.
             var clock = Stopwatch.StartNew();
             await knot.SetCatalogMembersAsync([MemberA, MemberB, MemberC]);
-            Assert.True(await WaitForAsync(ours, "www." + MemberC, "192.0.2.3", TimeSpan.FromSeconds(5)), "member C not served within 5 s\n" + ours.Log + knot.Log);
+            Assert.True(await ours.WaitForAnswerAsync("www." + MemberC, "192.0.2.3", TimeSpan.FromSeconds(5)), "member C not served within 5 s\n" + ours.Log + knot.Log);
             output.WriteLine($"member added: served {clock.ElapsedMilliseconds} ms after knotc reload");
             await AssertMembersAsync(client, http, [MemberA, MemberB, MemberC]);
             var metrics = await PrometheusText.ParseAsync(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")));
@@ -103,7 +103,7 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
             await AssertMembersAsync(client, http, [MemberA, MemberC]);
             Assert.False(File.Exists(Path.Combine(State, MemberB + "zone")), "the removed member's kept version is still in the state folder");
             Assert.False(File.Exists(Path.Combine(State, MemberB + "timers")));
-            Assert.True(await WaitForAsync(ours, "www." + MemberA, "192.0.2.1", TimeSpan.FromSeconds(1)));
+            Assert.True(await ours.WaitForAnswerAsync("www." + MemberA, "192.0.2.1", TimeSpan.FromSeconds(1)));
             await knot.StopAsync();
         }
         finally
@@ -167,8 +167,8 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task BrokenCatalogsAsync(AnycastDnsServer ours, KnotPrimary knot, HttpClient client, int http, int primaryPort, int nobody)
     {
-        Assert.True(await WaitForAsync(ours, "www." + MemberA, "192.0.2.1", Timeout), "member A never served\n" + ours.Log + knot.Log);
-        Assert.True(await WaitForAsync(ours, "www." + MemberB, "192.0.2.2", Timeout), "member B never served\n" + ours.Log + knot.Log);
+        Assert.True(await ours.WaitForAnswerAsync("www." + MemberA, "192.0.2.1", Timeout), "member A never served\n" + ours.Log + knot.Log);
+        Assert.True(await ours.WaitForAnswerAsync("www." + MemberB, "192.0.2.2", Timeout), "member B never served\n" + ours.Log + knot.Log);
         await AssertMembersAsync(client, http, [MemberA, MemberB]);
 
         // Schema version "1" (RFC 9432 §4.2.1): not processed; C is not added, A and B stay.
@@ -178,8 +178,8 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Single(Lines(ours.Log, "is not processed"));
         Assert.Contains("schema version \"1\"", ours.Log, StringComparison.Ordinal);
         Assert.Contains("status: REFUSED", (await Kdig.QueryAsync(ours.EndPoint, ["www." + MemberC, "A"])).StandardOutput, StringComparison.Ordinal);
-        Assert.True(await WaitForAsync(ours, "www." + MemberA, "192.0.2.1", TimeSpan.FromSeconds(1)));
-        Assert.True(await WaitForAsync(ours, "www." + MemberB, "192.0.2.2", TimeSpan.FromSeconds(1)));
+        Assert.True(await ours.WaitForAnswerAsync("www." + MemberA, "192.0.2.1", TimeSpan.FromSeconds(1)));
+        Assert.True(await ours.WaitForAnswerAsync("www." + MemberB, "192.0.2.2", TimeSpan.FromSeconds(1)));
         await AssertMembersAsync(client, http, [MemberA, MemberB]);
 
         // Version 2 again, with a PTR to a garbage name: that member alone is left out (one line); C comes; A gets a
@@ -217,7 +217,7 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
             await Task.Delay(50);
         }
         Assert.True(Lines(ours.Log, $"zone {MemberB} serial 1: ").Count(l => l.Contains("AXFR from", StringComparison.Ordinal)) > transfersOfB, ours.Log);
-        Assert.True(await WaitForAsync(ours, "www." + MemberB, "192.0.2.2", Timeout), ours.Log);
+        Assert.True(await ours.WaitForAnswerAsync("www." + MemberB, "192.0.2.2", Timeout), ours.Log);
         Assert.True(await WaitForStatusAsync(ours, "www." + MemberC, "REFUSED", Timeout), ours.Log);
         members = await MembersAsync(client, http);
         Assert.Equal([MemberA, MemberB], members.Keys.Order(StringComparer.Ordinal).ToArray());
@@ -246,21 +246,6 @@ public sealed class CatalogZoneTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var members = await MembersAsync(client, http);
         Assert.Equal(expected.Order(StringComparer.Ordinal).ToArray(), members.Keys.Order(StringComparer.Ordinal).ToArray());
-    }
-
-    private static async Task<bool> WaitForAsync(AnycastDnsServer server, string name, string address, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && !server.HasExited)
-        {
-            var answer = await Kdig.QueryAsync(server.EndPoint, [name, "A", "+short"]);
-            if (answer.StandardOutput.Trim() == address)
-            {
-                return true;
-            }
-            await Task.Delay(50);
-        }
-        return false;
     }
 
     private static async Task<bool> WaitForStatusAsync(AnycastDnsServer server, string name, string status, TimeSpan timeout)

@@ -85,7 +85,7 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         try
         {
             await using var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
-            Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
+            Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
             Assert.Contains("AXFR from 127.0.0.1", ours.Log, StringComparison.Ordinal);
             var messages = System.Text.RegularExpressions.Regex.Match(knot.Log, @"AXFR, outgoing, remote [^,]+, finished, [0-9.]+ seconds, (\d+) messages");
             Assert.True(messages.Success && int.Parse(messages.Groups[1].Value, CultureInfo.InvariantCulture) >= 2, knot.Log);
@@ -94,7 +94,7 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
             WriteZone(2);
             var clock = Stopwatch.StartNew();
             await knot.ReloadAsync(Origin);
-            Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.2", TimeSpan.FromSeconds(2)), "serial 2 not served within 2 s\n" + ours.Log + knot.Log);
+            Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.2", TimeSpan.FromSeconds(2)), "serial 2 not served within 2 s\n" + ours.Log + knot.Log);
             output.WriteLine($"serial 2 served {clock.ElapsedMilliseconds} ms after knotc zone-reload");
             Assert.Contains($"serial 1 -> 2", ours.Log, StringComparison.Ordinal);
             Assert.Contains("IXFR from 127.0.0.1", ours.Log, StringComparison.Ordinal);
@@ -137,7 +137,7 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
         try
         {
-            Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
+            Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
             // fleet-check shows the PoP's secondary zone: its serial, refreshed seconds ago, ok (issue 16 item 5).
             Assert.Matches($@"(?m)^{Regex.Escape(Origin)}\s+test-pop\s+1\s+\d+ s ago\s+ok\s*$", await FleetCheck(ours.EndPoint, http));
         }
@@ -190,7 +190,7 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
 
         // The primary back (same port): the next retry refreshes and the zone is served again.
         await using var back = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
-        Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "not served again after the primary came back\n" + ours.Log);
+        Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "not served again after the primary came back\n" + ours.Log);
         var after = await PrometheusText.ParseAsync(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")));
         Assert.Equal(0, after.Value("anycastdns_secondary_expired", ("zone", Origin)));
     }
@@ -210,21 +210,6 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.False(File.Exists(Path.Combine(State, Origin + "zone")));
     }
 
-    private static async Task<bool> WaitForAsync(AnycastDnsServer server, string name, string address, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && !server.HasExited)
-        {
-            var answer = await Kdig.QueryAsync(server.EndPoint, [name, "A", "+short"]);
-            if (answer.StandardOutput.Trim() == address)
-            {
-                return true;
-            }
-            await Task.Delay(50);
-        }
-        return false;
-    }
-
     /// <summary>
     /// NSD as the hidden primary: the first version by AXFR with TSIG; a zone file edit and SIGHUP -> NSD's NOTIFY -> our
     /// IXFR, which NSD 4.6 (keeping no differences) answers with the whole zone in AXFR form (RFC 1995 §4): taken as
@@ -237,14 +222,14 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
         await using var ours = await AnycastDnsServer.StartAsync(OurZones, SecondaryArguments(primaryAddress, TransferFixture.Key.Name), ["127.0.0.1"]);
         await using var nsd = await NsdPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
-        Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + nsd.Log);
+        Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + nsd.Log);
         Assert.Contains("AXFR from 127.0.0.1", ours.Log, StringComparison.Ordinal);
         await AssertSameRecordsAsync(ours, (await nsd.AxfrAsync(Origin)).StandardOutput);
 
         WriteZone(2);
         var clock = Stopwatch.StartNew();
         nsd.Reload();
-        Assert.True(await WaitForAsync(ours, "www." + Origin, "192.0.2.2", Timeout), "serial 2 not served\n" + ours.Log + nsd.Log);
+        Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.2", Timeout), "serial 2 not served\n" + ours.Log + nsd.Log);
         output.WriteLine($"serial 2 served {clock.ElapsedMilliseconds} ms after SIGHUP to nsd");
         Assert.Contains("serial 1 -> 2", ours.Log, StringComparison.Ordinal);
         Assert.Contains("IXFR from 127.0.0.1:" + primaryAddress.Port.ToString(CultureInfo.InvariantCulture) + " (whole zone)", ours.Log, StringComparison.Ordinal);
