@@ -18,7 +18,18 @@ public static class Kdig
     {
         ArgumentNullException.ThrowIfNull(server);
         ExternalTool.RequireInstalled(ClientPath, "knot-dnsutils");
-        string[] prefix = ["@" + server.Address, "-p", server.Port.ToString(CultureInfo.InvariantCulture), "+time=2", "+retry=0"];
-        return ExternalTool.RunAsync(ClientPath, prefix.Concat(arguments), RunTimeout, cancellationToken);
+        return ExternalTool.RunAsync(ClientPath, Prefix(server).Concat(arguments), RunTimeout, cancellationToken);
     }
+
+    /// <summary>The same, run inside <paramref name="space"/> (<c>ip netns exec</c>): a query from a box of the lab.</summary>
+    public static Task<ToolResult> QueryInAsync(Lab.NetworkNamespace space, IPEndPoint server, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        ArgumentNullException.ThrowIfNull(server);
+        ExternalTool.RequireInstalled(ClientPath, "knot-dnsutils");
+        return space.RunAsync(ClientPath, Prefix(server).Concat(arguments), RunTimeout, cancellationToken);
+    }
+
+    private static string[] Prefix(IPEndPoint server) =>
+        ["@" + server.Address, "-p", server.Port.ToString(CultureInfo.InvariantCulture), "+time=2", "+retry=0"];
 }

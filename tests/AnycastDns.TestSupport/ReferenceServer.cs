@@ -234,10 +234,10 @@ public abstract class ReferenceServer : IAsyncDisposable
 
     /// <summary>
     /// The start of a Knot configuration every test-made knotd shares (a primary or a secondary): the server on
-    /// 127.0.0.1@<paramref name="port"/> with one worker of each kind, its control socket, database and run files in
-    /// <paramref name="work"/>, info logging to stderr, and the TSIG key when there is one.
+    /// <paramref name="address"/>@<paramref name="port"/> (127.0.0.1 when none) with one worker of each kind, its control
+    /// socket, database and run files in <paramref name="work"/>, info logging to stderr, and the TSIG key when there is one.
     /// </summary>
-    internal static StringBuilder KnotServerSections(string work, int port, TsigKeyText? key)
+    internal static StringBuilder KnotServerSections(string work, int port, TsigKeyText? key, IPAddress? address = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var conf = new StringBuilder();
@@ -245,7 +245,7 @@ public abstract class ReferenceServer : IAsyncDisposable
             server:
                 rundir: {{Quoted(work)}}
                 pidfile: {{Quoted(Path.Combine(work, "knot.pid"))}}
-                listen: 127.0.0.1@{{port}}
+                listen: {{address ?? IPAddress.Loopback}}@{{port}}
                 udp-workers: 1
                 tcp-workers: 1
                 background-workers: 1

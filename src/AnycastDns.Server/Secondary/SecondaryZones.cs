@@ -218,7 +218,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
                 {
                     continue;
                 }
-                bool refreshed = await RefreshAsync(zone, cancellationToken).ConfigureAwait(false);
+                bool refreshed = await RefreshBeforeExpiryAsync(zone, cancellationToken).ConfigureAwait(false);
                 now = DateTimeOffset.UtcNow;
                 if (zone.Current is null)
                 {
@@ -258,6 +258,35 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
         }
         LogExpired(_logger, zone.Options.Origin.ToString(), zone.Current!.Serial, zone.LastRefresh!.Value);
         await _publish!(new ZoneChange(ZoneChangeKind.Removed, zone.Options.Origin, "expiry", zone.Current, null, [])).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="RefreshAsync"/>, cut short at the served version's expiry. A primary that drops packets silently holds
+    /// each attempt for the whole transfer timeout, per primary, and the loop checks the expiry only between attempts:
+    /// without the cut, the zone would be served (and the PoP announced) up to that long after its EXPIRE, which RFC 1034
+    /// §4.3.5 does not allow. Cancelled, nothing is half-applied: a version is kept and served only after its exchange.
+    /// </summary>
+    private async Task<bool> RefreshBeforeExpiryAsync(SecondaryZone zone, CancellationToken cancellationToken)
+    {
+        if (zone.Expired || zone.ExpiresAt is not { } expiresAt)
+        {
+            return await RefreshAsync(zone, cancellationToken).ConfigureAwait(false);
+        }
+        using var untilExpiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var left = expiresAt - DateTimeOffset.UtcNow;
+        untilExpiry.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        try
+        {
+            return await RefreshAsync(zone, untilExpiry.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            string problem = $"no answer from the primaries before the expiry at {expiresAt:O}";
+            LogRefreshFailed(_logger, zone.Options.Origin.ToString(), problem);
+            zone.LastError = problem;
+            zone.Failures++;
+            return false;
+        }
     }
 
     /// <summary>One check of the primaries, in order, until one gives an answer; true when the zone is now current.</summary>

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using AnycastDns.Integration.Tests.Telemetry;
 using AnycastDns.Integration.Tests.Transfers;
@@ -193,6 +195,49 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "not served again after the primary came back\n" + ours.Log);
         var after = await PrometheusText.ParseAsync(await client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")));
         Assert.Equal(0, after.Value("anycastdns_secondary_expired", ("zone", Origin)));
+    }
+
+    /// <summary>
+    /// A primary that takes the connection and never answers (as one behind a firewall that drops silently) holds each
+    /// refresh for the whole transfer timeout, 30 s here. The zone expires at its SOA EXPIRE all the same, not when that
+    /// refresh gives up: the refresh is cut at the expiry (it used to run on, and the zone served 30 s too long).
+    /// </summary>
+    [Fact]
+    public async Task A_primary_that_never_answers_does_not_hold_the_expiry_back()
+    {
+        WriteZone(1, expire: 4, refresh: 1);
+        var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
+        await using var ours = await AnycastDnsServer.StartAsync(OurZones,
+            [.. SecondaryArguments(primaryAddress, TransferFixture.Key.Name), "--secondary-transfer-timeout", "30"], ["127.0.0.1"]);
+        var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
+        try
+        {
+            Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "first version never served\n" + ours.Log + knot.Log);
+        }
+        finally
+        {
+            await knot.DisposeAsync();
+        }
+        // At once on the primary's port: a listener whose backlog completes each connection, and nothing that reads.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        silent.Bind(new IPEndPoint(IPAddress.Loopback, primaryAddress.Port));
+        silent.Listen(16);
+        var stopped = Stopwatch.StartNew();
+        string status = "";
+        while (stopped.Elapsed < TimeSpan.FromSeconds(12))
+        {
+            status = (await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A"])).StandardOutput;
+            if (status.Contains("status: SERVFAIL", StringComparison.Ordinal))
+            {
+                break;
+            }
+            await Task.Delay(200);
+        }
+        output.WriteLine($"SERVFAIL {stopped.ElapsedMilliseconds} ms after the primary went silent (EXPIRE 4 s, transfer timeout 30 s)");
+        Assert.True(status.Contains("status: SERVFAIL", StringComparison.Ordinal) && stopped.Elapsed <= TimeSpan.FromSeconds(6),
+            $"not expired within 6 s of the last refresh possible ({stopped.ElapsedMilliseconds} ms): {status}\n{ours.Log}");
+        Assert.Contains("no answer from the primaries before the expiry", ours.Log, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -81,15 +81,26 @@ public sealed class AnycastLab : IAsyncDisposable
     /// The same, with <paramref name="serverArguments"/> added to every <c>anycastdns serve</c> of both PoPs (rate
     /// limiting, a shared cookie secret file, ...), now and when a test starts one again.
     /// </summary>
-    public static async Task<AnycastLab> StartAsync(Func<string, string>? zonesOf, IReadOnlyList<string> serverArguments, CancellationToken cancellationToken)
+    public static Task<AnycastLab> StartAsync(Func<string, string>? zonesOf, IReadOnlyList<string> serverArguments, CancellationToken cancellationToken) =>
+        StartAsync(zonesOf, serverArguments, (_, _) => Task.CompletedTask, cancellationToken);
+
+    /// <summary>
+    /// The same, with <paramref name="beforeServers"/> run once the network and the BIRDs are up and before any server
+    /// starts: for a box the servers need from their first second, such as a hidden primary behind the router
+    /// (<see cref="AttachAsync"/>, its daemon handed to <see cref="Adopt"/> so that the lab stops it).
+    /// </summary>
+    public static async Task<AnycastLab> StartAsync(Func<string, string>? zonesOf, IReadOnlyList<string> serverArguments, Func<AnycastLab, CancellationToken, Task> beforeServers,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(serverArguments);
+        ArgumentNullException.ThrowIfNull(beforeServers);
         NetworkNamespace.RequireRoot();
         ExternalTool.RequireInstalled(BirdProcess.DaemonPath, BirdProcess.Package);
         var lab = new AnycastLab();
         try
         {
             await lab.BuildAsync(popBirds: true, cancellationToken).ConfigureAwait(false);
+            await beforeServers(lab, cancellationToken).ConfigureAwait(false);
             foreach (var pop in lab._pops)
             {
                 pop.ServerArguments = serverArguments;
@@ -203,6 +214,18 @@ public sealed class AnycastLab : IAsyncDisposable
         await space.LinkAsync(Router, UpstreamInterface, host + LinkLength, role, router + LinkLength, cancellationToken).ConfigureAwait(false);
         await space.AddDefaultRouteAsync(router, cancellationToken).ConfigureAwait(false);
         return space;
+    }
+
+    /// <summary>
+    /// Makes the lab tear <paramref name="part"/> down with the rest, before everything that was made before it: a
+    /// daemon started in an attached namespace is stopped before that namespace is deleted.
+    /// </summary>
+    public T Adopt<T>(T part)
+        where T : IAsyncDisposable
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        _parts.Add(part);
+        return part;
     }
 
     /// <summary>

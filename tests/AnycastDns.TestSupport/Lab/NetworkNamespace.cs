@@ -104,6 +104,29 @@ public sealed partial class NetworkNamespace : IAsyncDisposable
     }
 
     /// <summary>
+    /// Adds a route of a kind that drops instead of forwarding (<paramref name="kind"/>: <c>unreachable</c>,
+    /// <c>blackhole</c> or <c>prohibit</c>) to <paramref name="prefix"/> (inside 198.18.0.0/15): a box that loses its
+    /// way to one address. <see cref="DeleteRouteAsync"/> gives it back.
+    /// </summary>
+    public Task AddDroppingRouteAsync(string kind, string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        LabAddress.RequireInRange(prefix);
+        if (kind is not ("unreachable" or "blackhole" or "prohibit"))
+        {
+            throw new ArgumentException($"route kind '{kind}' is not unreachable, blackhole or prohibit", nameof(kind));
+        }
+        return IpAsync(cancellationToken, "-n", Name, "route", "add", kind, prefix);
+    }
+
+    /// <summary>Deletes the route to <paramref name="prefix"/> (<c>ip route del</c>), whatever its kind.</summary>
+    public Task DeleteRouteAsync(string prefix, CancellationToken cancellationToken)
+    {
+        LabAddress.RequireInRange(prefix);
+        return IpAsync(cancellationToken, "-n", Name, "route", "del", prefix);
+    }
+
+    /// <summary>
     /// The kernel's counters of <paramref name="interfaceName"/> here (<c>ip -j -s link show dev</c>): frames and octets
     /// received and sent, Ethernet headers included, so what crossed a link is counted alike in both directions.
     /// </summary>
