@@ -268,12 +268,17 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
     /// </summary>
     private async Task<bool> RefreshBeforeExpiryAsync(SecondaryZone zone, CancellationToken cancellationToken)
     {
-        if (zone.Expired || zone.ExpiresAt is not { } expiresAt)
+        // The longest a refresh can take: SOA, IXFR and AXFR from each primary, each bounded by the transfer timeout.
+        // Beyond it no cut is needed, and none could be set beyond CancelAfter's limit (about 24.8 days): Knot's
+        // generated catalogs carry an EXPIRE of 2^31 - 2 s.
+        var longest = _options.TransferTimeout * (3 * Math.Max(1, zone.Options.Primaries.Count));
+        var left = zone.ExpiresAt is { } at ? at - DateTimeOffset.UtcNow : TimeSpan.MaxValue;
+        if (zone.Expired || left >= longest || left.TotalMilliseconds >= int.MaxValue)
         {
             return await RefreshAsync(zone, cancellationToken).ConfigureAwait(false);
         }
+        var expiresAt = zone.ExpiresAt!.Value;
         using var untilExpiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var left = expiresAt - DateTimeOffset.UtcNow;
         untilExpiry.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         try
         {
