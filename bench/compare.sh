@@ -23,6 +23,15 @@
 #     --transfer-names N names in the zone-transfer comparison (default 0: skipped; the README's figures use 1000000):
 #                        per server, the time of one AXFR to bench/axfr.py (a client that reads without decoding), its
 #                        memory idle and at its peak during transfers, and UDP QPS idle and while AXFRs run back to back
+#     --transfer-in-names N  names in the zone-transfer-in comparison (default 0: skipped; the README's figures use
+#                        1000000): Knot serves the zone as the hidden primary (NOTIFY to the secondary, IXFR from its
+#                        journal); per server (anycastdns, knot, nsd of --servers) the time from start to the first
+#                        right answer for the zone's last name and the memory, loaded from the file and as a secondary
+#                        started with an empty state; then, as a secondary, while bench/pause.py asks a query every ms,
+#                        one record is added on Knot (knotc zone-set + zone-commit, serial + 1): the time from the
+#                        commit to the new answer (NOTIFY, SOA check, IXFR, apply), the longest wait for an answer, and
+#                        VmHWM over the update (reset through /proc/PID/clear_refs before it). Alone:
+#                        --only-load --load-names 0 --transfer-in-names N
 #     --servers LIST     comma-separated subset of anycastdns,knot,nsd,unprotected (default the first three);
 #                        anycastdns runs with response rate limiting on and loopback not exempt (--rrl-exempt none,
 #                        a rate of 1,000,000 a second per bucket, which no run reaches: the cost of the check, never a limit);
@@ -48,7 +57,7 @@ repo=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
-transfer_names=0 many_zones= memory_limit=
+transfer_names=0 transfer_in_names=0 many_zones= memory_limit=
 servers=anycastdns,knot,nsd baseline= mix=mixed cookie=() dnstap=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -64,6 +73,7 @@ while [ $# -gt 0 ]; do
         --zones) many_zones=$2; shift ;;
         --memory-limit) memory_limit=$2; shift ;;
         --transfer-names) transfer_names=$2; shift ;;
+        --transfer-in-names) transfer_in_names=$2; shift ;;
         --servers) servers=$2; shift ;;
         --baseline) baseline=$2; shift ;;
         --mix) mix=$2; shift ;;
@@ -848,4 +858,267 @@ if [ "$transfer_names" -gt 0 ]; then
                 printf "%-6s %-11s %7.2f %8s %9d %8d %8.3f %10d %9d %9.2f %10s\n", "median", x, med(x "t"), "", med(x "idle"), med(x "peak"), med(x "pi"), med(x "qi"), med(x "qb"), fmt(med(x "bi")), fmt(med(x "tk"))
             }
         }' "$work/xfr.txt"
+fi
+
+# ---- zone transfer in ----------------------------------------------------------------------------------------------
+
+# start_knot_primary <folder> <zone file> <port> <notify port>...: knotd serving the zone as the hidden primary:
+# transfers allowed to 127.0.0.1, the journal keeping changes (so that it answers IXFR), and a NOTIFY to each port
+# given on every new serial. Logs at info level: its "IXFR, outgoing" and "AXFR, outgoing" lines say how each
+# secondary took the update.
+start_knot_primary() {
+    local dir=$1 zone=$2 port=$3 p ids=; shift 3
+    mkdir -p "$dir/db"
+    {
+        printf 'server:\n    rundir: "%s"\n    pidfile: "%s/knot.pid"\n    listen: 127.0.0.1@%s\n    udp-workers: %s\n    tcp-workers: %s\n    background-workers: 1\n' "$dir" "$dir" "$port" "$workers" "$workers"
+        printf 'control:\n    listen: "%s/knot.sock"\ndatabase:\n    storage: "%s/db"\nlog:\n  - target: stderr\n    any: info\n' "$dir" "$dir"
+        printf 'remote:\n'
+        for p in "$@"; do
+            printf '  - id: s%s\n    address: 127.0.0.1@%s\n' "$p" "$p"
+            ids+=${ids:+, }s$p
+        done
+        printf 'acl:\n  - id: xfr\n    address: 127.0.0.1\n    action: transfer\n'
+        printf 'template:\n  - id: default\n    semantic-checks: off\n    zonefile-load: whole\n    zonefile-sync: -1\n    journal-content: changes\n    notify: [%s]\n    acl: xfr\n' "$ids"
+        printf 'zone:\n  - domain: bench.test.\n    file: "%s"\n' "$zone"
+    } >"$dir/knot.conf"
+    /usr/sbin/knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+# start_<server>_secondary <folder> <primary port> <port>: the server with bench.test. as a secondary zone of the
+# primary on 127.0.0.1, nothing kept from an earlier run (an empty state), NOTIFY taken from 127.0.0.1; prints its PID.
+start_anycastdns_secondary() {
+    local dir=$1 primary=$2 port=$3
+    rm -rf "$dir/state" "$dir/zones"
+    mkdir -p "$dir/zones"
+    limited env "$(heap_limit_env)" dotnet "$anycastdns_dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
+        --udp-receive-loops "$workers" --tcp-max-queries 0 --rrl-exempt none --rrl-rate 1000000 \
+        --secondary-zone "bench.test. 127.0.0.1:$primary" --secondary-state "$dir/state" >"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+start_knot_secondary() {
+    local dir=$1 primary=$2 port=$3
+    rm -rf "$dir/db"
+    mkdir -p "$dir/db"
+    cat >"$dir/knot.conf" <<EOF
+server:
+    rundir: "$dir"
+    pidfile: "$dir/knot.pid"
+    listen: 127.0.0.1@$port
+    udp-workers: $workers
+    tcp-workers: $workers
+    background-workers: 1
+control:
+    listen: "$dir/knot.sock"
+database:
+    storage: "$dir/db"
+log:
+  - target: stderr
+    any: info
+remote:
+  - id: primary
+    address: 127.0.0.1@$primary
+acl:
+  - id: notify
+    address: 127.0.0.1
+    action: notify
+template:
+  - id: default
+    semantic-checks: off
+    zonefile-sync: -1
+    journal-content: changes
+zone:
+  - domain: bench.test.
+    file: "$dir/bench.test.zone"
+    master: primary
+    acl: notify
+EOF
+    limited /usr/sbin/knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+start_nsd_secondary() {
+    local dir=$1 primary=$2 port=$3
+    rm -f "$dir/bench.test.zone" "$dir/xfrd.state" "$dir/zone.list"
+    cat >"$dir/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1@$port
+    do-ip6: no
+    server-count: $workers
+    reuseport: no
+    username: ""
+    chroot: ""
+    zonesdir: "$dir"
+    database: ""
+    pidfile: "$dir/nsd.pid"
+    xfrdfile: "$dir/xfrd.state"
+    xfrdir: "$dir"
+    zonelistfile: "$dir/zone.list"
+    logfile: "$dir/server.log"
+    verbosity: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: bench.test.
+    zonefile: "$dir/bench.test.zone"
+    request-xfr: 127.0.0.1@$primary NOKEY
+    allow-notify: 127.0.0.1 NOKEY
+EOF
+    limited /usr/sbin/nsd -d -c "$dir/nsd.conf" >>"$dir/server.log" 2>&1 &
+    echo $!
+}
+
+# Resets VmHWM of every process in the tree of <pid> to its VmRSS now (/proc/PID/clear_refs, 5), so that VmHWM read
+# later is the peak of what came after; returns 1 when the kernel did not allow it.
+reset_hwm() {
+    local p ok=0
+    for p in $(process_tree "$1"); do
+        { echo 5 >"/proc/$p/clear_refs"; } 2>/dev/null || ok=1
+    done
+    return $ok
+}
+
+if [ "$transfer_in_names" -gt 0 ]; then
+    say "generating the $transfer_in_names-name zone for the transfers in"
+    python3 "$repo/bench/gen.py" --names "$transfer_in_names" --zone "$work/xin.zone"
+    records=$(grep -c '^[^$]' "$work/xin.zone")
+    xin_servers=()
+    for server in "${server_list[@]}"; do
+        case $server in anycastdns | knot | nsd) xin_servers+=("$server") ;; esac
+    done
+    [ ${#xin_servers[@]} -gt 0 ] || die "--transfer-in-names measures anycastdns, knot and nsd: none of them is in --servers"
+    : >"$work/xin-load.txt"
+    : >"$work/xin-update.txt"
+    hwm_note=
+    edits=0
+    for round in $(seq "$rounds"); do
+        # One primary per round, told the secondaries' ports before they run; they run one at a time, so each NOTIFY
+        # to a secondary not running is lost (Knot logs it and gives up) and competes for nothing.
+        declare -A xin_port=()
+        for server in "${xin_servers[@]}"; do xin_port[$server]=$(free_port); done
+        pdir=$work/xin-primary-$round
+        mkdir -p "$pdir"
+        primary_port=$(free_port)
+        primary=$(start_knot_primary "$pdir" "$work/xin.zone" "$primary_port" "${xin_port[@]}")
+        started+=("$primary")
+        wait_for_answer "the Knot primary" "$primary" "$primary_port" last.bench.test. 192.0.2.254 600 "$pdir"
+        knotc=(/usr/sbin/knotc -s "$pdir/knot.sock")
+        for server in "${xin_servers[@]}"; do
+            # From the zone file, as the zone-load comparison measures it, on the same machine moments apart.
+            dir=$work/xin-$server-file
+            rm -rf "$dir"
+            mkdir -p "$dir"
+            port=$(free_port)
+            start=$(date +%s%N)
+            pid=$("start_$server" "$dir" "$work/xin.zone" "$port")
+            started+=("$pid")
+            wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
+            end=$(date +%s%N)
+            sleep 5
+            echo "$round $server file $(((end - start) / 1000000)) $(memory_mib "$pid")" >>"$work/xin-load.txt"
+            say "round $round: $server loaded the file in $(((end - start) / 1000000)) ms"
+            stop_server "$pid"
+            forget "$pid"
+
+            # As a secondary of the Knot primary, from nothing: start, SOA query, AXFR, checks, first answer.
+            dir=$work/xin-$server
+            rm -rf "$dir"
+            mkdir -p "$dir"
+            port=${xin_port[$server]}
+            start=$(date +%s%N)
+            pid=$("start_${server}_secondary" "$dir" "$primary_port" "$port")
+            started+=("$pid")
+            wait_for_answer "$server (secondary)" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
+            end=$(date +%s%N)
+            verify_server "$server (secondary)" "$port"
+            sleep 5
+            echo "$round $server AXFR $(((end - start) / 1000000)) $(memory_mib "$pid")" >>"$work/xin-load.txt"
+            say "round $round: $server answered as a secondary $(((end - start) / 1000000)) ms after its start"
+
+            # One record added on the primary while pause.py asks for www every millisecond: Knot's NOTIFY, our SOA
+            # query, the IXFR, its apply and the swap, until the new name answers; then 2 s more, so that a collection
+            # after the swap is measured too.
+            edits=$((edits + 1))
+            reset_hwm "$pid" || hwm_note=" (the kernel did not let VmHWM be reset: it counts from the start)"
+            rm -f "$dir/pause.stop"
+            /usr/bin/python3 "$repo/bench/pause.py" "$port" www.bench.test. 600 "$dir/pause.stop" >"$dir/pause.txt" &
+            pauser=$!
+            sleep 1
+            primary_lines=$(wc -l <"$pdir/server.log")
+            start=$(date +%s%N)
+            { "${knotc[@]}" zone-begin bench.test. && "${knotc[@]}" zone-set bench.test. "edit$edits" 3600 A 192.0.2.77 \
+                && "${knotc[@]}" zone-commit bench.test.; } >"$dir/knotc.log" 2>&1 || { cat "$dir/knotc.log" >&2; die "knotc could not change the zone on the primary"; }
+            if answers_within "$pid" "$port" "edit$edits.bench.test." 192.0.2.77 300 "$dir"; then
+                end=$(date +%s%N)
+                update_ms=$(((end - start) / 1000000))
+            else
+                update_ms=-1
+                say "round $round: $server did not answer the new record: $failure_reason"
+            fi
+            sleep 2
+            touch "$dir/pause.stop"
+            wait "$pauser" || die "pause.py against $server failed"
+            read -r _ queries _ answered _ lost _ longest _ over _ p99 <"$dir/pause.txt"
+            # How the secondary took the update, from the primary's log lines since the edit.
+            how=$(tail -n +"$((primary_lines + 1))" "$pdir/server.log" | awk '
+                /IXFR, outgoing.*finished/ { i = 1 } /AXFR, outgoing.*finished/ { a = 1 }
+                END { print a ? (i ? "IXFR+AXFR" : "AXFR") : (i ? "IXFR" : "?") }')
+            echo "$round $server $update_ms $longest $over $lost $queries $p99 $(memory_mib "$pid") $how" >>"$work/xin-update.txt"
+            say "round $round: $server answered the change after $update_ms ms by $how; longest wait $longest ms"
+            stop_server "$pid"
+            forget "$pid"
+        done
+        stop_server "$primary"
+        forget "$primary"
+    done
+    echo
+    echo "Zone transfer in: $transfer_in_names names, $records records, $(($(stat -c %s "$work/xin.zone") / 1048576)) MiB of zone file; Knot $(/usr/sbin/knotd -V | awk '{ print $NF }') the primary."
+    echo "first s: from process start to the first right answer for the zone's last name (bench/probe.py, every 10 ms),"
+    echo "loaded from the file, or as a secondary from an empty state (SOA query, AXFR from Knot, checks, swap);"
+    echo "memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed over the server's processes."
+    awk "$awk_stats"'
+        { key = $1 " " $2; if ($3 == "file") { t[key] = $4; rss[key] = $5; hwm[key] = $6 } row[++n] = $0
+          if (!(($2) in seen)) { seen[$2] = 1; order[++servers] = $2 } }
+        END {
+            printf "%-6s %-11s %-5s %8s %8s %8s %8s %10s %9s %9s\n", "round", "server", "from", "first s", "RSS MiB", "HWM MiB", "PSS MiB", "time/file", "RSS/file", "HWM/file"
+            for (i = 1; i <= n; i++) {
+                split(row[i], f, " "); r = f[1]; x = f[2]; k = r " " x
+                printf "%-6s %-11s %-5s %8.2f %8d %8d %8d %10s %9s %9s\n", r, x, f[3], f[4] / 1000, f[5], f[6], f[7],
+                    ratio(f[4], t[k]), ratio(f[5], rss[k]), ratio(f[6], hwm[k])
+                m = x " " f[3]; add(m "t", f[4] / 1000); add(m "rss", f[5]); add(m "hwm", f[6]); add(m "pss", f[7])
+                if (t[k] > 0) { add(m "tf", f[4] / t[k]); add(m "rf", f[5] / rss[k]); add(m "hf", f[6] / hwm[k]) }
+                if (r + 0 > rounds) rounds = r + 0
+            }
+            if (rounds < 2) exit
+            for (i = 1; i <= servers; i++) for (j = 1; j <= 2; j++) {
+                x = order[i]; from = j == 1 ? "file" : "AXFR"; m = x " " from
+                printf "%-6s %-11s %-5s %8.2f %8d %8d %8d %10s %9s %9s\n", "median", x, from, med(m "t"), med(m "rss"), med(m "hwm"), med(m "pss"),
+                    fmt(med(m "tf")), fmt(med(m "rf")), fmt(med(m "hf"))
+            }
+        }' "$work/xin-load.txt"
+    echo
+    echo "One record added on the primary (knotc zone-set + zone-commit, serial + 1) while the secondary serves; via: how"
+    echo "it took the change (the primary's log); update s: from the commit to the new name's first right answer;"
+    echo "bench/pause.py asked www A every ms from 1 s before the commit to 2 s after that answer: the longest wait, waits"
+    echo "over 50 ms, queries lost (1 s without an answer), p99; memory after, VmHWM the peak over the update$hwm_note."
+    awk "$awk_stats"'
+        { row[++n] = $0; if (!(($2) in seen)) { seen[$2] = 1; order[++servers] = $2 } }
+        END {
+            printf "%-6s %-11s %-5s %8s %11s %7s %6s %7s %8s %8s %8s\n", "round", "server", "via", "update s", "longest ms", ">50ms", "lost", "p99 ms", "RSS MiB", "HWM MiB", "PSS MiB"
+            for (i = 1; i <= n; i++) {
+                split(row[i], f, " "); r = f[1]; x = f[2]
+                printf "%-6s %-11s %-5s %8s %11.1f %7d %6d %7.2f %8d %8d %8d\n", r, x, f[12], f[3] < 0 ? "none" : sprintf("%.2f", f[3] / 1000), f[4], f[5], f[6], f[8], f[9], f[10], f[11]
+                if (f[3] >= 0) add(x "u", f[3] / 1000)
+                add(x "l", f[4]); add(x "o", f[5]); add(x "lost", f[6]); add(x "p", f[8]); add(x "rss", f[9]); add(x "hwm", f[10]); add(x "pss", f[11])
+                if (r + 0 > rounds) rounds = r + 0
+            }
+            if (rounds < 2) exit
+            for (i = 1; i <= servers; i++) {
+                x = order[i]
+                printf "%-6s %-11s %-5s %8s %11.1f %7d %6d %7.2f %8d %8d %8d\n", "median", x, "", fmt(med(x "u")), med(x "l"), med(x "o"), med(x "lost"), med(x "p"), med(x "rss"), med(x "hwm"), med(x "pss")
+            }
+        }' "$work/xin-update.txt"
 fi

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Asks a DNS server on 127.0.0.1 one query every millisecond and reports the longest wait for an answer.
 
-    pause.py PORT NAME SECONDS
+    pause.py PORT NAME SECONDS [STOPFILE]
 
-Prints "queries N answered N lost N longest_ms X over50ms N p99_ms X": a reload that pauses answering shows as one
+With STOPFILE, it stops sending as soon as that file exists (checked every 50 ms), at the latest after SECONDS: the
+caller ends the measurement when what it waited for happened. Prints "queries N answered N lost N longest_ms X over50ms N p99_ms X": a reload that pauses answering shows as one
 long wait (the queries sent during the pause wait in the socket buffer and are answered together after it). Each
 query waits at most 1 s; one is sent every millisecond whether or not the last was answered (up to 1,000 in flight),
 so a pause is measured from the first query it held up. Only the standard library: Debian's /usr/bin/python3 runs it.
 """
 
+import os
 import select
 import socket
 import struct
@@ -24,6 +26,7 @@ def query(name, qid):
 
 def main():
     port, name, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+    stop_file = sys.argv[4] if len(sys.argv) > 4 else None
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     sock.connect(("127.0.0.1", port))
@@ -33,8 +36,13 @@ def main():
     start = time.monotonic()
     next_send = start
     end = start + seconds
+    checked = start
     while True:
         now = time.monotonic()
+        if stop_file is not None and now < end and now - checked >= 0.05:
+            checked = now
+            if os.path.exists(stop_file):
+                end = now
         if now >= next_send and now < end:
             qid = (qid + 1) & 0xFFFF
             sent[qid] = now

@@ -44,6 +44,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
     private Func<ZoneChange?, Task>? _publish;
     private long _notifiesAccepted;
     private long _notifiesRefused;
+    private int _disposed;
 
     public SecondaryZones(SecondaryOptions options, ZoneLoadOptions loadOptions, Func<TsigKeyring> keys, ILogger logger)
     {
@@ -496,6 +497,12 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
 
     public void Dispose()
     {
+        // The host disposes the DnsServer that owns this twice (as its singleton and as the hosted service its factory
+        // returned): the second time, _stop is already disposed and Cancel would throw out of the host at exit.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _stop.Cancel();
         Task[] loops;
         lock (_gate)

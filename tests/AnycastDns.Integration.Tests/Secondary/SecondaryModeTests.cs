@@ -103,6 +103,10 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.DoesNotContain("whole zone", ours.Log, StringComparison.Ordinal);
             await AssertSameRecordsAsync(ours, knot);
             await knot.StopAsync();
+            // SIGTERM ends a secondary cleanly: the host disposes the server twice, and the second time once threw
+            // ObjectDisposedException out of the refresh loops' Dispose, an unhandled exception and exit code 134.
+            int exit = await ours.TerminateAsync(TimeSpan.FromSeconds(30));
+            Assert.True(exit == 0 && !ours.Log.Contains("Unhandled exception", StringComparison.Ordinal), $"exit code {exit}\n" + ours.Log);
         }
         finally
         {
