@@ -5,7 +5,7 @@ namespace AnycastDns.Integration.Tests.Server;
 
 /// <summary>
 /// A provider's PoP serves tens of thousands of small zones, and a zone costs what its records need: 10,000 zones of
-/// ten records stay under 180 MiB of resident memory, about 1.5 times the 117 MiB measured (a fixed 64 KiB record block
+/// ten records stay under 180 MiB of resident memory, about 1.5 times the 113-118 MiB measured (Release, Debug) (a fixed 64 KiB record block
 /// per zone made that 1.2 GiB; the rate-limiting table copied whole by the collection after the load, 128 MiB). A
 /// bound against regressions, not a benchmark: bench/compare.sh --zones measures.
 /// </summary>
