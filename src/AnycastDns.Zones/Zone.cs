@@ -68,8 +68,12 @@ public sealed class Zone
     /// <summary>The NSEC3 chain the apex NSEC3PARAM names (RFC 5155 §4), when the zone denies with NSEC3.</summary>
     public Nsec3Chain? Nsec3 { get; internal set; }
 
-    // Set once by the builder before the zone is published: the digest itself, or how to compute it when first asked.
-    private Lazy<(byte[] Digest, string Hex)> _digest = null!;
+    // Set once by the builder before the zone is published: the digest itself (a byte[]), or how to compute it when
+    // first asked (a Func<byte[]>, replaced by its result). One field instead of a Lazy holding the digest and its
+    // hexadecimal form: a provider's PoP holds tens of thousands of small zones, and the text (a 96-character string)
+    // and the Lazy cost more than the digest itself; the few callers that want text (the status endpoint, CHAOS
+    // answers, the snapshot summary) make it when they ask.
+    private object _digest = null!;
 
     /// <summary>
     /// The zone's identity: its RFC 8976 digest, scheme SIMPLE with SHA-384 (§3.3.1), over every record except the
@@ -78,20 +82,40 @@ public sealed class Zone
     /// reload's comparison, the status endpoint, or <see cref="ComputeDigest"/> after the zone is served), because on
     /// a million names it costs more than a second that the first answer need not wait for.
     /// </summary>
-    public ReadOnlyMemory<byte> Digest => _digest.Value.Digest;
+    public ReadOnlyMemory<byte> Digest => Volatile.Read(ref _digest) as byte[] ?? ComputeOnce();
 
-    /// <summary><see cref="Digest"/> in lower-case hexadecimal, as a ZONEMD record would show it.</summary>
-    public string DigestHex => _digest.Value.Hex;
+    /// <summary><see cref="Digest"/> in lower-case hexadecimal, as a ZONEMD record would show it (made on each call).</summary>
+    public string DigestHex => Convert.ToHexStringLower(Digest.Span);
 
     /// <summary>Computes <see cref="Digest"/> now if it was left for later, so that no later caller waits for it.</summary>
-    public void ComputeDigest() => _ = _digest.Value;
+    public void ComputeDigest() => _ = Digest;
 
-    internal void SetDigest(byte[] sha384) => _digest = new(WithHex(sha384));
+    internal void SetDigest(byte[] sha384) => _digest = sha384;
 
-    internal void SetDigest(Func<byte[]> sha384) =>
-        _digest = new(() => WithHex(sha384()), LazyThreadSafetyMode.ExecutionAndPublication);
+    internal void SetDigest(Func<byte[]> sha384) => _digest = sha384;
 
-    private static (byte[], string) WithHex(byte[] sha384) => (sha384, Convert.ToHexStringLower(sha384));
+    /// <summary>
+    /// Runs the computation left for later once: callers that ask at the same time wait for the first (on a million
+    /// names it takes a second), each zone on its own computation's lock, so one zone's digest never waits for another's.
+    /// </summary>
+    private byte[] ComputeOnce()
+    {
+        var state = Volatile.Read(ref _digest);
+        if (state is not Func<byte[]> compute)
+        {
+            return (byte[])state;
+        }
+        lock (compute)
+        {
+            if (Volatile.Read(ref _digest) is byte[] done)
+            {
+                return done;
+            }
+            byte[] sha384 = compute();
+            Volatile.Write(ref _digest, sha384);
+            return sha384;
+        }
+    }
 
     public IEnumerable<ZoneNode> Nodes => _nodes.Values;
 

@@ -20,12 +20,14 @@ internal sealed class StatusEndpoint(ServerOptions options, DnsServer server, An
 {
     private WebApplication? _app;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    // Without --http nothing here runs: the methods that name Kestrel's and ASP.NET Core's types are reached only when
+    // there is an endpoint, so the runtime never loads those assemblies (about 3 MiB resident) into a server that has
+    // none.
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        options.Http is { } address ? StartEndpointAsync(address, cancellationToken) : Task.CompletedTask;
+
+    private async Task StartEndpointAsync(ListenAddress address, CancellationToken cancellationToken)
     {
-        if (options.Http is not { } address)
-        {
-            return;
-        }
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(address.EndPoint));
@@ -112,21 +114,13 @@ internal sealed class StatusEndpoint(ServerOptions options, DnsServer server, An
         _app = app;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_app is not null)
-        {
-            await _app.StopAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _app is null ? Task.CompletedTask : StopEndpointAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public ValueTask DisposeAsync() => _app is null ? ValueTask.CompletedTask : DisposeEndpointAsync();
+
+    private Task StopEndpointAsync(CancellationToken cancellationToken) => _app!.StopAsync(cancellationToken);
+
+    private ValueTask DisposeEndpointAsync() => _app!.DisposeAsync();
 
     private IResult Json(Action<Utf8JsonWriter> write)
     {

@@ -56,6 +56,11 @@ public static class TelemetryHosting
             otel.WithMetrics(metrics => metrics
                 .AddMeter(ServerActivities.Name)
                 .AddRuntimeInstrumentation()
+                // The SDK sets aside room for its cardinality limit (2,000 attribute sets by default) for every metric
+                // stream when the stream is made, whether or not it is ever scraped: 55 streams held 9.5 MiB. The
+                // runtime's metrics have a few attribute sets each (generations, CPU modes; dotnet.exceptions one per
+                // exception type), so 100 fits them; past it the SDK counts the rest in one overflow series.
+                .AddView(instrument => IsRuntimeMeter(instrument.Meter.Name) ? new MetricStreamConfiguration { CardinalityLimit = RuntimeCardinalityLimit } : null)
                 .AddPrometheusExporter(prometheus =>
                 {
                     // target_info carries every resource attribute; the PoP is also a label on each series, so a
@@ -78,6 +83,12 @@ public static class TelemetryHosting
         }
         return services;
     }
+
+    /// <summary>Attribute sets kept per metric stream of the .NET runtime's meter (see <see cref="AddAnycastDnsTelemetry"/>).</summary>
+    internal const int RuntimeCardinalityLimit = 100;
+
+    /// <summary>The meter <c>AddRuntimeInstrumentation</c> enables: the runtime's own from .NET 9 on, the package's before.</summary>
+    private static bool IsRuntimeMeter(string name) => name is "System.Runtime" or "OpenTelemetry.Instrumentation.Runtime";
 
     /// <summary>The resource every signal is sent with: the service, this host and the PoP (OpenTelemetry resource semantic conventions).</summary>
     internal static ResourceBuilder Describe(ResourceBuilder resource, ServerOptions options) => resource

@@ -5,21 +5,22 @@ namespace AnycastDns.Integration.Tests.Server;
 
 /// <summary>
 /// A provider's PoP serves tens of thousands of small zones, and a zone costs what its records need: 10,000 zones of
-/// ten records stay far under 300 MiB of resident memory (a fixed 64 KiB record block per zone made that 1.2 GiB).
-/// A generous bound against a regression to per-zone blocks, not a benchmark: bench/compare.sh --zones measures.
+/// ten records stay under 180 MiB of resident memory, about 1.5 times the 113-118 MiB measured (Release, Debug) (a fixed 64 KiB record block
+/// per zone made that 1.2 GiB; the rate-limiting table copied whole by the collection after the load, 128 MiB). A
+/// bound against regressions, not a benchmark: bench/compare.sh --zones measures.
 /// </summary>
 public sealed class ManyZonesMemoryTests : IDisposable
 {
     private const int Zones = 10_000;
 
-    private const long MostResidentMiB = 300;
+    private const long MostResidentMiB = 180;
 
     private readonly string _folder = Directory.CreateTempSubdirectory("anycastdns-manyzones-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
-    public async Task Ten_thousand_small_zones_are_all_served_in_under_300_MiB()
+    public async Task Ten_thousand_small_zones_are_all_served_in_under_180_MiB()
     {
         for (int i = 0; i < Zones; i++)
         {
