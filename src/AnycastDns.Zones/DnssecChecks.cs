@@ -82,27 +82,27 @@ internal static class DnssecChecks
     /// RFC 4034 §3.1.5 and RFC 4035 §5.3.1: outside [inception, expiration] a signature does not validate. Reported once
     /// per kind and zone, at the record that is first to fail, with a count, because a zone has as many RRSIGs as RRsets.
     /// </summary>
-    internal static SignatureTimes ScanSignatureTimes(ReadOnlySpan<OwnerData> owners, ZoneLoadOptions options)
+    internal static SignatureTimes ScanSignatureTimes(ZoneGrouping grouping, ZoneLoadOptions options)
     {
         var diagnostics = new List<ZoneDiagnostic>();
         DateTimeOffset? earliestExpiry = null;
         var now = options.Clock.GetUtcNow();
         uint nowSerial = (uint)now.ToUnixTimeSeconds();
         uint windowSeconds = (uint)Math.Clamp(options.SignatureExpiryWarning.TotalSeconds, 0, int.MaxValue);
-        ZoneRecord? firstExpired = null, firstExpiring = null, firstFuture = null, first = null;
+        RecordAsRead? firstExpired = null, firstExpiring = null, firstFuture = null, first = null;
         int expired = 0, expiring = 0, future = 0;
-        foreach (var owner in owners)
+        foreach (var owner in grouping.Owners)
         {
             if (owner.Find(RecordType.RRSIG) is not { } rrsigs)
             {
                 continue;
             }
-            for (int i = 0; i < rrsigs.Count; i++)
+            foreach (var record in rrsigs)
             {
-                Scan(rrsigs[i]);
+                Scan(record);
             }
         }
-        void Scan(ZoneRecord record)
+        void Scan(RecordAsRead record)
         {
             if (record.Rdata.Length < ExpirationOffset + 8)
             {
@@ -131,37 +131,37 @@ internal static class DnssecChecks
         if (first is not null)
         {
             // The 32-bit time taken nearest to now (RFC 4034 §3.1.5 serial arithmetic), so that 2106's wrap reads right.
-            earliestExpiry = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + (int)(Expiration(first) - nowSerial));
+            earliestExpiry = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + (int)(Expiration(first.Value) - nowSerial));
         }
-        if (firstExpired is not null)
+        if (firstExpired is { } expiredRecord)
         {
-            diagnostics.Add(new ZoneDiagnostic(firstExpired.Location, Severity.Warning,
-                $"{Count(expired)} expired; the first, over {Covered(firstExpired)}, at {Time(Expiration(firstExpired))}: validators reject them (RFC 4035 §5.3.1)"));
+            diagnostics.Add(new ZoneDiagnostic(expiredRecord.Location, Severity.Warning,
+                $"{Count(expired)} expired; the first, over {Covered(expiredRecord)}, at {Time(Expiration(expiredRecord))}: validators reject them (RFC 4035 §5.3.1)"));
         }
-        if (firstExpiring is not null)
+        if (firstExpiring is { } expiringRecord)
         {
-            diagnostics.Add(new ZoneDiagnostic(firstExpiring.Location, Severity.Warning,
-                $"{Count(expiring)} expire within {options.SignatureExpiryWarning.TotalDays.ToString("0.##", CultureInfo.InvariantCulture)} days; the first, over {Covered(firstExpiring)}, at {Time(Expiration(firstExpiring))}: re-sign the zone"));
+            diagnostics.Add(new ZoneDiagnostic(expiringRecord.Location, Severity.Warning,
+                $"{Count(expiring)} expire within {options.SignatureExpiryWarning.TotalDays.ToString("0.##", CultureInfo.InvariantCulture)} days; the first, over {Covered(expiringRecord)}, at {Time(Expiration(expiringRecord))}: re-sign the zone"));
         }
-        if (firstFuture is not null)
+        if (firstFuture is { } futureRecord)
         {
-            diagnostics.Add(new ZoneDiagnostic(firstFuture.Location, Severity.Warning,
-                $"{Count(future)} not valid yet (inception {Time(Inception(firstFuture))}, over {Covered(firstFuture)}): validators reject them until then (RFC 4035 §5.3.1)"));
+            diagnostics.Add(new ZoneDiagnostic(futureRecord.Location, Severity.Warning,
+                $"{Count(future)} not valid yet (inception {Time(Inception(futureRecord))}, over {Covered(futureRecord)}): validators reject them until then (RFC 4035 §5.3.1)"));
         }
 
         return new SignatureTimes(earliestExpiry, diagnostics);
 
-        static ZoneRecord Earlier(ZoneRecord? first, ZoneRecord candidate) =>
-            first is null || (int)(Expiration(candidate) - Expiration(first)) < 0 ? candidate : first;
+        static RecordAsRead Earlier(RecordAsRead? first, RecordAsRead candidate) =>
+            first is not { } earlier || (int)(Expiration(candidate) - Expiration(earlier)) < 0 ? candidate : earlier;
     }
 
-    private static uint Expiration(ZoneRecord rrsig) => BinaryPrimitives.ReadUInt32BigEndian(rrsig.Rdata.AsSpan(ExpirationOffset));
+    private static uint Expiration(RecordAsRead rrsig) => BinaryPrimitives.ReadUInt32BigEndian(rrsig.Rdata[ExpirationOffset..]);
 
-    private static uint Inception(ZoneRecord rrsig) => BinaryPrimitives.ReadUInt32BigEndian(rrsig.Rdata.AsSpan(ExpirationOffset + 4));
+    private static uint Inception(RecordAsRead rrsig) => BinaryPrimitives.ReadUInt32BigEndian(rrsig.Rdata[(ExpirationOffset + 4)..]);
 
     private static string Count(int n) => n == 1 ? "1 RRSIG" : $"{n} RRSIGs";
 
-    private static string Covered(ZoneRecord rrsig) => $"{rrsig.Owner} {RecordTypeNames.ToText(CoveringSignatures.TypeCovered(rrsig.Rdata))}";
+    private static string Covered(RecordAsRead rrsig) => $"{rrsig.Owner} {RecordTypeNames.ToText(CoveringSignatures.TypeCovered(rrsig.Rdata))}";
 
     private static string Time(uint seconds) =>
         DateTimeOffset.FromUnixTimeSeconds(seconds).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);

@@ -14,11 +14,11 @@ internal static class ZoneAdjust
     /// The name tree, on the records as read (before the nodes hold their RRsets): parents and empty non-terminals,
     /// wildcard children, the apex, cut and CNAME/DNAME marks, and occlusion. The checks read these marks.
     /// </summary>
-    public static void NameTree(ZoneGrouping grouping, ReadOnlySpan<OwnerData> owners, ZoneNode apex)
+    public static void NameTree(ZoneGrouping grouping, ZoneNode apex)
     {
-        LinkParents(grouping, owners, apex);
+        LinkParents(grouping, apex);
         bool cutsOrDnames = false;
-        foreach (var owner in owners)
+        foreach (var owner in grouping.Owners)
         {
             var node = owner.Node;
             node.IsApex = node == apex;
@@ -37,17 +37,17 @@ internal static class ZoneAdjust
     /// (RFC 4592 §2.2.2). A parent is probed as a wire suffix; a missing one becomes an empty non-terminal whose own
     /// parent is looked for in turn. The new nodes wait in a table of their own and join the zone's table at once.
     /// </summary>
-    private static void LinkParents(ZoneGrouping grouping, ReadOnlySpan<OwnerData> owners, ZoneNode apex)
+    private static void LinkParents(ZoneGrouping grouping, ZoneNode apex)
     {
         var origin = grouping.Origin;
         var nodes = grouping.Nodes;
         var nodeLookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
         var emptyNonTerminals = new Dictionary<DnsName, ZoneNode>(DnsNameComparer.Instance);
         var emptyLookup = emptyNonTerminals.GetAlternateLookup<ReadOnlySpan<byte>>();
-        foreach (var owner in owners)
+        for (int i = 0; i < grouping.OwnerCount; i++)
         {
             // Up from the owner until a parent that already exists: only a new empty non-terminal needs its own.
-            for (var node = owner.Node; node != apex;)
+            for (var node = grouping.OwnerNode(i); node != apex;)
             {
                 // Most names sit right below the apex: a parent as long as the origin is the apex.
                 var parentWire = node.Name.Wire[(node.Name.Wire[0] + 1)..];

@@ -14,24 +14,26 @@ public static class ZoneBuilder
     /// <summary>Builds the zone, or returns null and adds the reasons to <paramref name="diagnostics"/>.</summary>
     public static Zone? Build(DnsName origin, IReadOnlyList<ZoneRecord> records, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
-        var grouping = new ZoneGrouping(origin, CountOwnerRuns(records));
+        // Records from elsewhere (a transfer, a test) are built the way a zone file's are: put into an arena, grouped.
+        var arena = new RecordArena();
         foreach (var record in records)
         {
-            grouping.Add(record);
+            arena.Add(record.Owner, record.Type, record.Class, record.Ttl, record.Rdata, record.Location);
         }
+        var grouping = new ZoneGrouping(arena, origin, arena.OwnerRuns);
+        grouping.Add(0, arena.Count);
         return Build(grouping, diagnostics, source, options);
     }
 
     /// <summary>
     /// Builds the zone from records already grouped (<see cref="ZoneLoader"/> groups a large file's records while it is
-    /// being read, and keeps no list of them besides): group, adjust, check, freeze.
+    /// being read): adjust, check, freeze.
     /// </summary>
     /// <remarks>
-    /// The grouping holds every record as read (an object and an RDATA array each), about as much memory as the zone
-    /// itself. So that a load's peak stays close to what it keeps, what reads the records as read runs first (the name
-    /// tree's adjustment, the zone rules, which point at file lines, and the signature times), and each owner's records
-    /// are let go as soon as its node holds them in final form: the grouping shrinks while the zone grows. What reads
-    /// the RRsets (additional-section targets, name servers' addresses, DNSSEC) is adjusted and checked after that.
+    /// What reads the records as read runs first (the name tree's adjustment, the zone rules, which point at file lines,
+    /// and the signature times); then each owner's node takes its RRsets in final form, and once the name servers'
+    /// addresses are checked (which point at the NS records' lines) the records as read are let go. What reads the
+    /// RRsets (additional-section targets, DNSSEC) is adjusted and checked after that.
     /// </remarks>
     internal static Zone? Build(ZoneGrouping grouping, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
@@ -39,26 +41,23 @@ public static class ZoneBuilder
         diagnostics.AddRange(grouping.Diagnostics);
         var origin = grouping.Origin;
         var nodes = grouping.Nodes;
-        // The owners are handed over: the grouping keeps no reference to them, so that each can go once its node is made.
-        var owners = grouping.ReleaseOwners();
-        if (ZoneChecks.Apex(grouping, owners, source, diagnostics) is not { } apexData)
+        if (ZoneChecks.Apex(grouping, source, diagnostics) is not { } apexData)
         {
             return null;
         }
 
         // Adjust, then check, on the records as read: the checks read the marks the adjustment sets (apex, cut, CNAME,
-        // DNAME, occlusion). Name servers' addresses are checked once the nodes hold their RRsets, from the NS records
-        // kept aside.
-        ZoneAdjust.NameTree(grouping, owners, apexData.Node);
-        var nameServers = ZoneChecks.Owners(origin, owners, diagnostics);
-        var signatureTimes = DnssecChecks.ScanSignatureTimes(owners, options ?? ZoneLoadOptions.Default);
-        var soa = apexData.Find(RecordType.SOA)!;
+        // DNAME, occlusion). Name servers' addresses are checked once the nodes hold their RRsets.
+        ZoneAdjust.NameTree(grouping, apexData.Node);
+        var nameServers = ZoneChecks.Owners(grouping, diagnostics);
+        var signatureTimes = DnssecChecks.ScanSignatureTimes(grouping, options ?? ZoneLoadOptions.Default);
+        var soa = apexData.Find(RecordType.SOA)!.Value;
         var locations = new DnssecChecks.ApexLocations(
-            soa.Records[0].Location,
-            apexData.Find(RecordType.NSEC3PARAM)?.Records[0].Location ?? soa.Records[0].Location);
-        IReadOnlyList<ZoneRecord> zonemds = apexData.Find(RecordType.ZONEMD)?.Records ?? [];
+            soa[0].Location,
+            apexData.Find(RecordType.NSEC3PARAM)?[0].Location ?? soa[0].Location);
+        IReadOnlyList<ZoneRecord> zonemds = apexData.Find(RecordType.ZONEMD)?.ToZoneRecords() ?? [];
 
-        var (recordCount, hasDnssecRecords) = MakeNodes(owners, diagnostics);
+        var (recordCount, hasDnssecRecords) = MakeNodes(grouping, diagnostics);
         var zone = new Zone(origin, nodes, recordCount, source);
 
         // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
@@ -78,6 +77,8 @@ public static class ZoneBuilder
         {
             ZoneChecks.NameServerAddresses(origin, nodes, ns, diagnostics);
         }
+        // Nothing reads the records as read any more: the DNSSEC chains and the digest are made without them.
+        grouping.Release();
         bool checksPassed = ZoneChecks.CountErrors(diagnostics) == errorsBefore;
         resolving.GetAwaiter().GetResult();
         var (verified, digest) = digesting.GetAwaiter().GetResult();
@@ -115,23 +116,23 @@ public static class ZoneBuilder
     private const int ParallelNodesFrom = 50_000;
 
     /// <summary>
-    /// Each owner's node takes its RRsets (<see cref="OwnerData.Node"/>), and the owner's records as read are let go
-    /// (the array's slot cleared). Returns the records made, and whether any RRset is of a DNSSEC type (so that a zone
-    /// without one skips the DNSSEC adjustment and checks without another walk).
+    /// Each owner's node takes its RRsets (<see cref="OwnerData.Node"/>). Returns the records made, and whether any RRset
+    /// is of a DNSSEC type (so that a zone without one skips the DNSSEC adjustment and checks without another walk).
     /// </summary>
     /// <remarks>
     /// Encoding the RRsets of a million owners is the longest step of a build, and each owner's stands alone: large
     /// zones do it in two halves side by side, each with its own record store and warnings (added in order
     /// afterwards, so they read as if made in one pass).
     /// </remarks>
-    private static (int Records, bool Dnssec) MakeNodes(OwnerData[] owners, List<ZoneDiagnostic> diagnostics)
+    private static (int Records, bool Dnssec) MakeNodes(ZoneGrouping grouping, List<ZoneDiagnostic> diagnostics)
     {
-        int parts = owners.Length >= ParallelNodesFrom && Environment.ProcessorCount > 1 ? 2 : 1;
+        int owners = grouping.OwnerCount;
+        int parts = owners >= ParallelNodesFrom && Environment.ProcessorCount > 1 ? 2 : 1;
         var made = new (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec)[parts];
         Parallel.For(0, parts, part =>
         {
-            int from = (int)((long)owners.Length * part / parts), to = (int)((long)owners.Length * (part + 1) / parts);
-            made[part] = MakeNodes(owners.AsSpan(from, to - from));
+            int from = (int)((long)owners * part / parts), to = (int)((long)owners * (part + 1) / parts);
+            made[part] = MakeNodes(grouping, from, to);
         });
         int records = 0;
         bool dnssec = false;
@@ -144,52 +145,29 @@ public static class ZoneBuilder
         return (records, dnssec);
     }
 
-    private static (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec) MakeNodes(Span<OwnerData> owners)
+    private static (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec) MakeNodes(ZoneGrouping grouping, int from, int to)
     {
         var warnings = new List<ZoneDiagnostic>();
         var store = new RecordStore();
         var scratch = new RRset[8];
         int records = 0;
         bool dnssec = false;
-        for (int i = 0; i < owners.Length; i++)
+        for (int i = from; i < to; i++)
         {
-            var owner = owners[i];
-            if (scratch.Length < owner.Sets.Length)
+            var owner = grouping.Owner(i);
+            int count = 0;
+            foreach (var set in owner.Sets)
             {
-                scratch = new RRset[owner.Sets.Length];
-            }
-            var rrsets = scratch.AsSpan(0, owner.Sets.Length);
-            owner.ToRRsets(store, rrsets, warnings);
-            owner.Node.CopyRRsets(rrsets);
-            foreach (var rrset in rrsets)
-            {
+                if (count == scratch.Length)
+                {
+                    Array.Resize(ref scratch, count * 2);
+                }
+                var rrset = scratch[count++] = set.ToRRset(store, warnings);
                 records += rrset.Count;
                 dnssec |= DnssecChecks.IsDnssecType(rrset.Type);
             }
-            // The node holds the records now: the records as read (objects and RDATA arrays) may go.
-            owner.Release();
-            owners[i] = null!;
+            owner.Node.CopyRRsets(scratch.AsSpan(0, count));
         }
         return (warnings, records, dnssec);
-    }
-
-    /// <summary>
-    /// Owners in a row of records (the reader gives consecutive records of one owner the same DnsName): the number of
-    /// distinct owners when each owner's records stand together, as they do in most files, so the node table is
-    /// made at about its final size instead of growing through a million names.
-    /// </summary>
-    private static int CountOwnerRuns(IReadOnlyList<ZoneRecord> records)
-    {
-        int runs = 0;
-        DnsName? last = null;
-        for (int i = 0; i < records.Count; i++)
-        {
-            if (!ReferenceEquals(records[i].Owner, last))
-            {
-                runs++;
-                last = records[i].Owner;
-            }
-        }
-        return runs;
     }
 }

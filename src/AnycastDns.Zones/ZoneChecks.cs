@@ -13,13 +13,13 @@ internal static class ZoneChecks
     /// The apex's records as read: its SOA (without which there is no zone to build, and null is returned), one SOA
     /// only (RFC 1035 §5.2), and NS records.
     /// </summary>
-    public static OwnerData? Apex(ZoneGrouping grouping, ReadOnlySpan<OwnerData> owners, string source, List<ZoneDiagnostic> diagnostics)
+    public static OwnerData? Apex(ZoneGrouping grouping, string source, List<ZoneDiagnostic> diagnostics)
     {
         var origin = grouping.Origin;
         OwnerData? apex = null;
         if (grouping.Nodes.TryGetValue(origin, out var apexNode))
         {
-            foreach (var owner in owners)
+            foreach (var owner in grouping.Owners)
             {
                 if (owner.Node == apexNode)
                 {
@@ -33,13 +33,13 @@ internal static class ZoneChecks
             Error(diagnostics, new SourceLocation(source, 1, 1), $"no SOA record at the zone apex {origin}");
             return null;
         }
-        if (soa.Records.Count > 1)
+        if (soa.Count > 1)
         {
-            Error(diagnostics, soa.Records[1].Location, "more than one SOA record at the apex (RFC 1035 §5.2)");
+            Error(diagnostics, soa[1].Location, "more than one SOA record at the apex (RFC 1035 §5.2)");
         }
-        if (apex.Find(RecordType.NS) is null)
+        if (apex.Value.Find(RecordType.NS) is null)
         {
-            Error(diagnostics, soa.Records[0].Location, $"no NS records at the zone apex {origin}");
+            Error(diagnostics, soa[0].Location, $"no NS records at the zone apex {origin}");
         }
         return apex;
     }
@@ -49,16 +49,17 @@ internal static class ZoneChecks
     /// names its line). Returns the NS RRsets whose name servers need addresses, checked once the nodes are made
     /// (<see cref="NameServerAddresses"/>).
     /// </summary>
-    public static List<RRsetData> Owners(DnsName origin, ReadOnlySpan<OwnerData> owners, List<ZoneDiagnostic> diagnostics)
+    public static List<RRsetData> Owners(ZoneGrouping grouping, List<ZoneDiagnostic> diagnostics)
     {
+        var origin = grouping.Origin;
         var nameServers = new List<RRsetData>();
-        foreach (var owner in owners)
+        foreach (var owner in grouping.Owners)
         {
             var node = owner.Node;
 
             if (!node.IsApex && owner.Find(RecordType.SOA) is { } soa)
             {
-                Error(diagnostics, soa.Records[0].Location, $"SOA record at {owner.Name}, which is not the zone apex {origin}");
+                Error(diagnostics, soa[0].Location, $"SOA record at {owner.Name}, which is not the zone apex {origin}");
             }
 
             // RFC 1034 §3.6.2 and RFC 2181 §10.1: a CNAME stands alone (DNSSEC's RRSIG and NSEC may join it, RFC 4035 §2.5).
@@ -66,9 +67,9 @@ internal static class ZoneChecks
             {
                 CnameStandsAlone(owner, cname, diagnostics);
             }
-            if (owner.Find(RecordType.DNAME) is { } dname && dname.Records.Count > 1)
+            if (owner.Find(RecordType.DNAME) is { } dname && dname.Count > 1)
             {
-                Error(diagnostics, dname.Records[1].Location, $"more than one DNAME record at {owner.Name} (RFC 6672 §2.4)");
+                Error(diagnostics, dname[1].Location, $"more than one DNAME record at {owner.Name} (RFC 6672 §2.4)");
             }
 
             // Where the node sits relative to cuts and DNAMEs above it: looked up only for the few occluded nodes.
@@ -79,7 +80,7 @@ internal static class ZoneChecks
                 {
                     if (set.Type is not (RecordType.A or RecordType.AAAA))
                     {
-                        Error(diagnostics, set.Records[0].Location, $"{RecordTypeNames.ToText(set.Type)} record at {owner.Name} is below the delegation {cutAbove.Name}; only glue (A/AAAA) may be there");
+                        Error(diagnostics, set[0].Location, $"{RecordTypeNames.ToText(set.Type)} record at {owner.Name} is below the delegation {cutAbove.Name}; only glue (A/AAAA) may be there");
                         break;
                     }
                 }
@@ -95,14 +96,14 @@ internal static class ZoneChecks
                 {
                     if (set.Type is not (RecordType.NS or RecordType.DS or RecordType.A or RecordType.AAAA or RecordType.RRSIG or RecordType.NSEC))
                     {
-                        Error(diagnostics, set.Records[0].Location, $"{RecordTypeNames.ToText(set.Type)} record at the delegation point {owner.Name}; the child zone owns that data");
+                        Error(diagnostics, set[0].Location, $"{RecordTypeNames.ToText(set.Type)} record at the delegation point {owner.Name}; the child zone owns that data");
                         break;
                     }
                 }
             }
             else if (owner.Find(RecordType.DS) is { } ds && !node.IsOccluded)
             {
-                Error(diagnostics, ds.Records[0].Location, $"DS record at {owner.Name}, which is not a delegation point (RFC 4035 §2.4)");
+                Error(diagnostics, ds[0].Location, $"DS record at {owner.Name}, which is not a delegation point (RFC 4035 §2.4)");
             }
 
             if (owner.Find(RecordType.NS) is { } ns && cutAbove is null)
@@ -115,17 +116,17 @@ internal static class ZoneChecks
 
     private static void CnameStandsAlone(OwnerData owner, RRsetData cname, List<ZoneDiagnostic> diagnostics)
     {
-        if (cname.Records.Count > 1)
+        if (cname.Count > 1)
         {
-            Error(diagnostics, cname.Records[1].Location, $"more than one CNAME record at {owner.Name} (RFC 2181 §10.1)");
+            Error(diagnostics, cname[1].Location, $"more than one CNAME record at {owner.Name} (RFC 2181 §10.1)");
         }
         foreach (var other in owner.Sets)
         {
             if (other.Type is not (RecordType.CNAME or RecordType.RRSIG or RecordType.NSEC))
             {
                 // Point at whichever of the two came second: that is the line that broke the rule.
-                var cnameAt = cname.Records[0].Location;
-                var otherAt = other.Records[0].Location;
+                var cnameAt = cname[0].Location;
+                var otherAt = other[0].Location;
                 var at = cnameAt.File == otherAt.File && cnameAt.Line > otherAt.Line ? cnameAt : otherAt;
                 Error(diagnostics, at, $"{owner.Name} has a CNAME and other data ({RecordTypeNames.ToText(other.Type)}) (RFC 1034 §3.6.2)");
                 break;
@@ -152,9 +153,8 @@ internal static class ZoneChecks
     public static void NameServerAddresses(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, RRsetData ns, List<ZoneDiagnostic> diagnostics)
     {
         var lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
-        for (int i = 0; i < ns.Count; i++)
+        foreach (var record in ns)
         {
-            var record = ns[i];
             var target = RdataLayout.TargetName(RecordType.NS, record.Rdata);
             if (target.IsEmpty)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using AnycastDns.Protocol;
 
 namespace AnycastDns.Zones;
@@ -6,90 +7,204 @@ namespace AnycastDns.Zones;
 /// A zone's records gathered by owner and type as they come, each owner's node in the zone's table from its first
 /// record on. The first step of a build; the records that cannot be in a zone at all are errors here.
 /// </summary>
+/// <remarks>
+/// The records stay in their <see cref="RecordArena"/>: an owner is a slot (its node and its first RRset), an RRset a
+/// slot (its type, its first and last record, how many), and the records of an RRset a chain through the arena
+/// (<see cref="RecordArena.Entry.Next"/>), so that a million names make no object besides their nodes.
+/// </remarks>
 internal sealed class ZoneGrouping
 {
+    // Up to this many records, duplicates are looked for one by one; a set of the RDATA is only worth it for larger RRsets.
+    private const int LinearSearchLimit = 8;
+
+    private struct OwnerSlot
+    {
+        public ZoneNode Node;
+        public int FirstSet;
+    }
+
+    internal struct SetSlot
+    {
+        public int First;
+        public int Last;
+        public int Count;
+        public int NextSet;
+        public RecordType Type;
+    }
+
+    private readonly ChunkedList<OwnerSlot> _owners = new(firstChunkShift: 4, mostChunkShift: 14);
+    private readonly ChunkedList<SetSlot> _sets = new(firstChunkShift: 4, mostChunkShift: 14);
+
     // Owners whose records do not stand together are met again: found by node, in a table made at the first such.
-    private Dictionary<ZoneNode, OwnerData>? _ownerOfNode;
-    private OwnerData? _previous;
+    private Dictionary<ZoneNode, int>? _ownerOfNode;
+
+    // The RDATA of RRsets past LinearSearchLimit records, by RRset slot, for finding duplicates.
+    private Dictionary<int, HashSet<int>>? _largeSets;
+
+    // The owner slot of the last record grouped, and its owner name as the arena numbers them.
+    private int _previousOwner = -1;
+    private int _previousName = -1;
 
     /// <param name="expectedOwners">About how many owners will come: the node table is made that large.</param>
-    public ZoneGrouping(DnsName origin, int expectedOwners)
+    public ZoneGrouping(RecordArena arena, DnsName origin, int expectedOwners)
     {
+        Arena = arena;
         Origin = origin;
         // The owners' nodes go into the zone's own table as the records are grouped, so that a million names are
         // hashed into one table, not into an owner table first and a node table after.
         Nodes = new Dictionary<DnsName, ZoneNode>(expectedOwners, DnsNameComparer.Instance);
-        Owners = new List<OwnerData>(expectedOwners);
     }
+
+    public RecordArena Arena { get; }
 
     public DnsName Origin { get; }
 
     public Dictionary<DnsName, ZoneNode> Nodes { get; }
 
-    public List<OwnerData> Owners { get; }
-
     public List<ZoneDiagnostic> Diagnostics { get; } = new();
 
-    public void Add(ZoneRecord record)
+    /// <summary>The owners, in the order first met.</summary>
+    public int OwnerCount => _owners.Count;
+
+    public OwnerData Owner(int index) => new(this, index);
+
+    public OwnerList Owners => new(this);
+
+    internal ZoneNode OwnerNode(int owner) => _owners[owner].Node;
+
+    internal int FirstSet(int owner) => _owners[owner].FirstSet;
+
+    internal ref SetSlot Set(int set) => ref _sets[set];
+
+    /// <summary>Groups the arena's records from <paramref name="from"/> up to <paramref name="to"/>, in order.</summary>
+    public void Add(int from, int to)
     {
-        // The reader hands consecutive records of one owner the same DnsName: no need to check or hash it again.
-        bool sameOwner = _previous is not null && ReferenceEquals(_previous.Name, record.Owner);
-        if (!sameOwner && !record.Owner.IsSubdomainOf(Origin))
+        for (int i = from; i < to; i++)
         {
-            ZoneChecks.Error(Diagnostics, record.Location, $"{record.Owner} is outside the zone {Origin}");
+            Add(i);
+        }
+    }
+
+    private void Add(int record)
+    {
+        ref var entry = ref Arena[record];
+        // The reader hands consecutive records of one owner the same DnsName, which the arena numbers once: no need
+        // to check or hash it again.
+        bool sameOwner = _previousOwner >= 0 && entry.Owner == _previousName;
+        DnsName owner = Arena.Owner(record);
+        if (!sameOwner && !owner.IsSubdomainOf(Origin))
+        {
+            ZoneChecks.Error(Diagnostics, Arena.Location(record), $"{owner} is outside the zone {Origin}");
             return;
         }
-        if (record.Class != RecordClass.IN)
+        if (entry.Class != RecordClass.IN)
         {
-            ZoneChecks.Error(Diagnostics, record.Location, $"class {RecordTypeNames.ToText(record.Class)} is not served; only IN zones are");
+            ZoneChecks.Error(Diagnostics, Arena.Location(record), $"class {RecordTypeNames.ToText(entry.Class)} is not served; only IN zones are");
             return;
         }
-        if (record.Type is RecordType.OPT or RecordType.TSIG or RecordType.TKEY or RecordType.ANY or RecordType.AXFR
+        if (entry.Type is RecordType.OPT or RecordType.TSIG or RecordType.TKEY or RecordType.ANY or RecordType.AXFR
             or RecordType.IXFR or RecordType.MAILA or RecordType.MAILB)
         {
-            ZoneChecks.Error(Diagnostics, record.Location, $"{RecordTypeNames.ToText(record.Type)} is a meta-type and cannot appear in a zone (RFC 6895 §3.1)");
+            ZoneChecks.Error(Diagnostics, Arena.Location(record), $"{RecordTypeNames.ToText(entry.Type)} is a meta-type and cannot appear in a zone (RFC 6895 §3.1)");
             return;
         }
-        var owner = sameOwner ? _previous! : null;
-        if (owner is null)
+        int slot = sameOwner ? _previousOwner : OwnerSlotOf(owner);
+        AddToOwner(slot, record, ref entry);
+        _previousOwner = slot;
+        _previousName = entry.Owner;
+    }
+
+    private int OwnerSlotOf(DnsName owner)
+    {
+        ref var node = ref CollectionsMarshal.GetValueRefOrAddDefault(Nodes, owner, out bool known);
+        if (!known)
         {
-            ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Nodes, record.Owner, out bool known);
-            if (!known)
+            node = new ZoneNode(owner, []);
+            _owners.Add(new OwnerSlot { Node = node, FirstSet = -1 });
+            _ownerOfNode?.Add(node, _owners.Count - 1);
+            return _owners.Count - 1;
+        }
+        if (_ownerOfNode is null)
+        {
+            _ownerOfNode = new Dictionary<ZoneNode, int>(_owners.Count, ReferenceEqualityComparer.Instance);
+            for (int i = 0; i < _owners.Count; i++)
             {
-                owner = new OwnerData(record.Owner);
-                slot = owner.Node;
-                Owners.Add(owner);
-                _ownerOfNode?.Add(owner.Node, owner);
+                _ownerOfNode.Add(_owners[i].Node, i);
+            }
+        }
+        return _ownerOfNode[node!];
+    }
+
+    private void AddToOwner(int owner, int record, ref RecordArena.Entry entry)
+    {
+        ref var ownerSlot = ref _owners[owner];
+        int set = ownerSlot.FirstSet, last = -1;
+        while (set >= 0 && _sets[set].Type != entry.Type)
+        {
+            last = set;
+            set = _sets[set].NextSet;
+        }
+        if (set < 0)
+        {
+            _sets.Add(new SetSlot { First = record, Last = record, Count = 1, NextSet = -1, Type = entry.Type });
+            if (last < 0)
+            {
+                ownerSlot.FirstSet = _sets.Count - 1;
             }
             else
             {
-                if (_ownerOfNode is null)
-                {
-                    _ownerOfNode = new Dictionary<ZoneNode, OwnerData>(Owners.Count, ReferenceEqualityComparer.Instance);
-                    foreach (var o in Owners)
-                    {
-                        _ownerOfNode.Add(o.Node, o);
-                    }
-                }
-                owner = _ownerOfNode[slot!];
+                _sets[last].NextSet = _sets.Count - 1;
             }
+            return;
         }
-        owner.Add(record, Diagnostics);
-        _previous = owner;
+        // RFC 2181 §5: an RRset holds each RR once; duplicates are dropped like BIND and Knot do.
+        if (IsDuplicate(set, record))
+        {
+            Diagnostics.Add(new ZoneDiagnostic(Arena.Location(record), Severity.Warning,
+                $"duplicate {RecordTypeNames.ToText(entry.Type)} record at {Arena.Owner(record)} dropped"));
+            return;
+        }
+        ref var setSlot = ref _sets[set];
+        Arena[setSlot.Last].Next = record;
+        setSlot.Last = record;
+        setSlot.Count++;
     }
 
-    /// <summary>
-    /// The owners, in the order first met, handed over: the grouping keeps no reference to them, so that the build
-    /// can let each go once its node is made.
-    /// </summary>
-    public OwnerData[] ReleaseOwners()
+    private bool IsDuplicate(int set, int record)
     {
-        var owners = Owners.ToArray();
-        Owners.Clear();
-        Owners.TrimExcess();
-        _ownerOfNode = null;
-        _previous = null;
-        return owners;
+        ref var slot = ref _sets[set];
+        var comparer = CanonicalRdataComparer.ForType(slot.Type);
+        var rdata = Arena.Rdata(record);
+        HashSet<int>? seen = null;
+        if (_largeSets?.TryGetValue(set, out seen) != true && slot.Count < LinearSearchLimit)
+        {
+            for (int r = slot.First; r >= 0; r = Arena[r].Next)
+            {
+                if (comparer.Equals(Arena.Rdata(r), rdata))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (seen is null)
+        {
+            seen = new HashSet<int>(slot.Count * 2, new RdataOfRecords(Arena, comparer));
+            for (int r = slot.First; r >= 0; r = Arena[r].Next)
+            {
+                seen.Add(r);
+            }
+            (_largeSets ??= new()).Add(set, seen);
+        }
+        return !seen.Add(record);
+    }
+
+    /// <summary>Records compared and hashed by their RDATA, as <see cref="CanonicalRdataComparer"/> compares RDATA.</summary>
+    private sealed class RdataOfRecords(RecordArena arena, CanonicalRdataComparer comparer) : IEqualityComparer<int>
+    {
+        public bool Equals(int x, int y) => comparer.Equals(arena.Rdata(x), arena.Rdata(y));
+
+        public int GetHashCode(int record) => comparer.GetHashCode(arena.Rdata(record));
     }
 
     /// <summary>
@@ -104,158 +219,200 @@ internal sealed class ZoneGrouping
             Nodes.TrimExcess(needed);
         }
     }
+
+    /// <summary>Lets the records as read go once the nodes hold them and nothing reads them any more.</summary>
+    public void Release()
+    {
+        Arena.Release();
+        _owners.Clear();
+        _sets.Clear();
+        _ownerOfNode = null;
+        _largeSets = null;
+        _previousOwner = -1;
+    }
+
+    /// <summary>The owners in the order first met, for <c>foreach</c>.</summary>
+    internal readonly struct OwnerList(ZoneGrouping grouping)
+    {
+        public Enumerator GetEnumerator() => new(grouping);
+
+        public struct Enumerator(ZoneGrouping grouping)
+        {
+            private int _index = -1;
+
+            public readonly OwnerData Current => new(grouping, _index);
+
+            public bool MoveNext() => ++_index < grouping.OwnerCount;
+        }
+    }
 }
 
-/// <summary>Records of one owner, gathered by type, before they become a node.</summary>
-internal sealed class OwnerData(DnsName name)
+/// <summary>The records of one owner as read, gathered by type, before they become a node: a view into the grouping.</summary>
+internal readonly struct OwnerData(ZoneGrouping grouping, int index)
 {
-    // Most owners have one or two RRsets; this is made once per owner of a zone of millions.
-    private RRsetData[] _sets = new RRsetData[2];
-    private int _count;
-
-    public DnsName Name { get; } = name;
+    public DnsName Name => Node.Name;
 
     /// <summary>The node these records become, in the zone's table from the first record on.</summary>
-    public ZoneNode Node { get; } = new(name, []);
+    public ZoneNode Node => grouping.OwnerNode(index);
 
-    public ReadOnlySpan<RRsetData> Sets => _sets.AsSpan(0, _count);
+    /// <summary>The RRsets in the order their types were first met.</summary>
+    public RRsetList Sets => new(grouping, grouping.FirstSet(index));
 
-    public SourceLocation FirstLocation => _sets[0][0].Location;
+    public int SetCount
+    {
+        get
+        {
+            int n = 0;
+            for (int set = grouping.FirstSet(index); set >= 0; set = grouping.Set(set).NextSet)
+            {
+                n++;
+            }
+            return n;
+        }
+    }
+
+    public SourceLocation FirstLocation => grouping.Arena.Location(grouping.Set(grouping.FirstSet(index)).First);
 
     public RRsetData? Find(RecordType type)
     {
-        foreach (var s in Sets)
+        for (int set = grouping.FirstSet(index); set >= 0; set = grouping.Set(set).NextSet)
         {
-            if (s.Type == type) return s;
+            if (grouping.Set(set).Type == type)
+            {
+                return new RRsetData(grouping, set);
+            }
         }
         return null;
     }
 
-    public void Add(ZoneRecord record, List<ZoneDiagnostic> diagnostics)
+    /// <summary>An owner's RRsets, for <c>foreach</c>.</summary>
+    internal readonly struct RRsetList(ZoneGrouping grouping, int first)
     {
-        var set = Find(record.Type);
-        if (set is null)
+        public Enumerator GetEnumerator() => new(grouping, first);
+
+        public struct Enumerator(ZoneGrouping grouping, int first)
         {
-            if (_count == _sets.Length)
+            private int _current = -1;
+            private int _next = first;
+
+            public readonly RRsetData Current => new(grouping, _current);
+
+            public bool MoveNext()
             {
-                Array.Resize(ref _sets, _count * 2);
+                if (_next < 0)
+                {
+                    return false;
+                }
+                _current = _next;
+                _next = grouping.Set(_current).NextSet;
+                return true;
             }
-            set = _sets[_count++] = new RRsetData(record);
-            return;
-        }
-        set.Add(record, diagnostics);
-    }
-
-    /// <summary>Lets the records go once the node holds them (an RRset some check still needs stays where it is kept).</summary>
-    public void Release()
-    {
-        _sets = [];
-        _count = 0;
-    }
-
-    /// <summary>The RRsets, written to <paramref name="rrsets"/> (as many as <see cref="Sets"/>).</summary>
-    public void ToRRsets(RecordStore store, Span<RRset> rrsets, List<ZoneDiagnostic> diagnostics)
-    {
-        for (int i = 0; i < _count; i++)
-        {
-            rrsets[i] = _sets[i].ToRRset(store, diagnostics);
         }
     }
 }
 
-/// <summary>The records of one RRset in the order read, duplicates dropped; the first held without a list.</summary>
-internal sealed class RRsetData(ZoneRecord first) : IReadOnlyList<ZoneRecord>
+/// <summary>The records of one RRset in the order read, duplicates dropped: a view into the grouping.</summary>
+internal readonly struct RRsetData(ZoneGrouping grouping, int set)
 {
-    // Up to this many records, duplicates are looked for one by one; a set is only worth it for larger RRsets.
-    private const int LinearSearchLimit = 8;
+    public RecordType Type => grouping.Set(set).Type;
 
-    private List<ZoneRecord>? _more;
-    private HashSet<byte[]>? _seen;
+    public int Count => grouping.Set(set).Count;
 
-    public RecordType Type { get; } = first.Type;
-
-    public IReadOnlyList<ZoneRecord> Records => this;
-
-    public int Count => 1 + (_more?.Count ?? 0);
-
-    public ZoneRecord this[int index] => index == 0 ? first : _more![index - 1];
-
-    public void Add(ZoneRecord record, List<ZoneDiagnostic> diagnostics)
+    /// <summary>Record <paramref name="index"/> in the order read (found by walking from the first: for the first few).</summary>
+    public RecordAsRead this[int index]
     {
-        // RFC 2181 §5: an RRset holds each RR once; duplicates are dropped like BIND and Knot do.
-        if (IsDuplicate(record.Rdata))
+        get
         {
-            diagnostics.Add(new ZoneDiagnostic(record.Location, Severity.Warning, $"duplicate {RecordTypeNames.ToText(record.Type)} record at {record.Owner} dropped"));
-            return;
+            int r = grouping.Set(set).First;
+            for (int i = 0; i < index; i++)
+            {
+                r = grouping.Arena[r].Next;
+            }
+            return new RecordAsRead(grouping.Arena, r);
         }
-        (_more ??= new List<ZoneRecord>(3)).Add(record);
     }
 
-    private bool IsDuplicate(byte[] rdata)
+    public Enumerator GetEnumerator() => new(grouping.Arena, grouping.Set(set).First);
+
+    /// <summary>The records as the reader's public form has them (for ZONEMD's verification, which takes a few).</summary>
+    public List<ZoneRecord> ToZoneRecords()
     {
-        var comparer = CanonicalRdataComparer.ForType(Type);
-        if (_seen is null && Count < LinearSearchLimit)
+        var records = new List<ZoneRecord>(Count);
+        foreach (var record in this)
         {
-            for (int i = 0; i < Count; i++)
-            {
-                if (comparer.Equals(this[i].Rdata, rdata))
-                {
-                    return true;
-                }
-            }
-            return false;
+            records.Add(record.ToZoneRecord());
         }
-        if (_seen is null)
-        {
-            _seen = new HashSet<byte[]>(Count * 2, comparer);
-            for (int i = 0; i < Count; i++)
-            {
-                _seen.Add(this[i].Rdata);
-            }
-        }
-        return !_seen.Add(rdata);
+        return records;
     }
 
     public RRset ToRRset(RecordStore store, List<ZoneDiagnostic> diagnostics)
     {
-        uint ttl = first.Ttl;
+        var arena = grouping.Arena;
+        ref var slot = ref grouping.Set(set);
+        var type = slot.Type;
+        uint ttl = arena[slot.First].Ttl;
         // RRSIGs covering different types legitimately carry different TTLs (RFC 4034 §3).
-        if (Type != RecordType.RRSIG)
+        if (type != RecordType.RRSIG)
         {
-            for (int i = 1; i < Count; i++)
+            for (int r = arena[slot.First].Next; r >= 0; r = arena[r].Next)
             {
-                if (this[i].Ttl != ttl)
+                if (arena[r].Ttl != ttl)
                 {
                     // RFC 2181 §5.2: the TTLs of an RRset must match; use the first, as BIND does.
-                    diagnostics.Add(new ZoneDiagnostic(this[i].Location, Severity.Warning,
-                        $"TTL {this[i].Ttl} differs from {ttl} in the {RecordTypeNames.ToText(Type)} RRset at {this[i].Owner}; using {ttl} (RFC 2181 §5.2)"));
+                    diagnostics.Add(new ZoneDiagnostic(arena.Location(r), Severity.Warning,
+                        $"TTL {arena[r].Ttl} differs from {ttl} in the {RecordTypeNames.ToText(type)} RRset at {arena.Owner(r)}; using {ttl} (RFC 2181 §5.2)"));
                     break;
                 }
             }
         }
         int octets = 0;
-        for (int i = 0; i < Count; i++)
+        for (int r = slot.First; r >= 0; r = arena[r].Next)
         {
-            octets += 10 + this[i].Rdata.Length;
+            octets += 10 + arena[r].RdataLength;
         }
         var (block, start) = store.Allocate(octets);
-        var records = new RRset.RecordsWriter(Type, Count, block, start);
-        for (int i = 0; i < Count; i++)
+        var records = new RRset.RecordsWriter(type, slot.Count, block, start);
+        for (int r = slot.First; r >= 0; r = arena[r].Next)
         {
             // Each RRSIG keeps its own TTL: it is the TTL of the RRset it covers (RFC 4034 §3), and the zone
             // digest hashes records with the TTL the zone gave them (RFC 8976 §3.3.1).
-            records.Add(Type == RecordType.RRSIG ? this[i].Ttl : ttl, this[i].Rdata);
+            records.Add(type == RecordType.RRSIG ? arena[r].Ttl : ttl, arena.Rdata(r));
         }
         return records.ToRRset();
     }
 
-    public IEnumerator<ZoneRecord> GetEnumerator()
+    public struct Enumerator(RecordArena arena, int first)
     {
-        for (int i = 0; i < Count; i++)
+        private int _current = -1;
+        private int _next = first;
+
+        public readonly RecordAsRead Current => new(arena, _current);
+
+        public bool MoveNext()
         {
-            yield return this[i];
+            if (_next < 0)
+            {
+                return false;
+            }
+            _current = _next;
+            _next = arena[_current].Next;
+            return true;
         }
     }
+}
 
-    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+/// <summary>One record as read, in the arena: a view.</summary>
+internal readonly struct RecordAsRead(RecordArena arena, int index)
+{
+    public DnsName Owner => arena.Owner(index);
+
+    public RecordType Type => arena[index].Type;
+
+    public uint Ttl => arena[index].Ttl;
+
+    public ReadOnlySpan<byte> Rdata => arena.Rdata(index);
+
+    public SourceLocation Location => arena.Location(index);
+
+    public ZoneRecord ToZoneRecord() => arena.ToZoneRecord(index);
 }

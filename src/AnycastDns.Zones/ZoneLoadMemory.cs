@@ -14,19 +14,20 @@ public static class ZoneLoadMemory
 {
     /// <summary>
     /// Heap at a load's peak: a fixed part, and so much per record and per octet of file. Measured with
-    /// <c>anycastdns check</c> under DOTNET_GCHeapHardLimit, bisected to 4 MiB: a one-record zone needs 11 MiB;
-    /// 163,643 records in 4.4 MiB (unsigned, bench/gen.py) 63 MiB; 1,636,373 records in 45 MiB 541 MiB; 490,934
-    /// records in 54 MiB (signed by ldns-signzone, ECDSA P-256 and NSEC) 183 MiB. 12 MiB, 330 per record and 0.4 per
-    /// octet give 65, 545 and 188 MiB: each a little over, so a refused load would not have fitted.
+    /// <c>anycastdns check</c> under DOTNET_GCHeapHardLimit, bisected to 4 MiB (the records read into a
+    /// <see cref="RecordArena"/>): a three-record zone needs 7 MiB; 163,643 records in 4.4 MiB (unsigned, bench/gen.py)
+    /// 49 MiB; 1,636,371 records in 45.8 MiB 428 MiB; 490,933 records in 54 MiB (signed by ldns-signzone, ECDSA P-256
+    /// and NSEC) 169 MiB. 8 MiB, 245 per record and 1 per octet give 8, 51, 436 and 177 MiB: each a little over, so a
+    /// refused load would not have fitted.
     /// </summary>
-    private const long PeakHeapFixed = 12 << 20;
+    private const long PeakHeapFixed = 8 << 20;
 
-    private const long PeakHeapPerRecord = 330;
+    private const long PeakHeapPerRecord = 245;
 
-    private const double PeakHeapPerOctet = 0.4;
+    private const double PeakHeapPerOctet = 1.0;
 
-    /// <summary>The most heap per octet of file a load takes (a zone of short unsigned records, one per line: 12.5).</summary>
-    private const long MostPeakHeapPerOctet = 14;
+    /// <summary>The most heap per octet of file a load takes (a zone of short unsigned records, one per line: about 10).</summary>
+    private const long MostPeakHeapPerOctet = 12;
 
     /// <summary>A file whose largest possible need is under this share of what is free loads without being looked at.</summary>
     private const int PlentifulShare = 4;

@@ -135,7 +135,7 @@ public static class ZoneLoader
     {
         var diagnostics = new List<ZoneDiagnostic>();
         ZoneFileResult parsed;
-        ZoneGrouping? grouping = null;
+        ZoneGrouping? grouping;
         try
         {
             parsed = ReadFile(path, origin, size, out grouping);
@@ -151,13 +151,11 @@ public static class ZoneLoader
             return new ZoneLoadResult(origin, path, null, diagnostics);
         }
         diagnostics.AddRange(parsed.Diagnostics);
-        if (parsed.HasErrors)
+        if (parsed.HasErrors || grouping is null)
         {
             return new ZoneLoadResult(origin, path, null, diagnostics) { Sources = parsed.Sources };
         }
-        var zone = grouping is null
-            ? ZoneBuilder.Build(origin, parsed.Records, diagnostics, path, options)
-            : ZoneBuilder.Build(grouping, diagnostics, path, options);
+        var zone = ZoneBuilder.Build(grouping, diagnostics, path, options);
         return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
     }
 
@@ -186,26 +184,38 @@ public static class ZoneLoader
     private const int MostOwnersGuessed = 2_000_000;
 
     /// <summary>
-    /// Reads the file; a large one's records are grouped by owner (the build's first step) on a second thread as they
-    /// are read, and <paramref name="grouping"/> is that grouping, else null.
+    /// Reads the file into a <see cref="RecordArena"/> and groups its records by owner (the build's first step): a large
+    /// file's on a second thread as they are read, a small one's after. <paramref name="grouping"/> is null when the
+    /// file had errors (nothing is built from it).
     /// </summary>
     private static ZoneFileResult ReadFile(string path, DnsName origin, long size, out ZoneGrouping? grouping)
     {
         grouping = null;
         if (size < GroupWhileReadingFrom || Environment.ProcessorCount < 2)
         {
-            return ZoneFileReader.ReadFile(path, origin);
+            var records = new RecordArena();
+            var read = ZoneFileReader.ReadFile(path, origin, records);
+            if (!read.HasErrors)
+            {
+                // The runs of one owner name are the owners when each owner's records stand together, as in most files.
+                grouping = new ZoneGrouping(records, origin, records.OwnerRuns);
+                grouping.Add(0, records.Count);
+            }
+            return read;
         }
         using var handoff = new RecordHandoff();
-        var grouped = new ZoneGrouping(origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
+        var arena = new RecordArena { Handoff = handoff };
+        var grouped = new ZoneGrouping(arena, origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
         Exception? failure = null;
         var grouper = new Thread(() =>
         {
             try
             {
-                foreach (var record in handoff.Consume())
+                int done = 0;
+                foreach (int ready in handoff.Consume())
                 {
-                    grouped.Add(record);
+                    grouped.Add(done, ready);
+                    done = ready;
                 }
             }
             catch (Exception e)
@@ -221,18 +231,18 @@ public static class ZoneLoader
         ZoneFileResult parsed;
         try
         {
-            parsed = ZoneFileReader.ReadFile(path, origin, handoff);
+            parsed = ZoneFileReader.ReadFile(path, origin, arena);
         }
         finally
         {
-            handoff.Complete();
+            handoff.Complete(arena.Count);
             grouper.Join();
         }
         if (failure is not null)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
-        grouping = grouped;
+        grouping = parsed.HasErrors ? null : grouped;
         return parsed;
     }
 

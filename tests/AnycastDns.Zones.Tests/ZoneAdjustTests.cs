@@ -34,19 +34,20 @@ public class ZoneAdjustTests
     {
         var parsed = ZoneFileReader.ReadText(Text, "adjust.test.zone", Origin);
         Assert.False(parsed.HasErrors, string.Join("\n", parsed.Diagnostics));
-        var grouping = new ZoneGrouping(Origin, parsed.Records.Count);
+        var arena = new RecordArena();
         foreach (var record in parsed.Records)
         {
-            grouping.Add(record);
+            arena.Add(record.Owner, record.Type, record.Class, record.Ttl, record.Rdata, record.Location);
         }
-        var owners = grouping.ReleaseOwners();
+        var grouping = new ZoneGrouping(arena, Origin, arena.OwnerRuns);
+        grouping.Add(0, arena.Count);
         var diagnostics = new List<ZoneDiagnostic>();
-        var apex = ZoneChecks.Apex(grouping, owners, "adjust.test.zone", diagnostics);
+        var apex = ZoneChecks.Apex(grouping, "adjust.test.zone", diagnostics);
         Assert.NotNull(apex);
 
-        ZoneAdjust.NameTree(grouping, owners, apex.Node);
+        ZoneAdjust.NameTree(grouping, apex.Value.Node);
         var adjusted = State(grouping.Nodes);
-        ZoneChecks.Owners(Origin, owners, diagnostics);
+        ZoneChecks.Owners(grouping, diagnostics);
 
         Assert.Equal(adjusted, State(grouping.Nodes));
         // The checks did have things to say: data at and below the cut, below the DNAME, beside the CNAME, a DS off a cut.

@@ -20,7 +20,7 @@ public sealed class PresentationLexer
     // Characters that end an unquoted token, plus the backslash that needs a look at what follows.
     private static readonly SearchValues<char> TokenBreaks = SearchValues.Create(" \t\r\n;()\"\\");
 
-    private readonly string _source;
+    private readonly ReadOnlyMemory<char> _source;
     private int _pos;
     private int _line = 1;
     private int _lineStart;
@@ -32,12 +32,22 @@ public sealed class PresentationLexer
 
     /// <summary>A lexer over a window of whole lines of a longer text, the first of them line <paramref name="firstLine"/>.</summary>
     public PresentationLexer(string source, int firstLine)
+        : this(source.AsMemory(), firstLine)
     {
         ArgumentNullException.ThrowIfNull(source);
+    }
+
+    /// <summary>
+    /// A lexer over a window of whole lines held anywhere (a zone file's reader decodes each window into one buffer it
+    /// reuses, rather than a string per window), the first of them line <paramref name="firstLine"/>. The tokens are
+    /// slices of it: they are good until the buffer is written again.
+    /// </summary>
+    public PresentationLexer(ReadOnlyMemory<char> source, int firstLine)
+    {
         _source = source;
         _line = firstLine;
         // A byte-order mark is not part of the text.
-        if (source.Length > 0 && source[0] == '\uFEFF')
+        if (source.Length > 0 && source.Span[0] == '\uFEFF')
         {
             _pos = 1;
             _lineStart = 1;
@@ -65,7 +75,7 @@ public sealed class PresentationLexer
     {
         ArgumentNullException.ThrowIfNull(tokens);
         tokens.Reset(_source);
-        string s = _source;
+        ReadOnlySpan<char> s = _source.Span;
         int n = s.Length;
         int depth = 0;
         int openOffset = 0, openLine = 0;
@@ -108,7 +118,7 @@ public sealed class PresentationLexer
             }
             if (c == ';')
             {
-                int nl = s.AsSpan(_pos).IndexOf('\n');
+                int nl = s[_pos..].IndexOf('\n');
                 _pos = nl < 0 ? n : _pos + nl;
                 continue;
             }
@@ -181,7 +191,7 @@ public sealed class PresentationLexer
             int p = _pos;
             while (true)
             {
-                int k = s.AsSpan(p).IndexOfAny(TokenBreaks);
+                int k = s[p..].IndexOfAny(TokenBreaks);
                 if (k < 0)
                 {
                     p = n;

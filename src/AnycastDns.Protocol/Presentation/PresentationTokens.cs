@@ -11,19 +11,19 @@ public sealed class PresentationTokens
     private const byte QuotedFlag = 1;
     private const byte AttachedFlag = 2;
 
-    private string _source = string.Empty;
+    private ReadOnlyMemory<char> _source = ReadOnlyMemory<char>.Empty;
     private int[] _starts = new int[32];
     private int[] _lengths = new int[32];
     private int[] _lines = new int[32];
     private byte[] _flags = new byte[32];
 
     /// <summary>The text the tokens are slices of.</summary>
-    public string Source => _source;
+    public ReadOnlyMemory<char> Source => _source;
 
     public int Count { get; private set; }
 
     /// <summary>The token's text without its quotes, escapes still in place.</summary>
-    public ReadOnlySpan<char> this[int index] => _source.AsSpan(_starts[index], _lengths[index]);
+    public ReadOnlySpan<char> this[int index] => _source.Span.Slice(_starts[index], _lengths[index]);
 
     /// <summary>The token's text as a string (for messages).</summary>
     public string Text(int index) => new(this[index]);
@@ -49,12 +49,15 @@ public sealed class PresentationTokens
     /// <summary>1-based column of <paramref name="offset"/> in <see cref="Source"/>: characters since the last line feed, plus one.</summary>
     public int ColumnOf(int offset)
     {
-        int lineStart = offset > 0 ? _source.LastIndexOf('\n', Math.Min(offset, _source.Length) - 1) + 1 : 0;
+        int lineStart = offset > 0 ? _source.Span[..Math.Min(offset, _source.Length)].LastIndexOf('\n') + 1 : 0;
         return offset - lineStart + 1;
     }
 
     /// <summary>Forgets all tokens and makes <paramref name="source"/> the text of those to come.</summary>
-    public void Reset(string source)
+    public void Reset(string source) => Reset(source.AsMemory());
+
+    /// <summary>Forgets all tokens and makes <paramref name="source"/> the text of those to come.</summary>
+    public void Reset(ReadOnlyMemory<char> source)
     {
         _source = source;
         Count = 0;

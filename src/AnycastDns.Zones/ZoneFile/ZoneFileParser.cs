@@ -97,12 +97,12 @@ internal sealed class ZoneFileParser
         bool first = true;
         try
         {
-            while (source.Next(out string text, out bool last))
+            while (source.Next(out ReadOnlyMemory<char> text, out bool last))
             {
                 // Editors on some systems start UTF-8 files with a byte-order mark. A master file is plain text (RFC 1035
                 // §5.1), and read on, the mark would become part of the first owner name; say what it is instead (NSD,
                 // Knot and BIND reject such a file with an error about its first token).
-                if (first && text.StartsWith(Utf8ByteOrderMark, StringComparison.Ordinal))
+                if (first && text.Span.StartsWith(Utf8ByteOrderMark, StringComparison.Ordinal))
                 {
                     Report(new SourceLocation(name, 1, 1), Severity.Error,
                         "the file starts with a UTF-8 byte-order mark (EF BB BF); a zone file is plain text without one (RFC 1035 §5.1): save it without the BOM");
@@ -215,10 +215,11 @@ internal sealed class ZoneFileParser
         {
             return;
         }
-        byte[] rdata;
+        ReadOnlySpan<byte> rdata;
         try
         {
-            rdata = RdataPresentation.Parse(type, t, i, file.Origin);
+            // Left in the parser's buffer until the next record: the result copies it to where it keeps records.
+            rdata = RdataPresentation.ParseToScratch(type, t, i, file.Origin);
         }
         catch (PresentationException e)
         {
@@ -228,7 +229,7 @@ internal sealed class ZoneFileParser
         var location = At(file, 0);
         if (TryTtl(ttl, type, rdata, location, out uint effectiveTtl))
         {
-            _result.AddRecord(new ZoneRecord(owner, type, recordClass, effectiveTtl, rdata, location));
+            _result.AddRecord(owner, type, recordClass, effectiveTtl, rdata, location);
         }
     }
 
@@ -388,7 +389,7 @@ internal sealed class ZoneFileParser
     /// TTL given (RFC 1035 §5.1, with a warning); else, for an SOA, its MINIMUM, which then serves as $TTL (warning);
     /// else an error.
     /// </summary>
-    private bool TryTtl(uint? ttl, RecordType type, byte[] rdata, SourceLocation location, out uint effective)
+    private bool TryTtl(uint? ttl, RecordType type, ReadOnlySpan<byte> rdata, SourceLocation location, out uint effective)
     {
         if (ttl is uint given)
         {
@@ -413,7 +414,7 @@ internal sealed class ZoneFileParser
         }
         if (type == RecordType.SOA && rdata.Length >= 20)
         {
-            uint minimum = BinaryPrimitives.ReadUInt32BigEndian(rdata.AsSpan(rdata.Length - 4));
+            uint minimum = BinaryPrimitives.ReadUInt32BigEndian(rdata[^4..]);
             Report(location, Severity.Warning, $"no TTL and no $TTL: using the SOA MINIMUM {minimum} as the default TTL, as BIND does; add a $TTL line (RFC 2308 §4)");
             _defaultTtl = minimum;
             effective = minimum;
@@ -748,7 +749,7 @@ internal sealed class ZoneFileParser
                 text.Append(quote ? "\"" : "");
             }
             string rdataText = text.ToString();
-            byte[] rdata;
+            ReadOnlySpan<byte> rdata;
             try
             {
                 var lexer = new PresentationLexer(rdataText);
@@ -760,7 +761,7 @@ internal sealed class ZoneFileParser
                 {
                     throw new PresentationException(0, entry.Error);
                 }
-                rdata = RdataPresentation.Parse(type, generated, 0, file.Origin);
+                rdata = RdataPresentation.ParseToScratch(type, generated, 0, file.Origin);
             }
             catch (PresentationException e)
             {
@@ -771,7 +772,7 @@ internal sealed class ZoneFileParser
             {
                 return;
             }
-            _result.AddRecord(new ZoneRecord(owner, type, recordClass, effectiveTtl, rdata, location));
+            _result.AddRecord(owner, type, recordClass, effectiveTtl, rdata, location);
         }
     }
 }

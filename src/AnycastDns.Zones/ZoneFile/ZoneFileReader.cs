@@ -16,14 +16,14 @@ public static class ZoneFileReader
     /// Reads the zone file at <paramref name="path"/> for the zone <paramref name="origin"/>. $INCLUDE paths are
     /// relative to the zone file's folder and may not leave it.
     /// </summary>
-    public static ZoneFileResult ReadFile(string path, DnsName origin) => ReadFile(path, origin, handoff: null);
+    public static ZoneFileResult ReadFile(string path, DnsName origin) => ReadFile(path, origin, arena: null);
 
-    /// <summary>As <see cref="ReadFile(string, DnsName)"/>, also handing every record to <paramref name="handoff"/> as it is read.</summary>
-    internal static ZoneFileResult ReadFile(string path, DnsName origin, RecordHandoff? handoff)
+    /// <summary>As <see cref="ReadFile(string, DnsName)"/>, the records put into <paramref name="arena"/> instead of <see cref="ZoneFileResult.Records"/>.</summary>
+    internal static ZoneFileResult ReadFile(string path, DnsName origin, RecordArena? arena)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(origin);
-        var result = new ZoneFileResult { Handoff = handoff };
+        var result = new ZoneFileResult { Arena = arena };
         string fullPath = Path.GetFullPath(path);
         var parser = new ZoneFileParser(result, Path.GetDirectoryName(fullPath), Path.GetDirectoryName(path) ?? string.Empty);
         if (!parser.ReadFile(fullPath, path, origin, out string? error))

@@ -40,20 +40,20 @@ public sealed class ZoneFileResult
     public bool HasErrors => _errors > 0;
 
     /// <summary>
-    /// When set, every record read is handed to it, for a builder working beside the reader, instead of being kept in
-    /// <see cref="Records"/>: a large zone's records are then held once, by the builder, which lets them go as it goes.
+    /// When set, every record read goes into it instead of into <see cref="Records"/>: the zone loader's form, without
+    /// an object and an array per record (<see cref="RecordArena"/>).
     /// </summary>
-    internal RecordHandoff? Handoff { get; init; }
+    internal RecordArena? Arena { get; init; }
 
-    internal void AddRecord(ZoneRecord record)
+    internal void AddRecord(DnsName owner, RecordType type, RecordClass recordClass, uint ttl, ReadOnlySpan<byte> rdata, in SourceLocation location)
     {
-        if (Handoff is not null)
+        if (Arena is not null)
         {
-            Handoff.Add(record);
+            Arena.Add(owner, type, recordClass, ttl, rdata, location);
         }
         else
         {
-            Records.Add(record);
+            Records.Add(new ZoneRecord(owner, type, recordClass, ttl, rdata.ToArray(), location));
         }
     }
 

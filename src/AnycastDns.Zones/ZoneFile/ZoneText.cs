@@ -5,7 +5,9 @@ namespace AnycastDns.Zones;
 /// <summary>
 /// A zone file's text, handed to the parser a window of whole lines at a time, one char per octet (ISO-8859-1), so
 /// that every octet reaches names and RDATA unchanged. A 45 MiB zone file is never one 90 MB string: the parser holds
-/// one window (a few MiB) while the zone it builds grows. An entry that a window cuts in two (parentheses spanning
+/// one window (a few MiB) while the zone it builds grows, and each window is decoded into the same chars as the last,
+/// not into a string of its own (a load of 45 MiB would otherwise leave 90 MB of strings behind as garbage, which the
+/// first load, run without collections, would keep until it ends). An entry that a window cuts in two (parentheses spanning
 /// lines) is read again at the start of the next window, which then holds all of it.
 /// </summary>
 internal sealed class ZoneText : IDisposable
@@ -22,6 +24,7 @@ internal sealed class ZoneText : IDisposable
     private readonly FileStream? _stream;
     private readonly string? _whole;
     private byte[] _buffer = [];
+    private char[] _chars = [];
     private int _start;
     private int _end;
     private bool _endOfFile;
@@ -55,11 +58,11 @@ internal sealed class ZoneText : IDisposable
     /// when it reaches the end of the text. False at the end. Throws <see cref="IOException"/> when the file cannot be
     /// read on, and <see cref="InvalidDataException"/> for a line longer than any zone file's.
     /// </summary>
-    public bool Next(out string text, out bool last)
+    public bool Next(out ReadOnlyMemory<char> text, out bool last)
     {
         if (_whole is not null)
         {
-            text = _whole;
+            text = _whole.AsMemory();
             last = true;
             bool first = _given == 0;
             _given = _whole.Length;
@@ -70,7 +73,7 @@ internal sealed class ZoneText : IDisposable
             Fill();
             if (_start == _end && _endOfFile)
             {
-                text = string.Empty;
+                text = ReadOnlyMemory<char>.Empty;
                 last = true;
                 return false;
             }
@@ -78,7 +81,12 @@ internal sealed class ZoneText : IDisposable
             if (_endOfFile || newline >= 0)
             {
                 int cut = _endOfFile ? _end : _start + newline + 1;
-                text = Encoding.Latin1.GetString(_buffer, _start, cut - _start);
+                if (_chars.Length < cut - _start)
+                {
+                    _chars = new char[Math.Max(cut - _start, _chars.Length * 2)];
+                }
+                int chars = Encoding.Latin1.GetChars(_buffer, _start, cut - _start, _chars, 0);
+                text = _chars.AsMemory(0, chars);
                 _given = cut - _start;
                 last = cut == _end && _endOfFile;
                 return true;
