@@ -101,12 +101,12 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// <summary>
     /// What keeps this PoP from answering for the fleet's address with the fleet's zones: none loaded, or one that did
     /// not fit in its memory (the other PoPs serve it; this one would answer SERVFAIL for it), or a secondary zone that
-    /// expired (with <c>Anycast:WithdrawOnExpiredZone</c>). Null when none.
+    /// expired or is about to (with <c>Anycast:WithdrawOnExpiredZone</c>: withdrawn ahead of the expiry). Null when none.
     /// </summary>
     private string? ZoneProblem => Zones.Current.Count == 0 ? "no zone loaded"
         : Reloader.LoadedCatalog?.OutOfMemory is { } origin ? $"zone {origin} did not fit in memory (see /zones)"
         // RFC 1034 §4.3.5: an expired secondary zone is not served; other PoPs may still hold it current (issue 16).
-        : _options.WithdrawOnExpiredZone ? Secondary?.ExpiredProblem
+        : _options.WithdrawOnExpiredZone ? Secondary?.ExpiryProblem(_options.Drain)
         : null;
 
     /// <summary>The TCP listeners, one per address, for their connection counts.</summary>

@@ -92,8 +92,9 @@ public sealed class ServerOptions
     public string? MaintenanceFile { get; init; }
 
     /// <summary>
-    /// Key <c>Anycast:WithdrawOnExpiredZone</c> (default true): a secondary zone past its SOA EXPIRE makes the PoP
-    /// unhealthy, so that the route is withdrawn and clients reach a PoP whose data is current.
+    /// Key <c>Anycast:WithdrawOnExpiredZone</c> (default true): a secondary zone about to pass its SOA EXPIRE (within the
+    /// drain time and 2 s, at most half the EXPIRE) makes the PoP unhealthy, so that the route is withdrawn before the
+    /// zone would answer SERVFAIL and clients reach a PoP whose data is current.
     /// </summary>
     public bool WithdrawOnExpiredZone { get; init; } = true;
 

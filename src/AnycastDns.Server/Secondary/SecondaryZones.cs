@@ -93,22 +93,47 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
             : -1;
     }
 
-    /// <summary>"secondary zone X expired: ..." for the first expired zone, or null: the self-check's reason to withdraw.</summary>
-    public string? ExpiredProblem
+    /// <summary>
+    /// The self-check's reason to withdraw, or null: "secondary zone X expired: ..." for the first expired zone, or
+    /// "secondary zone X expires at T, withdrawn ahead of it: ..." for the first within its withdraw margin of the SOA EXPIRE
+    /// (<see cref="WithdrawMargin"/>). The PoP withdraws before it stops answering, as on shutdown: the route is gone
+    /// from its peers by the time the zone would answer SERVFAIL, and the zone is served until then for the clients
+    /// whose routers have not yet moved. A refresh that succeeds in the margin announces it again.
+    /// </summary>
+    public string? ExpiryProblem(TimeSpan drain)
     {
-        get
+        var now = DateTimeOffset.UtcNow;
+        foreach (var zone in Zones)
         {
-            foreach (var zone in Zones)
+            // An expired catalog only stops being read (RFC 9432 §5.1); its members expire by their own SOA.
+            if (zone.CatalogOptions is not null)
             {
-                // An expired catalog only stops being read (RFC 9432 §5.1); its members expire by their own SOA.
-                if (zone.Expired && zone.CatalogOptions is null)
-                {
-                    return $"secondary zone {zone.Options.Origin} expired: not refreshed since {zone.LastRefresh:O} ({zone.LastError ?? "no refresh succeeded"})";
-                }
+                continue;
             }
-            return null;
+            string since = $"not refreshed since {zone.LastRefresh:O} ({zone.LastError ?? "no refresh succeeded"})";
+            if (zone.Expired)
+            {
+                return $"secondary zone {zone.Options.Origin} expired: {since}";
+            }
+            if (zone.ExpiresAt is { } at && zone.Current is { } current
+                && at - now <= WithdrawMargin(TransferClient.SoaTimers(current.Soa.Rdata(0)).Expire, drain))
+            {
+                // The same text through the margin (the expiry time, not the seconds left): the lifecycle logs a
+                // transition whenever the reason changes.
+                return $"secondary zone {zone.Options.Origin} expires at {at:O}, withdrawn ahead of it: {since}";
+            }
         }
+        return null;
     }
+
+    /// <summary>
+    /// How long before a zone's expiry the PoP withdraws: the drain time (<c>Anycast:DrainSeconds</c>, what the
+    /// operator gives BGP to move clients away) and 2 s for the once-a-second self-check and the speaker, but never more
+    /// than half the SOA EXPIRE, so that a zone with a short EXPIRE (a test's seconds) is not withdrawn right after
+    /// each refresh. With the EXPIRE of real zones (days to weeks, RFC 1912 §2.2) the first term decides.
+    /// </summary>
+    internal static TimeSpan WithdrawMargin(uint expireSeconds, TimeSpan drain) =>
+        TimeSpan.FromTicks(Math.Min((drain + TimeSpan.FromSeconds(2)).Ticks, TimeSpan.FromSeconds(expireSeconds / 2.0).Ticks));
 
     public long NotifiesAccepted => Interlocked.Read(ref _notifiesAccepted);
 
@@ -239,6 +264,13 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
             {
                 // The state folder could not be written: the version is served, the next refresh writes it again.
                 LogStateNotWritten(_logger, zone.Options.Origin.ToString(), e.Message);
+                next = DateTimeOffset.UtcNow + FirstRetry;
+            }
+            catch (Exception e)
+            {
+                // A bug here must not end the loop in silence: the zone would never refresh again and, once expired,
+                // keep the PoP withdrawn with nothing in the log saying why. One line per attempt, then the retry.
+                LogLoopFailed(_logger, zone.Options.Origin.ToString(), e);
                 next = DateTimeOffset.UtcNow + FirstRetry;
             }
         }
@@ -522,6 +554,9 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
 
     [LoggerMessage(Level = LogLevel.Error, Message = "secondary zone {Origin}: refresh failed: {Problem}; the previous version keeps serving")]
     private static partial void LogRefreshFailed(ILogger logger, string origin, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "secondary zone {Origin}: internal error in its refresh; trying again in 5 s")]
+    private static partial void LogLoopFailed(ILogger logger, string origin, Exception error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "secondary zone {Origin}: {Primary} refused IXFR ({Problem}); asking AXFR")]
     private static partial void LogIxfrRefused(ILogger logger, string origin, string primary, string problem);

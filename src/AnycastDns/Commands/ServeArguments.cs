@@ -68,7 +68,7 @@ internal static class ServeArguments
         Value("--bird-protocol", "Anycast:BirdProtocol", "<name>", "the BIRD static protocol holding the anycast prefix", d => d.BirdProtocol),
         List("--anycast-address", "Anycast:Addresses", "<ip>", "a listen address that is anycast, repeatable (default: all count for the drain)"),
         Value("--drain-seconds", "Anycast:DrainSeconds", "<s>", DrainHelp()),
-        Value("--withdraw-on-expired-zone", "Anycast:WithdrawOnExpiredZone", "<true|false>", "withdraw while a secondary zone is expired", d => d.WithdrawOnExpiredZone),
+        Value("--withdraw-on-expired-zone", "Anycast:WithdrawOnExpiredZone", "<true|false>", "withdraw ahead of a secondary zone's expiry (drain time + 2 s, at most half its EXPIRE) and while it is expired", d => d.WithdrawOnExpiredZone),
         Value("--maintenance-file", "Anycast:MaintenanceFile", "<path>", "withdraw while this file exists, still answering (default: none)"),
         Value("--cookie-secret-file", "Cookies:SecretFile", "<path>", "DNS cookie secrets, 32 hex digits a line, the same file at every PoP (default: a random secret)"),
         Flag("--no-watch", "Reload:Watch", "do not reload when the zones folder or the cookie secret file changes (SIGHUP still reloads)"),
