@@ -24,7 +24,7 @@ internal sealed class FileReloadTriggers : IDisposable
         }
         if (!OperatingSystem.IsWindows())
         {
-            _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            _sighup = HangupSignal.Register(context =>
             {
                 context.Cancel = true; // SIGHUP means reload here, not terminate
                 reload("SIGHUP");

@@ -149,7 +149,7 @@ internal sealed partial class ZoneReloader : IDisposable
         }
         if (!OperatingSystem.IsWindows())
         {
-            _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            _sighup = HangupSignal.Register(context =>
             {
                 context.Cancel = true; // SIGHUP means reload here, not terminate
                 _ = ReloadAsync("SIGHUP");

@@ -44,7 +44,8 @@ public sealed class AnycastDnsServer : IAsyncDisposable
     /// with <c>--pop-id test-pop</c> unless the arguments give one, and waits until it answers. <paramref name="environment"/>
     /// adds environment variables (e.g. <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).
     /// </summary>
-    public static async Task<AnycastDnsServer> StartAsync(string zonesFolder, IEnumerable<string>? arguments = null, IEnumerable<string>? addresses = null, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="launcher">A program that runs the server as its command, e.g. <c>nohup</c> (it execs it: the PID stays the server's).</param>
+    public static async Task<AnycastDnsServer> StartAsync(string zonesFolder, IEnumerable<string>? arguments = null, IEnumerable<string>? addresses = null, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null, string? launcher = null)
     {
         var extra = arguments?.ToList() ?? [];
         var hosts = addresses?.ToList() ?? ["127.0.0.1", "[::1]"];
@@ -62,7 +63,9 @@ public sealed class AnycastDnsServer : IAsyncDisposable
                 args.AddRange(["--pop-id", "test-pop"]);
             }
             args.AddRange(extra);
-            var process = ChildProcess.Start("dotnet", args, workingDirectory ?? RepositoryPaths.Root, environment: environment);
+            var process = launcher is null
+                ? ChildProcess.Start("dotnet", args, workingDirectory ?? RepositoryPaths.Root, environment: environment)
+                : ChildProcess.Start(launcher, ["dotnet", .. args], workingDirectory ?? RepositoryPaths.Root, environment: environment);
             var server = new AnycastDnsServer(process, port);
             // With --http the status endpoint starts just after the DNS listeners.
             if (await server.WaitForLogAsync("answering as", StartTimeout).ConfigureAwait(false)

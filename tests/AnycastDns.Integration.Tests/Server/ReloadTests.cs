@@ -135,6 +135,21 @@ public sealed class ReloadTests : IDisposable
         Assert.Equal(1, VersionOf(DnsMessage.Parse(await DnsWire.QueryUdpAsync(server.EndPoint, Question, 2000))));
     }
 
+    /// <summary>
+    /// Started under nohup, the process inherits SIGHUP ignored, and the .NET runtime would never deliver it to the
+    /// reload's registration: the server puts the default disposition back before registering, so SIGHUP still reloads.
+    /// </summary>
+    [Fact]
+    public async Task Sighup_reloads_when_started_under_nohup()
+    {
+        File.WriteAllText(ZonePath, Zone(1));
+        await using var server = await AnycastDnsServer.StartAsync(_folder, ["--no-watch"], launcher: "nohup");
+        File.WriteAllText(ZonePath, Zone(2));
+        server.Signal(AnycastDnsServer.SigHup);
+        Assert.True(await server.WaitForLogAsync("serial 1 -> 2", TimeSpan.FromSeconds(10)), server.Log);
+        Assert.Equal(2, VersionOf(DnsMessage.Parse(await DnsWire.QueryUdpAsync(server.EndPoint, Question, 2000))));
+    }
+
     [Fact]
     public async Task Sighup_reloads_when_watching_is_off_and_an_unchanged_serial_is_warned()
     {
