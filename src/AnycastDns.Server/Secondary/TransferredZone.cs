@@ -43,22 +43,7 @@ internal static class TransferredZone
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(answer);
         var origin = current.Origin;
-        var records = new Dictionary<string, ZoneRecord>(StringComparer.Ordinal);
-        foreach (var node in current.Nodes)
-        {
-            foreach (var rrset in node.RRsets)
-            {
-                if (node.IsApex && rrset.Type == RecordType.SOA)
-                {
-                    continue;
-                }
-                for (int i = 0; i < rrset.Count; i++)
-                {
-                    var record = new ZoneRecord(node.Name, rrset.Type, RecordClass.IN, rrset.RecordTtl(i), rrset.Rdata(i).ToArray(), new SourceLocation(source, 1, 1));
-                    records[Key(record.Owner, record.Type, record.Rdata)] = record;
-                }
-            }
-        }
+        var update = new ZoneUpdate(current);
         uint serial = current.Serial;
         ResourceRecord? soa = null;
         bool deleting = false, adding = false;
@@ -82,16 +67,15 @@ internal static class TransferredZone
                 (deleting, adding) = (true, false);
                 continue;
             }
-            string key = Key(record.Name, record.Type, record.Data);
             if (adding)
             {
-                records[key] = ToZoneRecord(record, source);
+                update.Add(record.Name, record.Type, record.Ttl, record.Data);
             }
             else if (!deleting)
             {
                 throw new TransferException($"{source}: the IXFR has a record before its first difference");
             }
-            else if (!records.Remove(key))
+            else if (!update.Delete(record.Name, record.Type, record.Data))
             {
                 throw new TransferException($"{source}: the IXFR deletes {record.Name} {RecordTypeNames.ToText(record.Type)} {Protocol.Presentation.RdataPresentation.Format(record.Type, record.Data)}, which serial {serial} does not have");
             }
@@ -100,15 +84,19 @@ internal static class TransferredZone
         {
             throw new TransferException($"{source}: the IXFR does not end with a difference reaching serial {TransferClient.SoaSerial(answer[0].Data)}");
         }
-        var list = new List<ZoneRecord>(records.Count + 1) { ToZoneRecord(soa, source) };
-        list.AddRange(records.Values);
-        return Build(origin, list, source, options);
+        update.SetSoa(soa.Ttl, soa.Data);
+        var diagnostics = new List<ZoneDiagnostic>();
+        return Checked(update.Build(diagnostics, source, options), diagnostics, source);
     }
 
     private static Zone Build(DnsName origin, List<ZoneRecord> records, string source, ZoneLoadOptions options)
     {
         var diagnostics = new List<ZoneDiagnostic>();
-        var zone = ZoneBuilder.Build(origin, records, diagnostics, source, options);
+        return Checked(ZoneBuilder.Build(origin, records, diagnostics, source, options), diagnostics, source);
+    }
+
+    private static Zone Checked(Zone? zone, List<ZoneDiagnostic> diagnostics, string source)
+    {
         if (zone is null)
         {
             var first = diagnostics.Find(d => d.Severity == Severity.Error) ?? diagnostics.FirstOrDefault();
@@ -119,8 +107,4 @@ internal static class TransferredZone
 
     private static ZoneRecord ToZoneRecord(ResourceRecord record, string source) =>
         new(record.Name, record.Type, record.Class, record.Ttl, record.Data, new SourceLocation(source, 1, 1));
-
-    /// <summary>A record's identity for IXFR (owner case-insensitive, type, RDATA; the TTL is not part of it).</summary>
-    private static string Key(DnsName owner, RecordType type, ReadOnlySpan<byte> rdata) =>
-        $"{owner.ToLowerCase()}|{(int)type}|{Convert.ToHexString(rdata)}";
 }
