@@ -75,7 +75,7 @@ public sealed class AnycastDnsServer : IAsyncDisposable
             }
             // What happened is read before the process is stopped and its handle let go.
             string exit = process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : $"none within {StartTimeout.TotalSeconds:0} s";
-            bool portTaken = process.Log.Contains("Address already in use", StringComparison.Ordinal);
+            bool portTaken = process.Log.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
             await server.DisposeAsync().ConfigureAwait(false);
             if (!portTaken || attempt == PortAttempts)
             {

@@ -55,6 +55,9 @@ internal static class ServeCommand
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         builder.Logging.AddAnycastDnsConsole(options);
+        // The host logs a start that failed with the exception's stack trace before rethrowing it; what failed is
+        // said once, as one line, where the exception is caught below.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         try
         {
             builder.Services.AddAnycastDns(options);
@@ -76,7 +79,16 @@ internal static class ServeCommand
             Console.Error.WriteLine($"anycastdns: {e.Message}");
             return 1;
         }
-        host.Run();
+        try
+        {
+            host.Run();
+        }
+        catch (ConfigurationException e)
+        {
+            // A listener that cannot bind (the HTTP endpoint's address taken, a socket refused) is found at start.
+            Console.Error.WriteLine($"anycastdns: {e.Message}");
+            return 1;
+        }
         return 0;
     }
 }

@@ -75,6 +75,17 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task An_http_port_in_use_is_one_line()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        var result = await Run("serve", "--zones", RepositoryPaths.TestZones, "--listen", "127.0.0.1:0", "--http", $"127.0.0.1:{port}", "--no-watch");
+        AssertOneLineError(result, $"cannot listen on 127.0.0.1:{port}/http");
+    }
+
+    [Fact]
     public async Task Unknown_options_and_bad_values_are_one_line()
     {
         AssertOneLineError(await Run("serve", "--bogus"), "unknown option '--bogus'");
