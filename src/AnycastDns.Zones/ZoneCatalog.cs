@@ -159,13 +159,30 @@ public sealed record ZoneFileState(string Path, DnsName Origin, ZoneLoadResult L
     }
 }
 
-/// <summary>A file's size and modification time when it was read; a difference means it must be read again.</summary>
-public readonly record struct FileStamp(string Path, long Length, DateTime LastWriteUtc)
+/// <summary>
+/// A file's size and modification time when it was read, and the file a symbolic link led to; a difference means it
+/// must be read again. A link is followed to the file it names: its own size and time never change when the file does
+/// (a zone file linked into the zones folder, a Kubernetes ConfigMap whose files are links through <c>..data</c>).
+/// </summary>
+public readonly record struct FileStamp(string Path, long Length, DateTime LastWriteUtc, string? Target = null)
 {
     public static FileStamp Of(string path)
     {
-        var info = new FileInfo(path);
-        return info.Exists ? new FileStamp(path, info.Length, info.LastWriteTimeUtc) : new FileStamp(path, -1, default);
+        FileSystemInfo info = new FileInfo(path);
+        string? target = null;
+        if (info.LinkTarget is not null)
+        {
+            try
+            {
+                info = info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
+                target = info.FullName;
+            }
+            catch (IOException)
+            {
+                return new FileStamp(path, -1, default); // a loop of links: read as missing, and the read says why
+            }
+        }
+        return info is FileInfo { Exists: true } file ? new FileStamp(path, file.Length, file.LastWriteTimeUtc, target) : new FileStamp(path, -1, default, target);
     }
 
     public static IReadOnlyList<FileStamp> Of(IReadOnlyList<string> paths)

@@ -167,4 +167,41 @@ public sealed class ReloadTests : IDisposable
         Assert.Equal("added without a serial bump", Encoding.ASCII.GetString(Assert.Single(reply.Answers).Data.AsSpan(1)));
         Assert.False(server.HasExited);
     }
+
+    /// <summary>
+    /// A Kubernetes ConfigMap volume: each file is a link through <c>..data</c>, a link to a timestamped folder that
+    /// the kubelet replaces (a new folder, then the link renamed over the old) on every update. The zone file's own
+    /// link never changes, so a reload that looked at the link rather than the file it names saw nothing new.
+    /// </summary>
+    [Fact]
+    public async Task Sighup_reloads_a_zone_file_that_is_a_link_as_in_a_configmap_volume()
+    {
+        string Version(int v)
+        {
+            string folder = Path.Combine(_folder, $"..2026_12_06_00_00_0{v}");
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "reload.test.zone"), Zone(v));
+            return folder;
+        }
+        void PointDataAt(string folder)
+        {
+            string next = Path.Combine(_folder, "..data_tmp");
+            File.CreateSymbolicLink(next, Path.GetFileName(folder));
+            // rename(2) itself: atomic, as the kubelet's (File.Move would follow the link to check that it exists).
+            Assert.Equal(0, Rename(next, Path.Combine(_folder, "..data")));
+        }
+        PointDataAt(Version(1));
+        File.CreateSymbolicLink(ZonePath, Path.Combine("..data", "reload.test.zone"));
+        await using var server = await AnycastDnsServer.StartAsync(_folder, ["--no-watch"]);
+        Assert.Equal(1, VersionOf(DnsMessage.Parse(await DnsWire.QueryUdpAsync(server.EndPoint, Question, 2000))));
+
+        PointDataAt(Version(2));
+        server.Signal(AnycastDnsServer.SigHup);
+        Assert.True(await server.WaitForLogAsync("serial 1 -> 2", TimeSpan.FromSeconds(10)), server.Log);
+        Assert.Equal(2, VersionOf(DnsMessage.Parse(await DnsWire.QueryUdpAsync(server.EndPoint, Question, 2000))));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int Rename([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string from,
+        [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string to);
 }
