@@ -32,6 +32,13 @@
 #                        commit to the new answer (NOTIFY, SOA check, IXFR, apply), the longest wait for an answer, and
 #                        VmHWM over the update (reset through /proc/PID/clear_refs before it). Alone:
 #                        --only-load --load-names 0 --transfer-in-names N
+#     --reload-names N   names in the zone-reload comparison (default 0: skipped; issue 20 uses 1000000): per server
+#                        (anycastdns, knot, nsd, baseline of --servers), the zone loaded from its own copy of the file;
+#                        5 s later one record is added to that file with the serial + 1 and the server told to reload
+#                        (AnycastDns and NSD SIGHUP, Knot knotc zone-reload) while bench/pause.py asks a query every ms:
+#                        the time from the signal to the new name's first answer, the longest wait for an answer,
+#                        VmHWM over the reload (reset through /proc/PID/clear_refs before it) and RSS 5 s after.
+#                        Alone: --only-load --load-names 0 --reload-names N
 #     --servers LIST     comma-separated subset of anycastdns,knot,nsd,unprotected (default the first three);
 #                        anycastdns runs with response rate limiting on and loopback not exempt (--rrl-exempt none,
 #                        a rate of 1,000,000 a second per bucket, which no run reaches: the cost of the check, never a limit);
@@ -57,7 +64,7 @@ repo=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
-transfer_names=0 transfer_in_names=0 many_zones= memory_limit=
+transfer_names=0 transfer_in_names=0 reload_names=0 many_zones= memory_limit=
 servers=anycastdns,knot,nsd baseline= mix=mixed cookie=() dnstap=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -74,6 +81,7 @@ while [ $# -gt 0 ]; do
         --memory-limit) memory_limit=$2; shift ;;
         --transfer-names) transfer_names=$2; shift ;;
         --transfer-in-names) transfer_in_names=$2; shift ;;
+        --reload-names) reload_names=$2; shift ;;
         --servers) servers=$2; shift ;;
         --baseline) baseline=$2; shift ;;
         --mix) mix=$2; shift ;;
@@ -1121,4 +1129,85 @@ if [ "$transfer_in_names" -gt 0 ]; then
                 printf "%-6s %-11s %-5s %8s %11.1f %7d %6d %7.2f %8d %8d %8d\n", "median", x, "", fmt(med(x "u")), med(x "l"), med(x "o"), med(x "lost"), med(x "p"), med(x "rss"), med(x "hwm"), med(x "pss")
             }
         }' "$work/xin-update.txt"
+fi
+
+if [ "$reload_names" -gt 0 ]; then
+    say "generating the $reload_names-name zone for the reloads"
+    python3 "$repo/bench/gen.py" --names "$reload_names" --zone "$work/reload.zone"
+    records=$(grep -c '^[^$]' "$work/reload.zone")
+    : >"$work/reload.txt"
+    hwm_note=
+    for round in $(seq "$rounds"); do
+        for server in "${server_list[@]}"; do
+            case $server in anycastdns | knot | nsd | baseline) ;; *) continue ;; esac
+            dir=$work/reload-$server
+            rm -rf "$dir"
+            mkdir -p "$dir"
+            # Each server its own copy: the edit below changes it in place, as an operator's deploy would.
+            cp "$work/reload.zone" "$dir/bench.test.zone"
+            port=$(free_port)
+            pid=$("start_$server" "$dir" "$dir/bench.test.zone" "$port")
+            started+=("$pid")
+            wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
+            sleep 5
+            read -r steady _ _ <<<"$(memory_mib "$pid")"
+            reset_hwm "$pid" || hwm_note=" (the kernel did not let VmHWM be reset: it counts from the start)"
+            rm -f "$dir/pause.stop"
+            /usr/bin/python3 "$repo/bench/pause.py" "$port" www.bench.test. 600 "$dir/pause.stop" >"$dir/pause.txt" &
+            pauser=$!
+            sleep 1
+            # One record more and the serial + 1, written to a new file renamed over the old (an atomic deploy).
+            awk '!done { for (i = 1; i < NF - 2; i++) if ($i == "SOA") { $(i + 3) = $(i + 3) + 1; done = 1; break } }
+                { print } END { print "edit1 IN A 192.0.2.77" }' \
+                "$dir/bench.test.zone" >"$dir/bench.test.zone.new"
+            mv "$dir/bench.test.zone.new" "$dir/bench.test.zone"
+            start=$(date +%s%N)
+            case $server in
+                knot) /usr/sbin/knotc -s "$dir/knot.sock" zone-reload bench.test. >"$dir/knotc.log" 2>&1 || { cat "$dir/knotc.log" >&2; die "knotc zone-reload failed"; } ;;
+                *) kill -HUP "$pid" ;;
+            esac
+            if answers_within "$pid" "$port" edit1.bench.test. 192.0.2.77 300 "$dir"; then
+                end=$(date +%s%N)
+                reload_ms=$(((end - start) / 1000000))
+            else
+                reload_ms=-1
+                say "round $round: $server did not answer the new record: $failure_reason"
+            fi
+            # 3 s more: AnycastDns's collection one second after the swap falls inside the measurement.
+            sleep 3
+            touch "$dir/pause.stop"
+            wait "$pauser" || die "pause.py against $server failed"
+            read -r _ queries _ answered _ lost _ longest _ over _ p99 <"$dir/pause.txt"
+            read -r _ hwm _ <<<"$(memory_mib "$pid")"
+            sleep 2
+            read -r rss _ pss <<<"$(memory_mib "$pid")"
+            echo "$round $server $reload_ms $longest $over $lost $queries $p99 $steady $hwm $rss $pss" >>"$work/reload.txt"
+            say "round $round: $server answered the edit $reload_ms ms after the reload; longest wait $longest ms; peak $hwm MiB"
+            stop_server "$pid"
+            forget "$pid"
+        done
+    done
+    echo
+    echo "Zone reload: $reload_names names, $records records, one record added and the serial + 1 in the file, then"
+    echo "SIGHUP (AnycastDns, NSD) or knotc zone-reload (Knot); reload s: from the signal to the new name's first right"
+    echo "answer; bench/pause.py asked www A every ms from 1 s before the signal to 3 s after that answer: the longest"
+    echo "wait, waits over 50 ms, queries lost (1 s without an answer), p99; steady: VmRSS before; HWM: the peak over"
+    echo "the reload$hwm_note; RSS and PSS 5 s after the peak was read."
+    awk "$awk_stats"'
+        { row[++n] = $0; if (!(($2) in seen)) { seen[$2] = 1; order[++servers] = $2 } }
+        END {
+            printf "%-6s %-11s %8s %11s %7s %6s %7s %10s %8s %8s %8s\n", "round", "server", "reload s", "longest ms", ">50ms", "lost", "p99 ms", "steady MiB", "HWM MiB", "RSS MiB", "PSS MiB"
+            for (i = 1; i <= n; i++) {
+                split(row[i], f, " "); r = f[1]; x = f[2]
+                printf "%-6s %-11s %8s %11.1f %7d %6d %7.2f %10d %8d %8d %8d\n", r, x, f[3] < 0 ? "none" : sprintf("%.2f", f[3] / 1000), f[4], f[5], f[6], f[8], f[9], f[10], f[11], f[12]
+                if (f[3] >= 0) add(x "u", f[3] / 1000)
+                add(x "l", f[4]); add(x "o", f[5]); add(x "lost", f[6]); add(x "p", f[8]); add(x "s", f[9]); add(x "hwm", f[10]); add(x "rss", f[11]); add(x "pss", f[12])
+                if (r + 0 > rounds) rounds = r + 0
+            }
+            if (rounds < 2) exit
+            for (i = 1; i <= servers; i++) {
+                x = order[i]
+                printf "%-6s %-11s %8s %11.1f %7d %6d %7.2f %10d %8d %8d %8d\n", "median", x, fmt(med(x "u")), med(x "l"), med(x "o"), med(x "lost"), med(x "p"), med(x "s"), med(x "hwm"), med(x "rss"), med(x "pss")
+            }
+        }' "$work/reload.txt"
 fi

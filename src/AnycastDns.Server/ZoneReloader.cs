@@ -317,12 +317,22 @@ internal sealed partial class ZoneReloader : IDisposable
             EndLoadWithoutCollections();
             return; // nothing was re-read, so there is no garbage to give back and no pause worth taking
         }
+        // Only the new versions: a closure that held the changes would hold the versions they replaced (Before), and
+        // keep them alive through the very collection meant to free them (a 1 M-name reload kept 294 MiB more).
+        var loaded = new List<Zone>(changes.Count);
+        foreach (var change in changes)
+        {
+            if (change.After is { } after)
+            {
+                loaded.Add(after);
+            }
+        }
         _ = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ =>
         {
             EndLoadWithoutCollections();
-            foreach (var change in changes)
+            foreach (var zone in loaded)
             {
-                change.After?.ComputeDigest();
+                zone.ComputeDigest();
             }
             Authority.ZoneSetIdentity.Prepare(published);
             System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
