@@ -105,6 +105,13 @@ public sealed class ServerOptions
     /// <summary>Key <c>Reload:Watch</c>: reload when files in the zones folder or the cookie secret file change (SIGHUP always reloads).</summary>
     public bool WatchZones { get; init; } = true;
 
+    /// <summary>
+    /// Key <c>Reload:Compact</c>: end every reload with a compacting collection, which gives the replaced versions'
+    /// memory back to the system but holds every query while it runs (about 350 ms per million names served); by
+    /// default the collection runs in the background and the process stays about as large as a reload's peak.
+    /// </summary>
+    public bool CompactAfterReload { get; init; }
+
     /// <summary>Key <c>Reload:DebounceMilliseconds</c>: the quiet time after the last change before reloading, so a
     /// checkout that writes many files causes one reload.</summary>
     public TimeSpan ReloadDebounce { get; init; } = TimeSpan.FromMilliseconds(500);
@@ -186,6 +193,7 @@ public sealed class ServerOptions
             TcpMaxConnectionsPerClient = Int(configuration, "Tcp:MaxConnectionsPerClient", 1, 1_000_000, DefaultTcpMaxConnectionsPerClient(tcpMaxConnections)),
             CookieSecretFile = CookieSecretFileOption(configuration),
             WatchZones = Bool(configuration, "Reload:Watch", defaults.WatchZones),
+            CompactAfterReload = Bool(configuration, "Reload:Compact", defaults.CompactAfterReload),
             ReloadDebounce = TimeSpan.FromMilliseconds(Int(configuration, "Reload:DebounceMilliseconds", 0, 60_000, (int)defaults.ReloadDebounce.TotalMilliseconds)),
             SignatureExpiryWarning = TimeSpan.FromDays(Double(configuration, "Dnssec:SignatureExpiryWarningDays", 0, 365, defaults.SignatureExpiryWarning.TotalDays)),
             TcpMaxQueriesPerConnection = Int(configuration, "Tcp:MaxQueriesPerConnection", 0, int.MaxValue, defaults.TcpMaxQueriesPerConnection),

@@ -68,11 +68,11 @@ public static class ZoneBuilder
         var digestDiagnostics = new List<ZoneDiagnostic>();
         var digesting = zonemds.Count == 0
             ? Task.FromResult((true, (byte[]?)null))
-            : Task.Run(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), (byte[]?)sha384));
+            : Beside(() => (ZonemdVerification.Verify(zone, zonemds, digestDiagnostics, out var sha384), (byte[]?)sha384));
 
         // The additional-section targets read names and RRsets only, which are final by now: they are found beside the
         // checks, and thrown away with the zone if a check fails.
-        var resolving = Task.Run(() => ZoneAdjust.AdditionalTargets(nodes));
+        var resolving = Beside(() => ZoneAdjust.AdditionalTargets(nodes));
         foreach (var ns in nameServers)
         {
             ZoneChecks.NameServerAddresses(origin, nodes, ns, diagnostics);
@@ -114,6 +114,16 @@ public static class ZoneBuilder
 
     /// <summary>Owners from which <see cref="MakeNodes"/> runs in two halves side by side.</summary>
     private const int ParallelNodesFrom = 50_000;
+
+    /// <summary>
+    /// Work beside the build, on the scheduler the build runs on: a reload's threads of lower priority (the server's
+    /// BackgroundLoads), which Task.Run would leave for the thread pool, or the pool itself.
+    /// </summary>
+    private static Task Beside(Action work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current);
+
+    private static Task<T> Beside<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current);
 
     /// <summary>
     /// Each owner's node takes its RRsets (<see cref="OwnerData.Node"/>). Returns the records made, and whether any RRset

@@ -376,9 +376,10 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
                 {
                     return (null, source); // RFC 1995 §4: the SOA alone, the version served is current
                 }
+                // Built on the load threads, below the priority of the threads that answer (BackgroundLoads).
                 return TransferredZone.IsIncremental(answer)
-                    ? (TransferredZone.ApplyIxfr(current, answer, source, _loadOptions), source)
-                    : (TransferredZone.FromAxfr(origin, answer, source + " (whole zone)", _loadOptions), source + " (whole zone)");
+                    ? (await BackgroundLoads.Run(() => TransferredZone.ApplyIxfr(current, answer, source, _loadOptions)).ConfigureAwait(false), source)
+                    : (await BackgroundLoads.Run(() => TransferredZone.FromAxfr(origin, answer, source + " (whole zone)", _loadOptions)).ConfigureAwait(false), source + " (whole zone)");
             }
             catch (TransferException e) when (e.Refused)
             {
@@ -387,7 +388,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
         }
         var axfr = await TransferClient.ExchangeAsync(primary.EndPoint, key, origin, RecordType.AXFR, null, _options.TransferTimeout, cancellationToken).ConfigureAwait(false);
         string how = $"AXFR from {primary.EndPoint}";
-        return (TransferredZone.FromAxfr(origin, axfr, how, _loadOptions), how);
+        return (await BackgroundLoads.Run(() => TransferredZone.FromAxfr(origin, axfr, how, _loadOptions)).ConfigureAwait(false), how);
     }
 
     /// <summary>A successful refresh: the timers restart; a new version is kept, then served.</summary>
