@@ -20,6 +20,30 @@ public static class ZoneBuilder
         {
             arena.Add(record.Owner, record.Type, record.Class, record.Ttl, record.Rdata, record.Location);
         }
+        return Build(origin, arena, diagnostics, source, options);
+    }
+
+    /// <summary>
+    /// Builds the zone from the first <paramref name="count"/> of records received (a transfer, RFC 5936): each goes
+    /// straight into the arena, without a <see cref="ZoneRecord"/> of its own, every one located at
+    /// <paramref name="source"/>.
+    /// </summary>
+    public static Zone? Build(DnsName origin, IReadOnlyList<ResourceRecord> records, int count, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, records.Count);
+        var location = new SourceLocation(source, 1, 1);
+        var arena = new RecordArena();
+        for (int i = 0; i < count; i++)
+        {
+            var record = records[i];
+            arena.Add(record.Name, record.Type, record.Class, record.Ttl, record.Data, location);
+        }
+        return Build(origin, arena, diagnostics, source, options);
+    }
+
+    private static Zone? Build(DnsName origin, RecordArena arena, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options)
+    {
         var grouping = new ZoneGrouping(arena, origin, arena.OwnerRuns);
         grouping.Add(0, arena.Count);
         return Build(grouping, diagnostics, source, options);

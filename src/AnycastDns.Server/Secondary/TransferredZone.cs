@@ -15,12 +15,8 @@ internal static class TransferredZone
     public static Zone FromAxfr(DnsName origin, List<ResourceRecord> answer, string source, ZoneLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        var records = new List<ZoneRecord>(answer.Count);
-        for (int i = 0; i < answer.Count - 1; i++)
-        {
-            records.Add(ToZoneRecord(answer[i], source));
-        }
-        return Build(origin, records, source, options);
+        var diagnostics = new List<ZoneDiagnostic>();
+        return Checked(ZoneBuilder.Build(origin, answer, answer.Count - 1, diagnostics, source, options), diagnostics, source);
     }
 
     /// <summary>
@@ -89,12 +85,6 @@ internal static class TransferredZone
         return Checked(update.Build(diagnostics, source, options), diagnostics, source);
     }
 
-    private static Zone Build(DnsName origin, List<ZoneRecord> records, string source, ZoneLoadOptions options)
-    {
-        var diagnostics = new List<ZoneDiagnostic>();
-        return Checked(ZoneBuilder.Build(origin, records, diagnostics, source, options), diagnostics, source);
-    }
-
     private static Zone Checked(Zone? zone, List<ZoneDiagnostic> diagnostics, string source)
     {
         if (zone is null)
@@ -104,7 +94,4 @@ internal static class TransferredZone
         }
         return zone;
     }
-
-    private static ZoneRecord ToZoneRecord(ResourceRecord record, string source) =>
-        new(record.Name, record.Type, record.Class, record.Ttl, record.Data, new SourceLocation(source, 1, 1));
 }

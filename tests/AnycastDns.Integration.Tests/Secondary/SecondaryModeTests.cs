@@ -134,7 +134,9 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task A_zone_not_refreshed_within_its_SOA_expire_answers_SERVFAIL_and_comes_back_after_a_refresh()
     {
-        WriteZone(1, expire: 4, refresh: 1);
+        // EXPIRE 8 s: the query just after the primary stops must come before the expiry also when Knot takes seconds
+        // to stop on a loaded machine (with 4 s, CI once saw SERVFAIL there).
+        WriteZone(1, expire: 8, refresh: 1);
         // A file zone beside it: the snapshot is never empty, so only the expired secondary zone can make the PoP unhealthy.
         File.WriteAllText(Path.Combine(OurZones, "local.test.zone"), "$ORIGIN local.test.\n$TTL 300\n@ SOA ns1 h 1 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.9\n");
         var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
@@ -156,12 +158,12 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         // Refreshes (every second: SOA REFRESH and RETRY 1) fail, and expiry counts from the last success: served until then.
         var early = await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A", "+expire"]);
         Assert.Contains("status: NOERROR", early.StandardOutput, StringComparison.Ordinal);
-        // RFC 7314 §4: as a secondary, the seconds left (at most the SOA's 4), not the SOA field itself.
+        // RFC 7314 §4: as a secondary, the seconds left (at most the SOA's 8), not the SOA field itself.
         var expireOption = System.Text.RegularExpressions.Regex.Match(early.StandardOutput, @"EXPIRE: (\d+)");
         Assert.True(expireOption.Success, early.StandardOutput);
-        Assert.InRange(int.Parse(expireOption.Groups[1].Value, CultureInfo.InvariantCulture), 0, 4);
+        Assert.InRange(int.Parse(expireOption.Groups[1].Value, CultureInfo.InvariantCulture), 0, 8);
         string? status = null;
-        while (stopped.Elapsed < TimeSpan.FromSeconds(10))
+        while (stopped.Elapsed < TimeSpan.FromSeconds(16))
         {
             status = (await Kdig.QueryAsync(ours.EndPoint, ["www." + Origin, "A", "+edns"])).StandardOutput;
             if (status.Contains("status: SERVFAIL", StringComparison.Ordinal))
