@@ -39,7 +39,7 @@ internal sealed partial class SecondaryZones
             ZoneStateFile.Delete(folder, zone.Options.Origin);
             if (zone.Served is { } served)
             {
-                await _publish!(new ZoneChange(ZoneChangeKind.Removed, zone.Options.Origin, $"catalog {catalog.Options.Origin}", served, null, [])).ConfigureAwait(false);
+                await _publish!(new ZoneChange(ZoneChangeKind.Removed, zone.Options.Origin, $"catalog {catalog.Options.Origin}", served, null, []), false).ConfigureAwait(false);
             }
         }
         var fromState = new List<SecondaryZone>();
@@ -61,12 +61,12 @@ internal sealed partial class SecondaryZones
         }
         foreach (var zone in fromState.Where(z => z.Served is not null))
         {
-            await _publish!(new ZoneChange(ZoneChangeKind.Added, zone.Options.Origin, zone.Source ?? "the state folder", null, zone.Served, [])).ConfigureAwait(false);
+            await _publish!(new ZoneChange(ZoneChangeKind.Added, zone.Options.Origin, zone.Source ?? "the state folder", null, zone.Served, []), false).ConfigureAwait(false);
         }
         if (change.Added.Count > 0)
         {
             // Members not transferred yet: in the snapshot as not ready (SERVFAIL, as for any secondary zone) until they are.
-            await _publish!(null).ConfigureAwait(false);
+            await _publish!(null, false).ConfigureAwait(false);
         }
     }
 

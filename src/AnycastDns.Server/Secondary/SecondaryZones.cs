@@ -41,7 +41,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
 
     /// <summary>Every zone, replaced whole on a change, so that the answer path and the status pages read it without a lock.</summary>
     private Registry _registry;
-    private Func<ZoneChange?, Task>? _publish;
+    private Func<ZoneChange?, bool, Task>? _publish;
     private long _notifiesAccepted;
     private long _notifiesRefused;
     private int _disposed;
@@ -191,7 +191,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
     }
 
     /// <summary>Starts one refresh loop per zone; <paramref name="publish"/> puts a new version into the served snapshot.</summary>
-    public void Start(Func<ZoneChange?, Task> publish)
+    public void Start(Func<ZoneChange?, bool, Task> publish)
     {
         lock (_gate)
         {
@@ -290,7 +290,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
             return; // never served, so nothing leaves the snapshot; its members keep their own timers
         }
         LogExpired(_logger, zone.Options.Origin.ToString(), zone.Current!.Serial, zone.LastRefresh!.Value);
-        await _publish!(new ZoneChange(ZoneChangeKind.Removed, zone.Options.Origin, "expiry", zone.Current, null, [])).ConfigureAwait(false);
+        await _publish!(new ZoneChange(ZoneChangeKind.Removed, zone.Options.Origin, "expiry", zone.Current, null, []), false).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -427,11 +427,13 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
         if (source is not null)
         {
             var kind = before is null || wasExpired ? ZoneChangeKind.Added : ZoneChangeKind.Updated;
-            await _publish!(new ZoneChange(kind, zone.Options.Origin, source, wasExpired ? null : before, version, [])).ConfigureAwait(false);
+            // Received whole (AXFR, or an IXFR answered in AXFR form): every record came as an object of its own.
+            bool wholeZone = !source.StartsWith("IXFR", StringComparison.Ordinal) || source.EndsWith("(whole zone)", StringComparison.Ordinal);
+            await _publish!(new ZoneChange(kind, zone.Options.Origin, source, wasExpired ? null : before, version, []), wholeZone).ConfigureAwait(false);
         }
         else if (wasExpired)
         {
-            await _publish!(new ZoneChange(ZoneChangeKind.Added, zone.Options.Origin, zone.Source ?? "refresh", null, version, [])).ConfigureAwait(false);
+            await _publish!(new ZoneChange(ZoneChangeKind.Added, zone.Options.Origin, zone.Source ?? "refresh", null, version, []), false).ConfigureAwait(false);
         }
     }
 
