@@ -989,6 +989,25 @@ reset_hwm() {
     return $ok
 }
 
+# Around a change to a running server (a transfer applied, a reload): VmHWM reset, then bench/pause.py asking
+# www.bench.test. A every ms from 1 s before the change; stop_pauser ends it and sets queries, answered, lost, longest,
+# over (waits over 50 ms) and p99.
+start_pauser() {
+    local pid=$1 port=$2 dir=$3
+    reset_hwm "$pid" || hwm_note=" (the kernel did not let VmHWM be reset: it counts from the start)"
+    rm -f "$dir/pause.stop"
+    /usr/bin/python3 "$repo/bench/pause.py" "$port" www.bench.test. 600 "$dir/pause.stop" >"$dir/pause.txt" &
+    pauser=$!
+    sleep 1
+}
+
+stop_pauser() {
+    local server=$1 dir=$2
+    touch "$dir/pause.stop"
+    wait "$pauser" || die "pause.py against $server failed"
+    read -r _ queries _ answered _ lost _ longest _ over _ p99 <"$dir/pause.txt"
+}
+
 if [ "$transfer_in_names" -gt 0 ]; then
     say "generating the $transfer_in_names-name zone for the transfers in"
     python3 "$repo/bench/gen.py" --names "$transfer_in_names" --zone "$work/xin.zone"
@@ -1050,11 +1069,7 @@ if [ "$transfer_in_names" -gt 0 ]; then
             # query, the IXFR, its apply and the swap, until the new name answers; then 2 s more, so that a collection
             # after the swap is measured too.
             edits=$((edits + 1))
-            reset_hwm "$pid" || hwm_note=" (the kernel did not let VmHWM be reset: it counts from the start)"
-            rm -f "$dir/pause.stop"
-            /usr/bin/python3 "$repo/bench/pause.py" "$port" www.bench.test. 600 "$dir/pause.stop" >"$dir/pause.txt" &
-            pauser=$!
-            sleep 1
+            start_pauser "$pid" "$port" "$dir"
             primary_lines=$(wc -l <"$pdir/server.log")
             start=$(date +%s%N)
             { "${knotc[@]}" zone-begin bench.test. && "${knotc[@]}" zone-set bench.test. "edit$edits" 3600 A 192.0.2.77 \
@@ -1067,9 +1082,7 @@ if [ "$transfer_in_names" -gt 0 ]; then
                 say "round $round: $server did not answer the new record: $failure_reason"
             fi
             sleep 2
-            touch "$dir/pause.stop"
-            wait "$pauser" || die "pause.py against $server failed"
-            read -r _ queries _ answered _ lost _ longest _ over _ p99 <"$dir/pause.txt"
+            stop_pauser "$server" "$dir"
             # How the secondary took the update, from the primary's log lines since the edit.
             how=$(tail -n +"$((primary_lines + 1))" "$pdir/server.log" | awk '
                 /IXFR, outgoing.*finished/ { i = 1 } /AXFR, outgoing.*finished/ { a = 1 }
@@ -1151,11 +1164,7 @@ if [ "$reload_names" -gt 0 ]; then
             wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
             sleep 5
             read -r steady _ _ <<<"$(memory_mib "$pid")"
-            reset_hwm "$pid" || hwm_note=" (the kernel did not let VmHWM be reset: it counts from the start)"
-            rm -f "$dir/pause.stop"
-            /usr/bin/python3 "$repo/bench/pause.py" "$port" www.bench.test. 600 "$dir/pause.stop" >"$dir/pause.txt" &
-            pauser=$!
-            sleep 1
+            start_pauser "$pid" "$port" "$dir"
             # One record more and the serial + 1, written to a new file renamed over the old (an atomic deploy).
             awk '!done { for (i = 1; i < NF - 2; i++) if ($i == "SOA") { $(i + 3) = $(i + 3) + 1; done = 1; break } }
                 { print } END { print "edit1 IN A 192.0.2.77" }' \
@@ -1175,9 +1184,7 @@ if [ "$reload_names" -gt 0 ]; then
             fi
             # 3 s more: AnycastDns's collection one second after the swap falls inside the measurement.
             sleep 3
-            touch "$dir/pause.stop"
-            wait "$pauser" || die "pause.py against $server failed"
-            read -r _ queries _ answered _ lost _ longest _ over _ p99 <"$dir/pause.txt"
+            stop_pauser "$server" "$dir"
             read -r _ hwm _ <<<"$(memory_mib "$pid")"
             sleep 2
             read -r rss _ pss <<<"$(memory_mib "$pid")"
