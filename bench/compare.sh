@@ -18,7 +18,7 @@
 #                        cgroup can be made, AnycastDns gets DOTNET_GCHeapHardLimit at 75 % and Knot and NSD no limit.
 #                        A server that does not load within the limit is reported with its last log line, not a stop
 #     --zones N          the many-zones comparison: N generated small zones (ten records each, one file per zone), per
-#                        server the time from start to the right answer for the last zone and the memory 5 s later;
+#                        server the time from start to the right answer for the last zone, the memory 5 s later and once it has settled;
 #                        runs alone (no query or load comparison); may be given as a list, e.g. --zones 10000,100000
 #     --transfer-names N names in the zone-transfer comparison (default 0: skipped; the README's figures use 1000000):
 #                        per server, the time of one AXFR to bench/axfr.py (a client that reads without decoding), its
@@ -229,6 +229,24 @@ memory_mib() {
         v=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0); pss=$((pss + ${v:-0}))
     done
     echo "$((rss / 1024)) $((hwm / 1024)) $((pss / 1024))"
+}
+
+# VmRSS (MiB) of the largest process once it has settled (5 samples a second apart within 2 % of their mean, at most
+# 60 s), and the seconds from <start> (date +%s%N) when it had: "rss seconds".
+settled_rss() {
+    local pid=$1 start=$2 samples=() i
+    for i in $(seq 60); do
+        read -r v _ _ <<<"$(memory_mib "$pid")"
+        samples+=("$v")
+        if [ ${#samples[@]} -ge 5 ]; then
+            samples=("${samples[@]: -5}")
+            if printf '%s\n' "${samples[@]}" | awk '{ s += $1; v[NR] = $1 } END { m = s / NR; for (i = 1; i <= NR; i++) if (v[i] > m * 1.02 || v[i] < m * 0.98) exit 1 }'; then
+                break
+            fi
+        fi
+        sleep 1
+    done
+    echo "${samples[-1]} $((($(date +%s%N) - start) / 1000000000))"
 }
 
 # ---- memory limit --------------------------------------------------------------------------------------------------
@@ -612,8 +630,10 @@ if [ -n "$many_zones" ]; then
                 # The first zone too: a server that answers the last zone has not necessarily loaded the others.
                 python3 "$repo/bench/probe.py" "$port" www.z0.example. 10.0.0.11 5 || die "$server does not answer the first zone"
                 sleep 5
-                echo "$count $round $server $(((end - start) / 1000000)) $(memory_mib "$pid")" >>"$work/zones.txt"
-                say "round $round, $count zones: $server answered the last zone after $(((end - start) / 1000000)) ms"
+                five=$(memory_mib "$pid")
+                read -r settled settled_at <<<"$(settled_rss "$pid" "$start")"
+                echo "$count $round $server $(((end - start) / 1000000)) $five $settled $settled_at" >>"$work/zones.txt"
+                say "round $round, $count zones: $server answered the last zone after $(((end - start) / 1000000)) ms; $settled MiB resident once settled, $settled_at s after its start"
                 stop_server "$pid"
                 forget "$pid"
             done
@@ -621,25 +641,27 @@ if [ -n "$many_zones" ]; then
     done
     echo
     echo "Many zones: N zones of ten records, one file each; time from process start to the first right answer for the"
-    echo "last zone (bench/probe.py, every 10 ms); memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed."
+    echo "last zone (bench/probe.py, every 10 ms); memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed;"
+    echo "settled: VmRSS once 5 samples a second apart stay within 2 % (at most 60 s more), and when, from the start"
+    echo "(AnycastDns computes the zones' digests and runs its start-up self-check after the first answer, then compacts)."
     awk "$awk_stats"'
-        { key = $1 " " $2 " " $3; row[++n] = $0; t[key] = $4; rss[key] = $5; if (!(($3) in seen)) { seen[$3] = 1; order[++servers] = $3 } }
+        { key = $1 " " $2 " " $3; row[++n] = $0; t[key] = $4; rss[key] = $8; if (!(($3) in seen)) { seen[$3] = 1; order[++servers] = $3 } }
         END {
-            printf "%-7s %-6s %-11s %8s %8s %8s %8s %10s %9s %10s %9s\n", "zones", "round", "server", "time s", "RSS MiB", "HWM MiB", "PSS MiB", "time/Knot", "RSS/Knot", "time/NSD", "RSS/NSD"
+            printf "%-7s %-6s %-11s %8s %8s %8s %8s %8s %8s %10s %9s %10s %9s\n", "zones", "round", "server", "time s", "RSS MiB", "HWM MiB", "PSS MiB", "settled", "at s", "time/Knot", "RSS/Knot", "time/NSD", "RSS/NSD"
             for (i = 1; i <= n; i++) {
                 split(row[i], f, " "); c = f[1]; r = f[2]; x = f[3]; k = c " " r
-                printf "%-7s %-6s %-11s %8.2f %8d %8d %8d %10s %9s %10s %9s\n", c, r, x, f[4] / 1000, f[5], f[6], f[7],
-                    ratio(f[4], t[k " knot"]), ratio(f[5], rss[k " knot"]), ratio(f[4], t[k " nsd"]), ratio(f[5], rss[k " nsd"])
-                add(c x "t", f[4] / 1000); add(c x "rss", f[5]); add(c x "hwm", f[6]); add(c x "pss", f[7])
-                if (t[k " knot"] > 0) { add(c x "tk", f[4] / t[k " knot"]); add(c x "rk", f[5] / rss[k " knot"]) }
-                if (t[k " nsd"] > 0) { add(c x "tn", f[4] / t[k " nsd"]); add(c x "rn", f[5] / rss[k " nsd"]) }
+                printf "%-7s %-6s %-11s %8.2f %8d %8d %8d %8d %8d %10s %9s %10s %9s\n", c, r, x, f[4] / 1000, f[5], f[6], f[7], f[8], f[9],
+                    ratio(f[4], t[k " knot"]), ratio(f[8], rss[k " knot"]), ratio(f[4], t[k " nsd"]), ratio(f[8], rss[k " nsd"])
+                add(c x "t", f[4] / 1000); add(c x "rss", f[5]); add(c x "hwm", f[6]); add(c x "pss", f[7]); add(c x "set", f[8]); add(c x "at", f[9])
+                if (t[k " knot"] > 0) { add(c x "tk", f[4] / t[k " knot"]); add(c x "rk", f[8] / rss[k " knot"]) }
+                if (t[k " nsd"] > 0) { add(c x "tn", f[4] / t[k " nsd"]); add(c x "rn", f[8] / rss[k " nsd"]) }
                 if (r + 0 > rounds) rounds = r + 0
                 if (!((c) in counted)) { counted[c] = 1; counts[++ncounts] = c }
             }
             if (rounds < 2) exit
             for (j = 1; j <= ncounts; j++) for (i = 1; i <= servers; i++) {
                 c = counts[j]; x = order[i]
-                printf "%-7s %-6s %-11s %8.2f %8d %8d %8d %10s %9s %10s %9s\n", c, "median", x, med(c x "t"), med(c x "rss"), med(c x "hwm"), med(c x "pss"),
+                printf "%-7s %-6s %-11s %8.2f %8d %8d %8d %8d %8d %10s %9s %10s %9s\n", c, "median", x, med(c x "t"), med(c x "rss"), med(c x "hwm"), med(c x "pss"), med(c x "set"), med(c x "at"),
                     fmt(med(c x "tk")), fmt(med(c x "rk")), fmt(med(c x "tn")), fmt(med(c x "rn"))
             }
         }' "$work/zones.txt"
