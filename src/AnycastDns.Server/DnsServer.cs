@@ -138,6 +138,9 @@ public sealed class DnsServer : IHostedService, IDisposable
     /// <summary>The connection limits shared by every TCP address, with the count of open connections; null before <see cref="Prepare"/>.</summary>
     internal TcpLimits? TcpLimits { get; private set; }
 
+    /// <summary>The answer engine the listeners use (null before <see cref="Prepare"/>): the self-check asks it directly.</summary>
+    internal Responder? Responder => _responder;
+
     /// <summary>The addresses as bound, ports filled in.</summary>
     public IReadOnlyList<ListenAddress> Addresses => [.. _udp.Select(u => u.Address)];
 

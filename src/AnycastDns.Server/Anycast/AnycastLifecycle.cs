@@ -50,7 +50,7 @@ internal sealed partial class AnycastLifecycle : IHostedService, IDisposable
         _options = options;
         _server = server;
         _announcement = announcement;
-        _selfCheck = new SelfCheck(options, () => server.TcpTurnedAway);
+        _selfCheck = new SelfCheck(options, () => server.TcpTurnedAway, () => server.Responder);
         _logger = logger;
         _transitions.AddLast(_current);
         _entered[(int)_current.State] = (1, _current.At);
