@@ -77,11 +77,14 @@ public sealed class CommandLineTests
     [Fact]
     public async Task An_http_port_in_use_is_one_line()
     {
+        // Both ports named, from the tests' own range: with "--listen 127.0.0.1:0" the kernel once gave the DNS
+        // listener, for UDP, the very port this socket holds for TCP, and the TCP bind failed first.
+        int dns = LoopbackPort.FindFreeForUdpAndTcp();
         using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, LoopbackPort.FindFreeForUdpAndTcp()));
         taken.Listen();
         int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
-        var result = await Run("serve", "--zones", RepositoryPaths.TestZones, "--listen", "127.0.0.1:0", "--http", $"127.0.0.1:{port}", "--no-watch");
+        var result = await Run("serve", "--zones", RepositoryPaths.TestZones, "--listen", $"127.0.0.1:{dns}", "--http", $"127.0.0.1:{port}", "--no-watch");
         AssertOneLineError(result, $"cannot listen on 127.0.0.1:{port}/http");
     }
 
