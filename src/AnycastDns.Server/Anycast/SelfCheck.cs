@@ -70,8 +70,7 @@ internal sealed class SelfCheck(ServerOptions options, Func<long>? tcpRefused = 
                             break;
                         }
                         var soa = await DnsProbe.QueryAsync(address.EndPoint, Query(zone.Origin.ToString(), RecordType.SOA, RecordClass.IN), tcp, Timeout, cancel).ConfigureAwait(false);
-                        if (soa.ResponseCode != ResponseCode.NoError || !soa.AuthoritativeAnswer || soa.Answers.Count != 1
-                            || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(soa.Answers[0].Data.AsSpan(soa.Answers[0].Data.Length - 20)) != zone.Serial)
+                        if (!IsSoaWithSerial(soa, zone.Serial))
                         {
                             return $"{address}/{transport}: SOA of {zone.Origin} did not come back authoritative with serial {zone.Serial} ({soa.ResponseCode})";
                         }
@@ -102,14 +101,18 @@ internal sealed class SelfCheck(ServerOptions options, Func<long>? tcpRefused = 
             var query = DnsMessage.CreateQuery(zone.Origin, RecordType.SOA, RecordClass.IN, 1).Encode();
             int length = engine.Respond(query, response, Authority.Transport.Tcp); // never truncated
             var soa = length > 0 ? DnsMessage.Parse(response.AsSpan(0, length).ToArray()) : null;
-            if (soa is null || soa.ResponseCode != ResponseCode.NoError || !soa.AuthoritativeAnswer || soa.Answers.Count != 1
-                || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(soa.Answers[0].Data.AsSpan(soa.Answers[0].Data.Length - 20)) != zone.Serial)
+            if (soa is null || !IsSoaWithSerial(soa, zone.Serial))
             {
                 return $"in-process: SOA of {zone.Origin} did not come back authoritative with serial {zone.Serial} ({soa?.ResponseCode.ToString() ?? "no answer"})";
             }
         }
         return null;
     }
+
+    /// <summary>An authoritative NOERROR answer of one SOA record with <paramref name="serial"/> (the fifth field from the end).</summary>
+    private static bool IsSoaWithSerial(DnsMessage soa, uint serial) =>
+        soa.ResponseCode == ResponseCode.NoError && soa.AuthoritativeAnswer && soa.Answers.Count == 1
+        && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(soa.Answers[0].Data.AsSpan(soa.Answers[0].Data.Length - 20)) == serial;
 
     private static DnsMessage Query(string name, RecordType type, RecordClass cls) =>
         DnsMessage.CreateQuery(DnsName.Parse(name), type, cls, (ushort)Random.Shared.Next(1, ushort.MaxValue));

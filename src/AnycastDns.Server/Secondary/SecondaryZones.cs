@@ -342,11 +342,11 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
                 var current = zone.Current;
                 if (current is not null && !SerialNumber.IsGreater(serial, current.Serial))
                 {
-                    await RefreshedAsync(zone, current, null, null).ConfigureAwait(false);
+                    await RefreshedAsync(zone, current, null, null, wholeZone: false).ConfigureAwait(false);
                     return true;
                 }
-                var (next, how) = await TransferAsync(zone, primary, key, cancellationToken).ConfigureAwait(false);
-                await RefreshedAsync(zone, next ?? current!, next is null ? null : how, current).ConfigureAwait(false);
+                var (next, how, whole) = await TransferAsync(zone, primary, key, cancellationToken).ConfigureAwait(false);
+                await RefreshedAsync(zone, next ?? current!, next is null ? null : how, current, whole).ConfigureAwait(false);
                 return true;
             }
             catch (TransferException e)
@@ -360,8 +360,11 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
         return false;
     }
 
-    /// <summary>IXFR from the version served (AXFR-form answers accepted), AXFR when there is none or IXFR is refused.</summary>
-    private async Task<(Zone? Zone, string How)> TransferAsync(SecondaryZone zone, Transfers.NotifyTarget primary, TsigKey? key, CancellationToken cancellationToken)
+    /// <summary>
+    /// IXFR from the version served (AXFR-form answers accepted), AXFR when there is none or IXFR is refused. Whole:
+    /// the version came as the whole zone, every record an object of its own, rather than as differences.
+    /// </summary>
+    private async Task<(Zone? Zone, string How, bool Whole)> TransferAsync(SecondaryZone zone, Transfers.NotifyTarget primary, TsigKey? key, CancellationToken cancellationToken)
     {
         var origin = zone.Options.Origin;
         var current = zone.Current;
@@ -374,12 +377,12 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
                 string source = $"IXFR from {primary.EndPoint}";
                 if (answer.Count == 1)
                 {
-                    return (null, source); // RFC 1995 §4: the SOA alone, the version served is current
+                    return (null, source, false); // RFC 1995 §4: the SOA alone, the version served is current
                 }
                 // Built on the load threads, below the priority of the threads that answer (BackgroundLoads).
                 return TransferredZone.IsIncremental(answer)
-                    ? (await BackgroundLoads.Run(() => TransferredZone.ApplyIxfr(current, answer, source, _loadOptions)).ConfigureAwait(false), source)
-                    : (await BackgroundLoads.Run(() => TransferredZone.FromAxfr(origin, answer, source + " (whole zone)", _loadOptions)).ConfigureAwait(false), source + " (whole zone)");
+                    ? (await BackgroundLoads.Run(() => TransferredZone.ApplyIxfr(current, answer, source, _loadOptions)).ConfigureAwait(false), source, false)
+                    : (await BackgroundLoads.Run(() => TransferredZone.FromAxfr(origin, answer, source + " (whole zone)", _loadOptions)).ConfigureAwait(false), source + " (whole zone)", true);
             }
             catch (TransferException e) when (e.Refused)
             {
@@ -388,11 +391,11 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
         }
         var axfr = await TransferClient.ExchangeAsync(primary.EndPoint, key, origin, RecordType.AXFR, null, _options.TransferTimeout, cancellationToken).ConfigureAwait(false);
         string how = $"AXFR from {primary.EndPoint}";
-        return (await BackgroundLoads.Run(() => TransferredZone.FromAxfr(origin, axfr, how, _loadOptions)).ConfigureAwait(false), how);
+        return (await BackgroundLoads.Run(() => TransferredZone.FromAxfr(origin, axfr, how, _loadOptions)).ConfigureAwait(false), how, true);
     }
 
     /// <summary>A successful refresh: the timers restart; a new version is kept, then served.</summary>
-    private async Task RefreshedAsync(SecondaryZone zone, Zone version, string? source, Zone? before)
+    private async Task RefreshedAsync(SecondaryZone zone, Zone version, string? source, Zone? before, bool wholeZone)
     {
         var now = DateTimeOffset.UtcNow;
         string folder = _options.StateFolder!;
@@ -427,8 +430,6 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
         if (source is not null)
         {
             var kind = before is null || wasExpired ? ZoneChangeKind.Added : ZoneChangeKind.Updated;
-            // Received whole (AXFR, or an IXFR answered in AXFR form): every record came as an object of its own.
-            bool wholeZone = !source.StartsWith("IXFR", StringComparison.Ordinal) || source.EndsWith("(whole zone)", StringComparison.Ordinal);
             await _publish!(new ZoneChange(kind, zone.Options.Origin, source, wasExpired ? null : before, version, []), wholeZone).ConfigureAwait(false);
         }
         else if (wasExpired)

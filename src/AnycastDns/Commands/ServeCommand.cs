@@ -73,19 +73,11 @@ internal static class ServeCommand
         {
             host.Services.StartTelemetry();
             host.Services.GetRequiredService<DnsServer>().Prepare();
-        }
-        catch (ConfigurationException e)
-        {
-            Console.Error.WriteLine($"anycastdns: {e.Message}");
-            return 1;
-        }
-        try
-        {
+            // A listener that cannot bind as the host starts (the HTTP endpoint's address taken) is found here too.
             host.Run();
         }
         catch (ConfigurationException e)
         {
-            // A listener that cannot bind (the HTTP endpoint's address taken, a socket refused) is found at start.
             Console.Error.WriteLine($"anycastdns: {e.Message}");
             return 1;
         }
