@@ -20,7 +20,7 @@ internal sealed class FileReloadTriggers : IDisposable
         if (options.WatchZones)
         {
             string full = Path.GetFullPath(path);
-            _watcher = FolderWatch.Start(Path.GetDirectoryName(full)!, includeSubdirectories: false, () => _debounce.Change(options.ReloadDebounce, Timeout.InfiniteTimeSpan));
+            _watcher = FolderWatch.Start(Path.GetDirectoryName(full)!, includeSubdirectories: false, _ => _debounce.Change(options.ReloadDebounce, Timeout.InfiniteTimeSpan));
         }
         if (!OperatingSystem.IsWindows())
         {

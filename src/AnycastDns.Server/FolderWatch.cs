@@ -5,26 +5,31 @@ internal static class FolderWatch
 {
     /// <summary>
     /// Watches <paramref name="folder"/> (and below it with <paramref name="includeSubdirectories"/>) and calls
-    /// <paramref name="changed"/> on any change to a name, size or write time in it: a file written in place, created,
-    /// deleted, or renamed over another (as editors, <c>git checkout</c> and Kubernetes' volume updates do). When the
-    /// kernel's event queue overflows, something changed but nobody knows what: <paramref name="overflowed"/> hears of it,
-    /// then <paramref name="changed"/> is called as for any change. The caller debounces and disposes the watcher.
+    /// <paramref name="changed"/> with the path, relative to the folder, of any name whose size or write time changed or
+    /// that was created, deleted, or renamed (both names) — as editors, <c>git checkout</c> and Kubernetes' volume
+    /// updates do. When the kernel's event queue overflows, something changed but nobody knows what:
+    /// <paramref name="overflowed"/> hears of it, then <paramref name="changed"/> is called with null. The caller
+    /// debounces and disposes the watcher.
     /// </summary>
-    public static FileSystemWatcher Start(string folder, bool includeSubdirectories, Action changed, Action<Exception>? overflowed = null)
+    public static FileSystemWatcher Start(string folder, bool includeSubdirectories, Action<string?> changed, Action<Exception>? overflowed = null)
     {
         var watcher = new FileSystemWatcher(folder)
         {
             IncludeSubdirectories = includeSubdirectories,
             NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName,
         };
-        watcher.Changed += (_, _) => changed();
-        watcher.Created += (_, _) => changed();
-        watcher.Deleted += (_, _) => changed();
-        watcher.Renamed += (_, _) => changed();
+        watcher.Changed += (_, e) => changed(Path.GetRelativePath(folder, e.FullPath));
+        watcher.Created += (_, e) => changed(Path.GetRelativePath(folder, e.FullPath));
+        watcher.Deleted += (_, e) => changed(Path.GetRelativePath(folder, e.FullPath));
+        watcher.Renamed += (_, e) =>
+        {
+            changed(Path.GetRelativePath(folder, e.OldFullPath));
+            changed(Path.GetRelativePath(folder, e.FullPath));
+        };
         watcher.Error += (_, e) =>
         {
             overflowed?.Invoke(e.GetException());
-            changed();
+            changed(null);
         };
         watcher.EnableRaisingEvents = true;
         return watcher;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using AnycastDns.Server.Telemetry;
 using AnycastDns.Authority;
@@ -24,13 +25,16 @@ internal sealed partial class ZoneReloader : IDisposable
     private PosixSignalRegistration? _sighup;
     private ZoneCatalog? _catalog;
     private readonly ConcurrentDictionary<string, long> _failures = new(StringComparer.Ordinal);
+    private readonly Lock _namedLock = new();
+    /// <summary>Names the watch reported since the last reload, relative to the folder; null: it lost count (look at every file).</summary>
+    private HashSet<string>? _named = new(StringComparer.Ordinal);
 
     public ZoneReloader(ServerOptions options, ZoneSetHolder zones, ILogger<ZoneReloader> logger)
     {
         _options = options;
         _zones = zones;
         _logger = logger;
-        _debounce = new Timer(_ => _ = ReloadAsync("the zones folder changed"));
+        _debounce = new Timer(_ => _ = ReloadNamedAsync());
     }
 
     /// <summary>The catalog behind the served snapshot: per file, the zone served and the latest load's errors.</summary>
@@ -143,7 +147,21 @@ internal sealed partial class ZoneReloader : IDisposable
             _watcher = FolderWatch.Start(
                 Path.GetFullPath(_options.Zones),
                 includeSubdirectories: true,
-                () => _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan),
+                name =>
+                {
+                    lock (_namedLock)
+                    {
+                        if (name is null)
+                        {
+                            _named = null;
+                        }
+                        else
+                        {
+                            _named?.Add(name);
+                        }
+                    }
+                    _debounce.Change(_options.ReloadDebounce, Timeout.InfiniteTimeSpan);
+                },
                 // The kernel's event queue overflowed: something changed, we do not know what; look at everything.
                 e => LogWatchOverflow(_logger, _options.Zones, e.Message));
         }
@@ -158,16 +176,42 @@ internal sealed partial class ZoneReloader : IDisposable
     }
 
     /// <summary>Re-reads the folder and swaps in the result; one reload at a time. Never throws: problems are logged.</summary>
-    public async Task<IReadOnlyList<ZoneChange>> ReloadAsync(string reason)
+    public Task<IReadOnlyList<ZoneChange>> ReloadAsync(string reason) => ReloadAsync(reason, named: false);
+
+    /// <summary>
+    /// After the watch's quiet moment: re-reads only the files it named (and the links and $INCLUDEs it cannot see
+    /// change, <see cref="ZoneCatalog.Reload(IReadOnlyCollection{string}, out IReadOnlyList{ZoneChange})"/>), so that one
+    /// zone edited among 100,000 costs its own load. SIGHUP and POST /reload look at every file.
+    /// </summary>
+    private Task<IReadOnlyList<ZoneChange>> ReloadNamedAsync() => ReloadAsync("the zones folder changed", named: true);
+
+    /// <summary>Takes the names the watch reported so far: a reload from here on sees any change after them.</summary>
+    private HashSet<string>? TakeNamed()
+    {
+        lock (_namedLock)
+        {
+            var named = _named;
+            _named = new HashSet<string>(StringComparer.Ordinal);
+            return named;
+        }
+    }
+
+    private async Task<IReadOnlyList<ZoneChange>> ReloadAsync(string reason, bool named)
     {
         await _one.WaitAsync().ConfigureAwait(false);
         try
         {
+            var names = TakeNamed();
+            var only = named ? names : null;
+            if (named)
+            {
+                reason = names is null ? $"{reason} (the watch lost count of what: every file)" : $"{reason} ({Describe(names)})";
+            }
             LogReloading(_logger, reason);
             using var activity = ServerActivities.StartZoneLoad(initial: false, reason, _options.Zones);
             var (next, changes) = await BackgroundLoads.Run(() =>
             {
-                var catalog = Catalog.Reload(out var list);
+                var catalog = Catalog.Reload(only, out var list);
                 return (catalog, list);
             }).ConfigureAwait(false);
             Publish(next, changes, serving: true);
@@ -185,6 +229,19 @@ internal sealed partial class ZoneReloader : IDisposable
             Reloads++;
             _one.Release();
         }
+    }
+
+    /// <summary>"z1.example.zone, z2.example.zone" for a few names, "1,234 names, z1.example.zone, ..." for more.</summary>
+    private static string Describe(HashSet<string> names)
+    {
+        const int Shown = 3;
+        var first = string.Join(", ", names.Order(StringComparer.Ordinal).Take(Shown));
+        return names.Count switch
+        {
+            0 => "nothing named since the last reload",
+            <= Shown => first,
+            _ => string.Create(CultureInfo.InvariantCulture, $"{names.Count:N0} names: {first}, ..."),
+        };
     }
 
     public void Dispose()
@@ -224,7 +281,19 @@ internal sealed partial class ZoneReloader : IDisposable
             LogLoadedSummary(_logger, loaded, records);
         }
         Published?.Invoke(changes);
-        ReturnLoadMemory(changes, catalog.ZoneSet, background: serving && !_options.CompactAfterReload);
+        ReturnLoadMemory(changes, catalog.ZoneSet, background: serving && !_options.CompactAfterReload,
+            collect: !serving || _options.CompactAfterReload || RecordsChanged(changes) >= LargeTransferRecords);
+    }
+
+    /// <summary>The records of every version loaded or replaced: a measure of the garbage a reload leaves.</summary>
+    private static long RecordsChanged(IReadOnlyList<ZoneChange> changes)
+    {
+        long records = 0;
+        foreach (var change in changes)
+        {
+            records += Math.Max(change.Before?.RecordCount ?? 0, change.After?.RecordCount ?? 0);
+        }
+        return records;
     }
 
     /// <summary>
@@ -261,7 +330,7 @@ internal sealed partial class ZoneReloader : IDisposable
                     // An AXFR's garbage (1.6 M records as objects for 1 M names) left uncompacted kept 1,146 MiB
                     // resident against the file load's 372: it is compacted, as the first load is, once per whole
                     // transfer. An IXFR applied leaves what a file reload does, collected in the background.
-                    ReturnLoadMemory([change], _zones.Current, background: !wholeZone && !_options.CompactAfterReload);
+                    ReturnLoadMemory([change], _zones.Current, background: !wholeZone && !_options.CompactAfterReload, collect: true);
                 }
             }
         }
@@ -320,8 +389,13 @@ internal sealed partial class ZoneReloader : IDisposable
     /// server of many zones it would copy all of them for a change to one (<c>bench/compare.sh --reload-names</c>).
     /// With <c>Reload:Compact</c> (<c>--compact-after-reload true</c>), or concurrent GC off, a reload ends with the
     /// compacting collection.
+    /// <para>
+    /// A small reload while serving (<paramref name="collect"/> false: fewer than <see cref="LargeTransferRecords"/>
+    /// records loaded or replaced, e.g. one zone edited among 100,000) forces no collection: its garbage is small, and a
+    /// full collection would trace every zone served for it.
+    /// </para>
     /// </summary>
-    private static void ReturnLoadMemory(IReadOnlyList<ZoneChange> changes, ZoneSet published, bool background)
+    private static void ReturnLoadMemory(IReadOnlyList<ZoneChange> changes, ZoneSet published, bool background, bool collect)
     {
         if (changes.Count == 0)
         {
@@ -346,6 +420,10 @@ internal sealed partial class ZoneReloader : IDisposable
                 zone.ComputeDigest();
             }
             Authority.ZoneSetIdentity.Prepare(published);
+            if (!collect)
+            {
+                return;
+            }
             if (background && System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch)
             {
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);

@@ -11,15 +11,16 @@ public sealed class ZoneCatalog
 {
     private readonly Dictionary<string, ZoneFileState> _files;
 
+    /// <summary>Origin to the path that serves it, when no two files name the same origin; else null.</summary>
+    private readonly Dictionary<DnsName, string>? _origins;
+
     private ZoneCatalog(string folder, Dictionary<string, ZoneFileState> files, ZoneLoadOptions options)
     {
-        Folder = folder;
-        Options = options;
-        _files = files;
         var served = new List<Zone>();
         var notReady = new List<DnsName>();
         var states = new List<ZoneFileState>(files.Values);
-        states.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        states.Sort(ByPath);
+        var origins = new Dictionary<DnsName, string>(states.Count, DnsNameComparer.Instance);
         foreach (var state in states)
         {
             if (state.Served is not null)
@@ -30,11 +31,35 @@ public sealed class ZoneCatalog
             {
                 notReady.Add(state.Origin);
             }
+            if (origins is not null && !origins.TryAdd(state.Origin, state.Path))
+            {
+                origins = null; // a duplicate (refused): the next reload sorts every origin out again
+            }
         }
+        Folder = folder;
+        Options = options;
+        _files = files;
+        _origins = origins;
         Files = states;
         ZoneSet = new ZoneSet(served, notReady);
-        OutOfMemory = states.Find(s => s.Served is null && s.LastResult.RanOutOfMemory)?.Origin;
+        OutOfMemory = FindOutOfMemory(states);
     }
+
+    /// <summary>The next catalog from this one with a few files changed, without sorting or hashing the others again.</summary>
+    private ZoneCatalog(ZoneCatalog previous, Dictionary<string, ZoneFileState> files, List<ZoneFileState> states, ZoneSet zoneSet, Dictionary<DnsName, string> origins)
+    {
+        Folder = previous.Folder;
+        Options = previous.Options;
+        _files = files;
+        _origins = origins;
+        Files = states;
+        ZoneSet = zoneSet;
+        OutOfMemory = FindOutOfMemory(states);
+    }
+
+    private static readonly Comparer<ZoneFileState> ByPath = Comparer<ZoneFileState>.Create((a, b) => string.CompareOrdinal(a.Path, b.Path));
+
+    private static DnsName? FindOutOfMemory(List<ZoneFileState> states) => states.Find(s => s.Served is null && s.LastResult.RanOutOfMemory)?.Origin;
 
     /// <summary>
     /// A zone that has never been served because its load ran out of the memory the runtime may use, or null. Unlike
@@ -67,24 +92,55 @@ public sealed class ZoneCatalog
     /// Reads the folder again: new files are loaded, removed files dropped, changed files (the zone file or any file it
     /// $INCLUDEs) re-read; a changed file with errors keeps its previous zone. <paramref name="changes"/> says what happened.
     /// </summary>
-    public ZoneCatalog Reload(out IReadOnlyList<ZoneChange> changes)
+    public ZoneCatalog Reload(out IReadOnlyList<ZoneChange> changes) => Reload(named: null, out changes);
+
+    /// <summary>
+    /// As <see cref="Reload(out IReadOnlyList{ZoneChange})"/>, but looking only at the files a watch of the folder named
+    /// (<paramref name="named"/>: names relative to the folder, as the watch reports them; null: every file) and at the
+    /// files whose content can change without their own name changing: zone files that are links (the file they name
+    /// may be replaced, as a Kubernetes ConfigMap volume does through <c>..data</c>) and zone files that $INCLUDE others.
+    /// One file changed among 100,000 then costs its own load, not a look at every file of the folder and a snapshot
+    /// built from all of them.
+    /// </summary>
+    public ZoneCatalog Reload(IReadOnlyCollection<string>? named, out IReadOnlyList<ZoneChange> changes)
     {
         if (!Directory.Exists(Folder))
         {
             throw new DirectoryNotFoundException($"zones folder '{Folder}' does not exist");
         }
-        var paths = Directory.GetFiles(Folder, "*" + ZoneLoader.Extension);
-        Array.Sort(paths, StringComparer.Ordinal);
-        var toLoad = new List<string>();
-        foreach (var path in paths)
+        string[] paths;
+        List<string> toLoad;
+        List<string> gone;
+        if (named is null)
         {
-            if (!_files.TryGetValue(path, out var old) || old.HasChangedOnDisk())
+            paths = Directory.GetFiles(Folder, "*" + ZoneLoader.Extension);
+            Array.Sort(paths, StringComparer.Ordinal);
+            toLoad = new List<string>();
+            foreach (var path in paths)
             {
-                toLoad.Add(path);
+                if (!_files.TryGetValue(path, out var old) || old.HasChangedOnDisk())
+                {
+                    toLoad.Add(path);
+                }
+            }
+            gone = [];
+        }
+        else
+        {
+            paths = [];
+            (toLoad, gone) = NamedChanges(named);
+            if (toLoad.Count == 0 && gone.Count == 0)
+            {
+                changes = [];
+                return this;
             }
         }
         var loaded = new ZoneLoadResult[toLoad.Count];
         Parallel.For(0, toLoad.Count, i => loaded[i] = ZoneLoader.LoadFile(toLoad[i], Options));
+        if (named is not null)
+        {
+            return Apply(loaded, gone, out changes);
+        }
 
         var list = new List<ZoneChange>();
         var next = new Dictionary<string, ZoneFileState>(paths.Length, StringComparer.Ordinal);
@@ -101,7 +157,7 @@ public sealed class ZoneCatalog
         foreach (var result in loaded)
         {
             _files.TryGetValue(result.Path, out var old);
-            var state = new ZoneFileState(result.Path, result.Origin, result, result.Zone ?? old?.Served, FileStamp.Of(result.Sources.Count > 0 ? result.Sources : [Path.GetFullPath(result.Path)]), result.Zone is not null ? now : old?.LoadedAt);
+            var state = NextState(result, old, now);
             next[result.Path] = state;
             list.Add(ZoneChange.From(old, state));
         }
@@ -109,13 +165,153 @@ public sealed class ZoneCatalog
         {
             if (!next.ContainsKey(path))
             {
-                list.Add(new ZoneChange(ZoneChangeKind.Removed, old.Origin, path, old.Served, null, old.Served is null ? [] : [$"{path}: removed; zone {old.Origin} is no longer served"]));
+                list.Add(Removed(path, old));
             }
         }
         RefuseDuplicateOrigins(next, _files, list);
         changes = list;
         return new ZoneCatalog(Folder, next, Options);
     }
+
+    /// <summary>
+    /// Of the files named and those whose content can change unnamed (links, $INCLUDEs), the ones to load (new, or
+    /// changed since read) and the ones gone from the folder. Only these are looked at on disk.
+    /// </summary>
+    private (List<string> ToLoad, List<string> Gone) NamedChanges(IReadOnlyCollection<string> named)
+    {
+        var candidates = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var name in named)
+        {
+            // The folder's own zone files only: a name below it (a subfolder, a ConfigMap's ..data) or of another kind
+            // is at most an $INCLUDE or a link's target, and those files are looked at below.
+            if (name.EndsWith(ZoneLoader.Extension, StringComparison.Ordinal) && name.IndexOf(Path.DirectorySeparatorChar) < 0 && name.Length > ZoneLoader.Extension.Length)
+            {
+                candidates.Add(Path.Combine(Folder, name));
+            }
+        }
+        foreach (var state in _files.Values)
+        {
+            if (state.Sources.Count > 1 || state.Sources.Any(s => s.Target is not null))
+            {
+                candidates.Add(state.Path);
+            }
+        }
+        var toLoad = new List<string>();
+        var gone = new List<string>();
+        foreach (var path in candidates)
+        {
+            // What the folder's listing would show: a file, or a link even to nothing (its load then says why).
+            var entry = new FileInfo(path);
+            bool listed = entry.Exists || entry.LinkTarget is not null;
+            if (!listed)
+            {
+                if (_files.ContainsKey(path))
+                {
+                    gone.Add(path);
+                }
+            }
+            else if (!_files.TryGetValue(path, out var old) || old.HasChangedOnDisk())
+            {
+                toLoad.Add(path);
+            }
+        }
+        return (toLoad, gone);
+    }
+
+    /// <summary>From this many files changed at once the next catalog is built whole: patching it costs a shift of the ordered lists per file.</summary>
+    private const int PatchAtMost = 256;
+
+    /// <summary>
+    /// The next catalog with <paramref name="loaded"/> and <paramref name="gone"/> applied to this one: the other files'
+    /// states, the ordered file list and the snapshot are carried over (<see cref="ZoneSet.With"/>). Built whole, as a
+    /// full reload does, when many files changed or two files name the same origin (which file serves it is decided
+    /// over all of them).
+    /// </summary>
+    private ZoneCatalog Apply(ZoneLoadResult[] loaded, List<string> gone, out IReadOnlyList<ZoneChange> changes)
+    {
+        var list = new List<ZoneChange>();
+        var next = new Dictionary<string, ZoneFileState>(_files, StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
+        var replaced = new List<(ZoneFileState? Old, ZoneFileState? New)>();
+        foreach (var result in loaded)
+        {
+            _files.TryGetValue(result.Path, out var old);
+            var state = NextState(result, old, now);
+            next[result.Path] = state;
+            list.Add(ZoneChange.From(old, state));
+            replaced.Add((old, state));
+        }
+        foreach (var path in gone)
+        {
+            var old = _files[path];
+            next.Remove(path);
+            list.Add(Removed(path, old));
+            replaced.Add((old, null));
+        }
+        changes = list;
+
+        var origins = _origins is null || replaced.Count > PatchAtMost ? null : new Dictionary<DnsName, string>(_origins, DnsNameComparer.Instance);
+        foreach (var (old, _) in replaced)
+        {
+            if (old is not null)
+            {
+                origins?.Remove(old.Origin);
+            }
+        }
+        foreach (var (_, state) in replaced)
+        {
+            if (origins is not null && state is not null && !origins.TryAdd(state.Origin, state.Path))
+            {
+                origins = null;
+            }
+        }
+        if (origins is null)
+        {
+            RefuseDuplicateOrigins(next, _files, list);
+            return new ZoneCatalog(Folder, next, Options);
+        }
+
+        var states = new List<ZoneFileState>((IEnumerable<ZoneFileState>)Files);
+        var drop = new List<DnsName>();
+        var serve = new List<Zone>();
+        var notReady = new List<DnsName>();
+        foreach (var (old, state) in replaced)
+        {
+            int at = states.BinarySearch(old ?? state!, ByPath);
+            if (old is not null)
+            {
+                drop.Add(old.Origin);
+            }
+            if (state is null)
+            {
+                states.RemoveAt(at);
+                continue;
+            }
+            if (at >= 0)
+            {
+                states[at] = state;
+            }
+            else
+            {
+                states.Insert(~at, state);
+            }
+            if (state.Served is { } zone)
+            {
+                serve.Add(zone);
+            }
+            else
+            {
+                notReady.Add(state.Origin);
+            }
+        }
+        return new ZoneCatalog(this, next, states, ZoneSet.With(drop, serve, notReady), origins);
+    }
+
+    private static ZoneFileState NextState(ZoneLoadResult result, ZoneFileState? old, DateTimeOffset now) =>
+        new(result.Path, result.Origin, result, result.Zone ?? old?.Served, FileStamp.Of(result.Sources.Count > 0 ? result.Sources : [Path.GetFullPath(result.Path)]), result.Zone is not null ? now : old?.LoadedAt);
+
+    private static ZoneChange Removed(string path, ZoneFileState old) =>
+        new(ZoneChangeKind.Removed, old.Origin, path, old.Served, null, old.Served is null ? [] : [$"{path}: removed; zone {old.Origin} is no longer served"]);
 
     /// <summary>Two files naming the same origin (e.g. <c>example.com.zone</c> and <c>Example.COM.zone</c>): the later path does not serve.</summary>
     private static void RefuseDuplicateOrigins(Dictionary<string, ZoneFileState> next, Dictionary<string, ZoneFileState> previous, List<ZoneChange> changes)
