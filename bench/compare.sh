@@ -20,6 +20,11 @@
 #     --zones N          the many-zones comparison: N generated small zones (ten records each, one file per zone), per
 #                        server the time from start to the right answer for the last zone, the memory 5 s later and once it has settled;
 #                        runs alone (no query or load comparison); may be given as a list, e.g. --zones 10000,100000
+#     --edit-one         with --zones: once settled, one zone of the N (z<N/2>) gets one record more and its serial + 1 in
+#                        its file (renamed over the old) while bench/pause.py asks www.z5.example. every ms: the time to
+#                        the new record's first answer, the longest wait, VmHWM over the edit and RSS 5 s after. AnycastDns
+#                        reloads by its watch of the folder (no signal: the time counts from the rename), Knot by knotc
+#                        zone-reload of that zone, NSD by SIGHUP (its remote control is off here)
 #     --transfer-names N names in the zone-transfer comparison (default 0: skipped; the README's figures use 1000000):
 #                        per server, the time of one AXFR to bench/axfr.py (a client that reads without decoding), its
 #                        memory idle and at its peak during transfers, and UDP QPS idle and while AXFRs run back to back
@@ -64,7 +69,7 @@ repo=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
-transfer_names=0 transfer_in_names=0 reload_names=0 many_zones= memory_limit=
+transfer_names=0 transfer_in_names=0 reload_names=0 many_zones= memory_limit= edit_one=0
 servers=anycastdns,knot,nsd baseline= mix=mixed cookie=() dnstap=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -77,6 +82,7 @@ while [ $# -gt 0 ]; do
         --workers) workers=$2; shift ;;
         --load-names) load_names=$2; shift ;;
         --only-load) only_load=1 ;;
+        --edit-one) edit_one=1 ;;
         --zones) many_zones=$2; shift ;;
         --memory-limit) memory_limit=$2; shift ;;
         --transfer-names) transfer_names=$2; shift ;;
@@ -539,7 +545,9 @@ start_nsd_zones() {
 
 start_dotnet_zones() {
     local dll=$1 dir=$2 zones=$3 port=$5; shift 5
-    limited env "$(heap_limit_env)" dotnet "$dll" serve --zones "$zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch --udp-receive-loops "$workers" "$@" >"$dir/server.log" 2>&1 &
+    # The folder's watch only where --edit-one measures a reload by it: the rest compares loads.
+    limited env "$(heap_limit_env)" dotnet "$dll" serve --zones "$zones" --listen "127.0.0.1:$port" --pop-id bench \
+        $([ "$edit_one" = 1 ] || echo --no-watch) --udp-receive-loops "$workers" "$@" >"$dir/server.log" 2>&1 &
     echo $!
 }
 
@@ -603,9 +611,86 @@ awk_stats='
     function fmt(x) { return x == "-" ? x : sprintf("%.2f", x) }
 '
 
+reset_hwm() {
+    local p ok=0
+    for p in $(process_tree "$1"); do
+        { echo 5 >"/proc/$p/clear_refs"; } 2>/dev/null || ok=1
+    done
+    return $ok
+}
+
+# Around a change to a running server (a transfer applied, a reload): VmHWM reset, then bench/pause.py asking
+# www.bench.test. A every ms from 1 s before the change; stop_pauser ends it and sets queries, answered, lost, longest,
+# over (waits over 50 ms) and p99.
+start_pauser() {
+    local pid=$1 port=$2 dir=$3 name=${4:-www.bench.test.}
+    reset_hwm "$pid" || hwm_note=" (the kernel did not let VmHWM be reset: it counts from the start)"
+    rm -f "$dir/pause.stop"
+    /usr/bin/python3 "$repo/bench/pause.py" "$port" "$name" 600 "$dir/pause.stop" >"$dir/pause.txt" &
+    pauser=$!
+    sleep 1
+}
+
+stop_pauser() {
+    local server=$1 dir=$2
+    touch "$dir/pause.stop"
+    wait "$pauser" || die "pause.py against $server failed"
+    read -r _ queries _ answered _ lost _ longest _ over _ p99 <"$dir/pause.txt"
+}
+
+# add_record <file>: one record more (edit1 A 192.0.2.77) and the serial + 1, written to a new file renamed over the
+# old (an atomic deploy).
+add_record() {
+    awk '!done { for (i = 1; i < NF - 2; i++) if ($i == "SOA") { $(i + 3) = $(i + 3) + 1; done = 1; break } }
+        { print } END { print "edit1 IN A 192.0.2.77" }' "$1" >"$1.new"
+    mv "$1.new" "$1"
+}
+
+# measure_edit <server> <pid> <port> <new name> <dir>: once a change was made at $start (date +%s%N), with a pauser
+# running: sets edit_ms (-1: the new name never answered), and, 3 s after the answer (AnycastDns's collection one
+# second after the swap falls inside), the pauser's figures, hwm, then 2 s later rss and pss.
+measure_edit() {
+    local server=$1 pid=$2 port=$3 name=$4 dir=$5 end
+    if answers_within "$pid" "$port" "$name" 192.0.2.77 300 "$dir"; then
+        end=$(date +%s%N)
+        edit_ms=$(((end - start) / 1000000))
+    else
+        edit_ms=-1
+        say "$server did not answer $name: $failure_reason"
+    fi
+    sleep 3
+    stop_pauser "$server" "$dir"
+    read -r _ hwm _ <<<"$(memory_mib "$pid")"
+    sleep 2
+    read -r rss _ pss <<<"$(memory_mib "$pid")"
+}
+
+# --edit-one: one zone of the running server's N edited in its file and reloaded (see the option); the original is
+# left in <dir>/edited.orig for the caller to put back once the server has stopped.
+edit_one_zone() {
+    local server=$1 pid=$2 port=$3 dir=$4 zones=$5 count=$6 round=$7
+    local zone=z$((count / 2)).example. file steady
+    file=$zones/${zone}zone
+    read -r steady _ _ <<<"$(memory_mib "$pid")"
+    start_pauser "$pid" "$port" "$dir" www.z5.example.
+    cp -p "$file" "$dir/edited.orig"
+    add_record "$file"
+    start=$(date +%s%N)
+    case $server in
+        knot) /usr/sbin/knotc -s "$dir/knot.sock" zone-reload "$zone" >"$dir/knotc.log" 2>&1 || { cat "$dir/knotc.log" >&2; die "knotc zone-reload failed"; } ;;
+        nsd) kill -HUP "$pid" ;;
+        *) ;; # the folder's watch
+    esac
+    measure_edit "$server" "$pid" "$port" "edit1.$zone" "$dir"
+    echo "$count $round $server $edit_ms $longest $over $lost $queries $p99 $steady $hwm $rss" >>"$work/edit-one.txt"
+    say "round $round, $count zones: $server answered the edit $edit_ms ms after it; longest wait $longest ms; RSS $steady -> $rss MiB"
+}
+
 if [ -n "$many_zones" ]; then
     IFS=, read -r -a zone_counts <<<"$many_zones"
     : >"$work/zones.txt"
+    : >"$work/edit-one.txt"
+    hwm_note=
     for count in "${zone_counts[@]}"; do
         say "generating $count small zones"
         write_many_zones "$work/zones-$count" "$count"
@@ -634,11 +719,39 @@ if [ -n "$many_zones" ]; then
                 read -r settled settled_at <<<"$(settled_rss "$pid" "$start")"
                 echo "$count $round $server $(((end - start) / 1000000)) $five $settled $settled_at" >>"$work/zones.txt"
                 say "round $round, $count zones: $server answered the last zone after $(((end - start) / 1000000)) ms; $settled MiB resident once settled, $settled_at s after its start"
+                [ "$edit_one" = 0 ] || edit_one_zone "$server" "$pid" "$port" "$dir" "$work/zones-$count" "$count" "$round"
                 stop_server "$pid"
                 forget "$pid"
+                # The edited file back as generated, for the next server (none runs now, so no watch sees it).
+                [ "$edit_one" = 0 ] || mv "$dir/edited.orig" "$work/zones-$count/z$((count / 2)).example.zone"
             done
         done
     done
+    if [ "$edit_one" = 1 ]; then
+        echo
+        echo "One zone edited among N: z<N/2>.example.zone gets one record more and its serial + 1 (a new file renamed over"
+        echo "the old); AnycastDns reloads by its watch of the folder, Knot by knotc zone-reload of that zone, NSD by SIGHUP."
+        echo "edit s: from the rename (or the command) to the new record's first right answer; bench/pause.py asked"
+        echo "www.z5.example. A every ms from 1 s before to 3 s after that answer: the longest wait, waits over 50 ms, queries"
+        echo "lost, p99; steady: VmRSS before; HWM: the peak over the edit$hwm_note; RSS 5 s after the peak was read."
+        awk "$awk_stats"'
+            { row[++n] = $0; key = $1 " " $3; if (!((key) in seen)) { seen[key] = 1; order[++keys] = key } }
+            END {
+                printf "%-7s %-6s %-11s %8s %11s %7s %6s %7s %10s %8s %8s\n", "zones", "round", "server", "edit s", "longest ms", ">50ms", "lost", "p99 ms", "steady MiB", "HWM MiB", "RSS MiB"
+                for (i = 1; i <= n; i++) {
+                    split(row[i], f, " "); k = f[1] " " f[3]
+                    printf "%-7s %-6s %-11s %8s %11.1f %7d %6d %7.2f %10d %8d %8d\n", f[1], f[2], f[3], f[4] < 0 ? "none" : sprintf("%.3f", f[4] / 1000), f[5], f[6], f[7], f[9], f[10], f[11], f[12]
+                    if (f[4] >= 0) add(k "u", f[4] / 1000)
+                    add(k "l", f[5]); add(k "o", f[6]); add(k "lost", f[7]); add(k "p", f[9]); add(k "s", f[10]); add(k "hwm", f[11]); add(k "rss", f[12])
+                    if (f[2] + 0 > rounds) rounds = f[2] + 0
+                }
+                if (rounds < 2) exit
+                for (i = 1; i <= keys; i++) {
+                    k = order[i]; split(k, f, " ")
+                    printf "%-7s %-6s %-11s %8s %11.1f %7d %6d %7.2f %10d %8d %8d\n", f[1], "median", f[2], fmt(med(k "u")), med(k "l"), med(k "o"), med(k "lost"), med(k "p"), med(k "s"), med(k "hwm"), med(k "rss")
+                }
+            }' "$work/edit-one.txt"
+    fi
     echo
     echo "Many zones: N zones of ten records, one file each; time from process start to the first right answer for the"
     echo "last zone (bench/probe.py, every 10 ms); memory 5 s later: VmRSS and VmHWM of the largest process, PSS summed;"
@@ -1003,33 +1116,6 @@ EOF
 
 # Resets VmHWM of every process in the tree of <pid> to its VmRSS now (/proc/PID/clear_refs, 5), so that VmHWM read
 # later is the peak of what came after; returns 1 when the kernel did not allow it.
-reset_hwm() {
-    local p ok=0
-    for p in $(process_tree "$1"); do
-        { echo 5 >"/proc/$p/clear_refs"; } 2>/dev/null || ok=1
-    done
-    return $ok
-}
-
-# Around a change to a running server (a transfer applied, a reload): VmHWM reset, then bench/pause.py asking
-# www.bench.test. A every ms from 1 s before the change; stop_pauser ends it and sets queries, answered, lost, longest,
-# over (waits over 50 ms) and p99.
-start_pauser() {
-    local pid=$1 port=$2 dir=$3
-    reset_hwm "$pid" || hwm_note=" (the kernel did not let VmHWM be reset: it counts from the start)"
-    rm -f "$dir/pause.stop"
-    /usr/bin/python3 "$repo/bench/pause.py" "$port" www.bench.test. 600 "$dir/pause.stop" >"$dir/pause.txt" &
-    pauser=$!
-    sleep 1
-}
-
-stop_pauser() {
-    local server=$1 dir=$2
-    touch "$dir/pause.stop"
-    wait "$pauser" || die "pause.py against $server failed"
-    read -r _ queries _ answered _ lost _ longest _ over _ p99 <"$dir/pause.txt"
-}
-
 if [ "$transfer_in_names" -gt 0 ]; then
     say "generating the $transfer_in_names-name zone for the transfers in"
     python3 "$repo/bench/gen.py" --names "$transfer_in_names" --zone "$work/xin.zone"
@@ -1187,29 +1273,14 @@ if [ "$reload_names" -gt 0 ]; then
             sleep 5
             read -r steady _ _ <<<"$(memory_mib "$pid")"
             start_pauser "$pid" "$port" "$dir"
-            # One record more and the serial + 1, written to a new file renamed over the old (an atomic deploy).
-            awk '!done { for (i = 1; i < NF - 2; i++) if ($i == "SOA") { $(i + 3) = $(i + 3) + 1; done = 1; break } }
-                { print } END { print "edit1 IN A 192.0.2.77" }' \
-                "$dir/bench.test.zone" >"$dir/bench.test.zone.new"
-            mv "$dir/bench.test.zone.new" "$dir/bench.test.zone"
+            add_record "$dir/bench.test.zone"
             start=$(date +%s%N)
             case $server in
                 knot) /usr/sbin/knotc -s "$dir/knot.sock" zone-reload bench.test. >"$dir/knotc.log" 2>&1 || { cat "$dir/knotc.log" >&2; die "knotc zone-reload failed"; } ;;
                 *) kill -HUP "$pid" ;;
             esac
-            if answers_within "$pid" "$port" edit1.bench.test. 192.0.2.77 300 "$dir"; then
-                end=$(date +%s%N)
-                reload_ms=$(((end - start) / 1000000))
-            else
-                reload_ms=-1
-                say "round $round: $server did not answer the new record: $failure_reason"
-            fi
-            # 3 s more: AnycastDns's collection one second after the swap falls inside the measurement.
-            sleep 3
-            stop_pauser "$server" "$dir"
-            read -r _ hwm _ <<<"$(memory_mib "$pid")"
-            sleep 2
-            read -r rss _ pss <<<"$(memory_mib "$pid")"
+            measure_edit "$server" "$pid" "$port" edit1.bench.test. "$dir"
+            reload_ms=$edit_ms
             echo "$round $server $reload_ms $longest $over $lost $queries $p99 $steady $hwm $rss $pss" >>"$work/reload.txt"
             say "round $round: $server answered the edit $reload_ms ms after the reload; longest wait $longest ms; peak $hwm MiB"
             stop_server "$pid"

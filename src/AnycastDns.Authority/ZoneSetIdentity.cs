@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using AnycastDns.Protocol;
 using AnycastDns.Zones;
 
 namespace AnycastDns.Authority;
@@ -139,19 +140,46 @@ public sealed class ZoneSetIdentity
         return true;
     }
 
+    /// <summary>
+    /// Hashes every zone's line (<see cref="LineOf"/>) written into one reused buffer: a string per zone would leave
+    /// tens of MiB of garbage per snapshot of 100,000 zones, resident until a collection, after a reload of one of them.
+    /// </summary>
     private static ZoneSetIdentity Compute(ZoneSet zones)
     {
-        var lines = new List<string>(zones.Count);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA384);
+        var line = new StringBuilder(256);
+        Span<char> hex = stackalloc char[2 * 64];
+        var octets = new byte[1024];
         long listOctets = 0;
         foreach (var zone in zones.Zones)
         {
-            string line = LineOf(zone);
-            lines.Add(line);
+            line.Clear();
+            WireName.AppendText(line, zone.Origin.Wire);
+            for (int i = 0; i < line.Length; i++)
+            {
+                // ASCII only: presentation text escapes every other octet as \DDD.
+                if (line[i] is >= 'A' and <= 'Z')
+                {
+                    line[i] = (char)(line[i] + ('a' - 'A'));
+                }
+            }
+            line.Append(' ').Append(zone.Serial).Append(' ');
+            if (!Convert.TryToHexStringLower(zone.Digest.Span, hex, out int written))
+            {
+                throw new InvalidOperationException($"zone {zone.Origin}: a digest of {zone.Digest.Length} octets");
+            }
+            line.Append(hex[..written]).Append('\n');
+            int length = 0;
+            foreach (var chunk in line.GetChunks())
+            {
+                length += Encoding.UTF8.GetBytes(chunk.Span, octets.AsSpan(length));
+            }
+            hash.AppendData(octets, 0, length);
             // Owner written in full (no compression assumed), type, class, TTL, RDLENGTH, then three strings of at
-            // most 255 octets each with their length octets.
-            listOctets += ZonesServerWireLength + 10 + Encoding.UTF8.GetByteCount(line) - 2 + 3;
+            // most 255 octets each with their length octets (the line without its newline, less its two spaces).
+            listOctets += ZonesServerWireLength + 10 + (length - 1) - 2 + 3;
         }
-        return new ZoneSetIdentity(zones.Count, DigestOf(lines), listOctets <= MaxListOctets);
+        return new ZoneSetIdentity(zones.Count, Convert.ToHexStringLower(hash.GetHashAndReset()), listOctets <= MaxListOctets);
     }
 
     /// <summary>The wire length of <c>zones.server.</c>.</summary>

@@ -462,7 +462,13 @@ public static class WireName
     public static string ToText(ReadOnlySpan<byte> wire)
     {
         if (wire.Length <= 1) return ".";
-        var sb = new StringBuilder(wire.Length + 8);
+        return AppendText(new StringBuilder(wire.Length + 8), wire).ToString();
+    }
+
+    /// <summary>Appends the presentation text of a wire name to <paramref name="sb"/>, without a string of its own.</summary>
+    public static StringBuilder AppendText(StringBuilder sb, ReadOnlySpan<byte> wire)
+    {
+        if (wire.Length <= 1) return sb.Append('.');
         int pos = 0;
         while (wire[pos] != 0)
         {
@@ -471,7 +477,7 @@ public static class WireName
             sb.Append('.');
             pos += len + 1;
         }
-        return sb.ToString();
+        return sb;
     }
 
     internal static void AppendLabel(StringBuilder sb, ReadOnlySpan<byte> label)

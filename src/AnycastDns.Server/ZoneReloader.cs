@@ -310,28 +310,71 @@ internal sealed partial class ZoneReloader : IDisposable
     /// tells <see cref="Published"/> as a reload would. Null only makes the snapshot again: a catalog member listed
     /// but not yet transferred is then not ready (SERVFAIL) rather than unknown. <paramref name="wholeZone"/>: the
     /// version came whole (AXFR), as an object per record, whose garbage is several times the zone.
+    /// <para>
+    /// Versions that arrive while another is being put in wait for it and then go in together, one snapshot for all of
+    /// them, and a few changes patch the snapshot (<see cref="ZoneSet.With"/>) rather than build it from every zone: a
+    /// catalog's thousands of members, each transferred on its own, would otherwise cost a snapshot of every zone each.
+    /// When this returns, <paramref name="change"/> is served.
+    /// </para>
     /// </summary>
     public async Task PublishSecondaryAsync(ZoneChange? change, bool wholeZone)
     {
+        lock (_secondaryLock)
+        {
+            _secondaryPending.Add((change, wholeZone));
+        }
         await _one.WaitAsync().ConfigureAwait(false);
         try
         {
-            _zones.Current = Combine(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty);
-            if (change is not null)
+            List<(ZoneChange? Change, bool Whole)> batch;
+            lock (_secondaryLock)
             {
-                Log(change, summarized: false);
-                Published?.Invoke([change]);
+                batch = [.. _secondaryPending];
+                _secondaryPending.Clear();
+            }
+            if (batch.Count == 0)
+            {
+                return; // the one before took ours in with its own
+            }
+            var origins = new List<DnsName>(batch.Count);
+            foreach (var (pending, _) in batch)
+            {
+                if (pending is null)
+                {
+                    origins.Clear();
+                    break;
+                }
+                origins.Add(pending.Origin);
+            }
+            _zones.Current = origins.Count is > 0 and <= SecondaryPatchAtMost
+                ? CombineSome(_zones.Current, origins)
+                : Combine(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty);
+            var large = new List<ZoneChange>();
+            bool anyWhole = false;
+            foreach (var (pending, whole) in batch)
+            {
+                if (pending is null)
+                {
+                    continue;
+                }
+                Log(pending, summarized: false);
+                Published?.Invoke([pending]);
                 // A large transfer leaves its garbage (the records as received, the version before) in generation 2,
                 // which nothing on the answer path would ever collect: a 1 M-name AXFR kept 1,241 MiB resident
                 // against 372 after a file load. Give it back as a file reload does. Small transfers (a catalog's
                 // thousands of members) are left to the collector: one full collection each would cost more.
-                if (change.After is { RecordCount: >= LargeTransferRecords })
+                if (pending.After is { RecordCount: >= LargeTransferRecords })
                 {
-                    // An AXFR's garbage (1.6 M records as objects for 1 M names) left uncompacted kept 1,146 MiB
-                    // resident against the file load's 372: it is compacted, as the first load is, once per whole
-                    // transfer. An IXFR applied leaves what a file reload does, collected in the background.
-                    ReturnLoadMemory([change], _zones.Current, background: !wholeZone && !_options.CompactAfterReload, collect: true);
+                    large.Add(pending);
+                    anyWhole |= whole;
                 }
+            }
+            if (large.Count > 0)
+            {
+                // An AXFR's garbage (1.6 M records as objects for 1 M names) left uncompacted kept 1,146 MiB
+                // resident against the file load's 372: it is compacted, as the first load is, once per whole
+                // transfer. An IXFR applied leaves what a file reload does, collected in the background.
+                ReturnLoadMemory(large, _zones.Current, background: !anyWhole && !_options.CompactAfterReload, collect: true);
             }
         }
         finally
@@ -339,6 +382,12 @@ internal sealed partial class ZoneReloader : IDisposable
             _one.Release();
         }
     }
+
+    private readonly Lock _secondaryLock = new();
+    private readonly List<(ZoneChange? Change, bool Whole)> _secondaryPending = [];
+
+    /// <summary>From this many secondary versions at once the snapshot is built whole rather than patched.</summary>
+    private const int SecondaryPatchAtMost = 256;
 
     /// <summary>
     /// The file zones' snapshot with the secondary zones added: a secondary zone never transferred, or expired, is not
@@ -356,7 +405,7 @@ internal sealed partial class ZoneReloader : IDisposable
         {
             var origin = zone.Options.Origin;
             // A catalog zone is for the servers, not for queries (RFC 9432 §4.1): never in the snapshot, so REFUSED.
-            if (zone.CatalogOptions is not null || files[origin] is not null || notReady.Contains(origin))
+            if (zone.CatalogOptions is not null || files[origin] is not null || files.IsNotReady(origin))
             {
                 continue;
             }
@@ -370,6 +419,39 @@ internal sealed partial class ZoneReloader : IDisposable
             }
         }
         return new ZoneSet(zones, notReady);
+    }
+
+    /// <summary>
+    /// <paramref name="current"/> (what <see cref="Combine"/> made, patched since) with the secondary zones of
+    /// <paramref name="origins"/> as they are now, by the same rules: what Combine would make, without going over every zone.
+    /// </summary>
+    private ZoneSet CombineSome(ZoneSet current, IReadOnlyList<DnsName> origins)
+    {
+        var files = LoadedCatalog?.ZoneSet ?? ZoneSet.Empty;
+        var drop = new List<DnsName>();
+        var serve = new List<Zone>();
+        var notReady = new List<DnsName>();
+        foreach (var origin in origins)
+        {
+            if (files[origin] is not null || files.IsNotReady(origin))
+            {
+                continue; // the file zone wins, and is in the snapshot already
+            }
+            drop.Add(origin);
+            if (SecondaryZones?.Find(origin) is not { CatalogOptions: null } zone)
+            {
+                continue; // no longer configured (a member removed from its catalog), or a catalog itself
+            }
+            if (zone.Served is { } served)
+            {
+                serve.Add(served);
+            }
+            else
+            {
+                notReady.Add(origin);
+            }
+        }
+        return current.With(drop, serve, notReady);
     }
 
     /// <summary>

@@ -137,6 +137,9 @@ public sealed class ZoneSet
 
     public Zone? this[DnsName origin] => _zones.GetValueOrDefault(origin);
 
+    /// <summary>True when <paramref name="origin"/> is the origin of a zone file that has never loaded.</summary>
+    public bool IsNotReady(DnsName origin) => _notReady?.ContainsKey(origin) == true;
+
     /// <summary>The zone with the longest origin that contains <paramref name="name"/> (an uncompressed wire name), or null.</summary>
     public Zone? FindZone(ReadOnlySpan<byte> name)
     {

@@ -75,6 +75,13 @@ public sealed class ReloadMemoryTests : IDisposable
             await Task.Delay(TimeSpan.FromSeconds(4));
             resident.Add(ResidentMiB(server.ProcessId));
         }
-        Assert.True(resident[2] <= resident[0] * 5 / 4, $"{Names} names, MiB resident after each of three reloads: {string.Join(", ", resident)}");
+        // Under the whole suite's load the background collection may come late (once 191, 254, 246 MiB): a version kept
+        // alive never leaves, so a few more looks cannot hide one.
+        for (int look = 0; look < 8 && resident[^1] > resident[0] * 5 / 4; look++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            resident.Add(ResidentMiB(server.ProcessId));
+        }
+        Assert.True(resident[^1] <= resident[0] * 5 / 4, $"{Names} names, MiB resident after each of three reloads, then a second apart: {string.Join(", ", resident)}");
     }
 }
