@@ -44,11 +44,12 @@
 #                        the time from the signal to the new name's first answer, the longest wait for an answer,
 #                        VmHWM over the reload (reset through /proc/PID/clear_refs before it) and RSS 5 s after.
 #                        Alone: --only-load --load-names 0 --reload-names N
-#     --servers LIST     comma-separated subset of anycastdns,knot,nsd,unprotected (default the first three);
+#     --servers LIST     comma-separated subset of anycastdns,knot,nsd,unprotected,aot (default the first three);
 #                        anycastdns runs with response rate limiting on and loopback not exempt (--rrl-exempt none,
 #                        a rate of 1,000,000 a second per bucket, which no run reaches: the cost of the check, never a limit);
 #                        "unprotected" is the same build with rate limiting off (--rrl-rate 0), to see that cost;
-#                        "dnstap" the same build as anycastdns sending dnstap (--dnstap-socket) to fstrm_capture
+#                        "aot" the same source published as native code (dotnet publish -p:PublishAot=true), run as
+#                        anycastdns is; "dnstap" the same build as anycastdns sending dnstap (--dnstap-socket) to fstrm_capture
 #     --dnstap           add the server "dnstap" (see --servers): AnycastDns with every query and response sent as dnstap
 #                        over Frame Streams to an fstrm_capture (fstrm-bin) writing to /dev/null, its frame count printed
 #                        at the end; compare its QPS and CPU per query with "anycastdns" in the same run
@@ -404,14 +405,18 @@ EOF
 
 anycastdns_dll=$repo/src/AnycastDns/bin/Release/net10.0/anycastdns.dll
 baseline_dll=$work/baseline-src/src/AnycastDns/bin/Release/net10.0/anycastdns.dll
+aot_bin=$work/aot/anycastdns
 
 # start_dotnet <dll> <folder> <zone file> <port> [more serve options]
+# "dotnet" for an assembly; nothing for the native (AOT) executable, which runs itself.
+runner() { [[ $1 != *.dll ]] || echo dotnet; }
+
 start_dotnet() {
     local dll=$1 dir=$2 zone=$3 port=$4; shift 4
     mkdir -p "$dir/zones"
     ln -sf "$zone" "$dir/zones/bench.test.zone"
     # No limit on answers per TCP connection, as Knot and NSD have none: dnsperf keeps its 8 connections all run long.
-    limited env "$(heap_limit_env)" dotnet "$dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
+    limited env "$(heap_limit_env)" $(runner "$dll") "$dll" serve --zones "$dir/zones" --listen "127.0.0.1:$port" --pop-id bench --no-watch \
         --udp-receive-loops "$workers" --tcp-max-queries 0 "$@" >"$dir/server.log" 2>&1 &
     echo $!
 }
@@ -438,6 +443,9 @@ start_collector() {
 start_unprotected() { start_dotnet "$anycastdns_dll" "$@" --rrl-rate 0 $(xfr_option); }
 
 start_baseline() { start_dotnet "$baseline_dll" "$@" $(xfr_option); }
+
+# The same source published as native code (dotnet publish -p:PublishAot=true): no JIT, no dynamic PGO.
+start_aot() { start_dotnet "$aot_bin" "$@" --rrl-exempt none --rrl-rate 1000000 $(xfr_option); }
 
 # With XFR=1 (the transfer comparison), every server lets 127.0.0.1 transfer the zone.
 xfr_option() { [ "${XFR:-0}" = 1 ] && echo "--allow-transfer 127.0.0.1/32" || true; }
@@ -486,6 +494,11 @@ say "building AnycastDns (Release)"
 dotnet build -c Release -nologo -v q "$repo/src/AnycastDns/AnycastDns.csproj" >"$work/build.log" 2>&1 \
     || { tail -n 30 "$work/build.log" >&2; die "build failed"; }
 [ -f "$anycastdns_dll" ] || die "$anycastdns_dll not built"
+if [[ " ${server_list[*]} " == *" aot "* ]]; then
+    say "publishing AnycastDns as native code (PublishAot)"
+    dotnet publish -c Release -nologo -v q -r linux-x64 -p:PublishAot=true -o "$work/aot" "$repo/src/AnycastDns/AnycastDns.csproj" >"$work/aot.log" 2>&1 \
+        || { tail -n 30 "$work/aot.log" >&2; die "native publish failed"; }
+fi
 if [ -n "$baseline" ]; then
     say "building the baseline, AnycastDns as of $baseline (Release)"
     git -C "$repo" worktree add --detach "$work/baseline-src" "$baseline" >"$work/baseline.log" 2>&1 \
@@ -546,7 +559,7 @@ start_nsd_zones() {
 start_dotnet_zones() {
     local dll=$1 dir=$2 zones=$3 port=$5; shift 5
     # The folder's watch only where --edit-one measures a reload by it: the rest compares loads.
-    limited env "$(heap_limit_env)" dotnet "$dll" serve --zones "$zones" --listen "127.0.0.1:$port" --pop-id bench \
+    limited env "$(heap_limit_env)" $(runner "$dll") "$dll" serve --zones "$zones" --listen "127.0.0.1:$port" --pop-id bench \
         $([ "$edit_one" = 1 ] || echo --no-watch) --udp-receive-loops "$workers" "$@" >"$dir/server.log" 2>&1 &
     echo $!
 }
@@ -558,6 +571,8 @@ start_unprotected_zones() { start_dotnet_zones "$anycastdns_dll" "$@" --rrl-rate
 start_dnstap_zones() { start_dotnet_zones "$anycastdns_dll" "$@" --rrl-exempt none --rrl-rate 1000000 --dnstap-socket "$work/dnstap.sock"; }
 
 start_baseline_zones() { start_dotnet_zones "$baseline_dll" "$@"; }
+
+start_aot_zones() { start_dotnet_zones "$aot_bin" "$@" --rrl-exempt none --rrl-rate 1000000; }
 
 
 # ---- throughput ----------------------------------------------------------------------------------------------------
@@ -1260,7 +1275,7 @@ if [ "$reload_names" -gt 0 ]; then
     hwm_note=
     for round in $(seq "$rounds"); do
         for server in "${server_list[@]}"; do
-            case $server in anycastdns | knot | nsd | baseline) ;; *) continue ;; esac
+            case $server in anycastdns | knot | nsd | baseline | aot) ;; *) continue ;; esac
             dir=$work/reload-$server
             rm -rf "$dir"
             mkdir -p "$dir"

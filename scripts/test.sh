@@ -13,6 +13,7 @@
 #   podman, runc, containernetworking-plugins, debootstrap: the container lab test builds the images of deploy/docker
 #     from a Debian base made with debootstrap (cached in /var/cache/anycastdns-tests) and runs them as the lab's PoPs
 #   systemd (systemd-analyze) and python3-yaml: the deploy template tests verify the unit and read the zones workflow
+#   clang and zlib1g-dev: the native (AOT) publish that NativeBuildTests makes links with them
 #   afl++ (afl-fuzz): the coverage-guided fuzzer of the fuzz targets, with the SharpFuzz.CommandLine 2.3.0 dotnet tool
 #     (restored from .config/dotnet-tools.json by scripts/fuzz.sh) that instruments the assemblies
 # then runs every test of the solution and, when no arguments narrow the run, each fuzz target (respond, edns, zonefile)
@@ -22,14 +23,14 @@ set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils bind9-utils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client podman runc containernetworking-plugins debootstrap systemd python3-yaml afl++ fstrm-bin golang-github-dnstap-golang-dnstap-cli)
+packages=(knot knot-dnssecutils knot-dnsutils bind9-dnsutils bind9-utils nsd ldnsutils python3-dnspython iproute2 bird2 prometheus python3-prometheus-client podman runc containernetworking-plugins debootstrap systemd python3-yaml afl++ fstrm-bin golang-github-dnstap-golang-dnstap-cli clang zlib1g-dev)
 # A program each package must have put in place (the python3 ones are checked as packages only).
 declare -A program=(
     [knot]=/usr/sbin/knotd [knot-dnssecutils]=/usr/bin/kzonecheck [knot-dnsutils]=/usr/bin/kdig
     [bind9-dnsutils]=/usr/bin/dig [bind9-utils]=/usr/bin/dnssec-signzone [nsd]=/usr/sbin/nsd [ldnsutils]=/usr/bin/drill
     [iproute2]=/usr/sbin/ip [bird2]=/usr/sbin/bird [prometheus]=/usr/bin/promtool [afl++]=/usr/bin/afl-fuzz
     [fstrm-bin]=/usr/bin/fstrm_capture [golang-github-dnstap-golang-dnstap-cli]=/usr/bin/dnstap
-    [podman]=/usr/bin/podman [runc]=/usr/sbin/runc [debootstrap]=/usr/sbin/debootstrap [systemd]=/usr/bin/systemd-analyze
+    [clang]=/usr/bin/clang [podman]=/usr/bin/podman [runc]=/usr/sbin/runc [debootstrap]=/usr/sbin/debootstrap [systemd]=/usr/bin/systemd-analyze
 )
 
 installed() {

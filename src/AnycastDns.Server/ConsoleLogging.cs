@@ -1,5 +1,6 @@
 using AnycastDns.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Logs;
@@ -39,7 +40,10 @@ public static class ConsoleLogging
                 o.FormatterName = JsonLogFormatter.FormatterName;
                 o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
             });
-            logging.AddConsoleFormatter<JsonLogFormatter, JsonLogFormatterOptions>(o => o.PopId = options.PopId);
+            // What AddConsoleFormatter does, less binding the formatter's options to configuration by reflection, which
+            // a native (AOT) build cannot do: its only option, the PoP's id, comes from the server's own options.
+            logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, JsonLogFormatter>());
+            logging.Services.Configure<JsonLogFormatterOptions>(o => o.PopId = options.PopId);
         }
         else
         {

@@ -45,14 +45,16 @@ public sealed class AnycastDnsServer : IAsyncDisposable
     /// adds environment variables (e.g. <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).
     /// </summary>
     /// <param name="launcher">A program that runs the server as its command, e.g. <c>nohup</c> (it execs it: the PID stays the server's).</param>
-    public static async Task<AnycastDnsServer> StartAsync(string zonesFolder, IEnumerable<string>? arguments = null, IEnumerable<string>? addresses = null, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null, string? launcher = null)
+    /// <param name="executable">A native build of the server to run instead of <c>dotnet exec</c> of <see cref="DllPath"/>.</param>
+    public static async Task<AnycastDnsServer> StartAsync(string zonesFolder, IEnumerable<string>? arguments = null, IEnumerable<string>? addresses = null, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null, string? launcher = null, string? executable = null)
     {
         var extra = arguments?.ToList() ?? [];
         var hosts = addresses?.ToList() ?? ["127.0.0.1", "[::1]"];
         for (int attempt = 1; ; attempt++)
         {
             int port = LoopbackPort.FindFreeForUdpAndTcp();
-            var args = new List<string> { "exec", DllPath, "serve", "--zones", zonesFolder };
+            var args = executable is null ? new List<string> { "exec", DllPath } : [];
+            args.AddRange(["serve", "--zones", zonesFolder]);
             foreach (var host in hosts)
             {
                 args.Add("--listen");
@@ -63,9 +65,10 @@ public sealed class AnycastDnsServer : IAsyncDisposable
                 args.AddRange(["--pop-id", "test-pop"]);
             }
             args.AddRange(extra);
+            string command = executable ?? "dotnet";
             var process = launcher is null
-                ? ChildProcess.Start("dotnet", args, workingDirectory ?? RepositoryPaths.Root, environment: environment)
-                : ChildProcess.Start(launcher, ["dotnet", .. args], workingDirectory ?? RepositoryPaths.Root, environment: environment);
+                ? ChildProcess.Start(command, args, workingDirectory ?? RepositoryPaths.Root, environment: environment)
+                : ChildProcess.Start(launcher, [command, .. args], workingDirectory ?? RepositoryPaths.Root, environment: environment);
             var server = new AnycastDnsServer(process, port);
             // With --http the status endpoint starts just after the DNS listeners.
             if (await server.WaitForLogAsync("answering as", StartTimeout).ConfigureAwait(false)
