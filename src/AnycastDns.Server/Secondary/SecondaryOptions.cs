@@ -41,6 +41,14 @@ public sealed class SecondaryOptions
     /// <summary><c>Secondary:TransferTimeoutSeconds</c>: the longest one SOA query or transfer may take (default 60).</summary>
     public TimeSpan TransferTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// <c>Secondary:MaxConcurrentRefreshes</c>: how many zones may be checking their primaries (SOA query, then a
+    /// transfer) at once (default 32). A catalog of thousands of members starts a refresh for each at once; a primary
+    /// does not serve thousands of TCP connections together (Knot left 58 of 3,000 SOA queries unanswered until our
+    /// 60 s timeout), so the rest wait their turn here, as NSD's <c>xfrd-tcp-max</c> makes them.
+    /// </summary>
+    public int MaxConcurrentRefreshes { get; init; } = 32;
+
     public bool Enabled => Zones.Count > 0 || Catalogs.Count > 0;
 
     public static SecondaryOptions FromConfiguration(IConfiguration configuration, string? keysFile)
@@ -91,6 +99,7 @@ public sealed class SecondaryOptions
             Zones = zones,
             Catalogs = catalogs,
             TransferTimeout = TimeSpan.FromSeconds(ServerOptions.Double(configuration, "Secondary:TransferTimeoutSeconds", 1, 3600, 60)),
+            MaxConcurrentRefreshes = ServerOptions.Int(configuration, "Secondary:MaxConcurrentRefreshes", 1, 10_000, 32),
         };
     }
 

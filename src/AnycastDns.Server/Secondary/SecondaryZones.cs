@@ -27,6 +27,8 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
 
     private readonly SecondaryOptions _options;
+    /// <summary>Refreshes under way, at most <see cref="SecondaryOptions.MaxConcurrentRefreshes"/>.</summary>
+    private readonly SemaphoreSlim _refreshes;
     private readonly ZoneLoadOptions _loadOptions;
     private readonly Func<TsigKeyring> _keys;
     private readonly ILogger _logger;
@@ -50,6 +52,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _refreshes = new SemaphoreSlim(options.MaxConcurrentRefreshes, options.MaxConcurrentRefreshes);
         _loadOptions = loadOptions;
         _keys = keys;
         _logger = logger;
@@ -329,6 +332,20 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
 
     /// <summary>One check of the primaries, in order, until one gives an answer; true when the zone is now current.</summary>
     private async Task<bool> RefreshAsync(SecondaryZone zone, CancellationToken cancellationToken)
+    {
+        // A turn first: waiting for it counts towards the cut at the expiry, as a slow primary does.
+        await _refreshes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RefreshInTurnAsync(zone, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _refreshes.Release();
+        }
+    }
+
+    private async Task<bool> RefreshInTurnAsync(SecondaryZone zone, CancellationToken cancellationToken)
     {
         var origin = zone.Options.Origin;
         string? problem = null;

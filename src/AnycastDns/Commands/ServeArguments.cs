@@ -59,6 +59,7 @@ internal static class ServeArguments
         List("--secondary-catalog", "Secondary:Catalogs", "<entry>", "a catalog zone (RFC 9432) whose members are transferred from its primaries, repeatable: '<origin> <ip:port>[ key:<name>][; <ip:port>...]' (default: none)"),
         Value("--secondary-state", "Secondary:StateFolder", "<folder>", "where transferred zones and their timers are kept (required with --secondary-zone or --secondary-catalog)"),
         Value("--secondary-transfer-timeout", "Secondary:TransferTimeoutSeconds", "<s>", "longest one SOA query or transfer from a primary may take", d => d.Secondary.TransferTimeout.TotalSeconds),
+        Value("--secondary-max-concurrent", "Secondary:MaxConcurrentRefreshes", "<n>", "zones checking their primaries (SOA query, transfer) at once; the rest wait their turn", d => d.Secondary.MaxConcurrentRefreshes),
         Value("--max-transfers", "Transfers:MaxConcurrent", "<n>", "zone transfers at once; more are REFUSED", d => d.Transfers.MaxConcurrent),
         Value("--ixfr-history", "Transfers:History", "<n>", "older versions per zone IXFR answers from with a difference; 0: whole zones", d => d.Transfers.History),
         Value("--ixfr-history-percent", "Transfers:HistoryPercent", "<n>", "most the kept differences may take, in % of the zone's size", d => d.Transfers.HistoryPercent),

@@ -255,6 +255,34 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("no answer from the primaries before the expiry", ours.Log, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// With one refresh at a time (<c>--secondary-max-concurrent 1</c>), a zone whose primary takes the connection and
+    /// never answers holds the slot for its transfer timeout (8 s here), and the other zone's refresh, though Knot's
+    /// NOTIFY asks for it at once, waits its turn: served only after that attempt gave up. The bound a catalog of
+    /// thousands of members needs, so as not to open a connection per member to its primary at once.
+    /// </summary>
+    [Fact]
+    public async Task Refreshes_beyond_the_concurrent_bound_wait_their_turn()
+    {
+        WriteZone(1);
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(new IPEndPoint(IPAddress.Loopback, LoopbackPort.FindFreeForUdpAndTcp()));
+        silent.Listen(16);
+        int silentPort = ((IPEndPoint)silent.LocalEndPoint!).Port;
+        var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
+        await using var ours = await AnycastDnsServer.StartAsync(OurZones,
+            [.. SecondaryArguments(primaryAddress, TransferFixture.Key.Name), "--secondary-zone", $"silent.test. 127.0.0.1:{silentPort}",
+                "--secondary-transfer-timeout", "8", "--secondary-max-concurrent", "1"], ["127.0.0.1"]);
+        // Started after ours (Knot is told where to send its NOTIFY): the first attempt for our zone was refused, the
+        // silent zone's has the slot.
+        await using var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
+        Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "never served\n" + ours.Log + knot.Log);
+        int gaveUp = ours.Log.IndexOf("secondary zone silent.test.: refresh failed", StringComparison.Ordinal);
+        int served = ours.Log.IndexOf($"zone {Origin} serial 1", StringComparison.Ordinal);
+        Assert.True(gaveUp >= 0 && gaveUp < served, $"served before the silent primary's attempt gave up:\n{ours.Log}");
+        Assert.Contains("no complete answer within 8 s", ours.Log, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_key_the_primary_does_not_share_gets_one_line_per_attempt_and_serves_nothing()
     {
