@@ -254,8 +254,11 @@ internal sealed partial class ZoneReloader : IDisposable
 
     private void Publish(ZoneCatalog catalog, IReadOnlyList<ZoneChange> changes, bool serving)
     {
-        // One reference write: every query after this sees all of the new snapshot, none sees part of it.
-        _zones.Current = Combine(catalog.ZoneSet);
+        // One reference write: every query after this sees all of the new snapshot, none sees part of it. Beside
+        // secondary zones, a few files changed patch the snapshot served, as the catalog patched its own.
+        _zones.Current = SecondaryZones is null || !serving || changes.Count > SecondaryPatchAtMost
+            ? Combine(catalog.ZoneSet)
+            : changes.Count == 0 ? _zones.Current : CombineSome(_zones.Current, catalog.ZoneSet, changes.Select(c => c.Origin).ToList());
         Volatile.Write(ref _catalog, catalog);
         int loaded = 0;
         long records = 0;
@@ -347,7 +350,7 @@ internal sealed partial class ZoneReloader : IDisposable
                 origins.Add(pending.Origin);
             }
             _zones.Current = origins.Count is > 0 and <= SecondaryPatchAtMost
-                ? CombineSome(_zones.Current, origins)
+                ? CombineSome(_zones.Current, LoadedCatalog?.ZoneSet ?? ZoneSet.Empty, origins)
                 : Combine(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty);
             var large = new List<ZoneChange>();
             bool anyWhole = false;
@@ -386,7 +389,7 @@ internal sealed partial class ZoneReloader : IDisposable
     private readonly Lock _secondaryLock = new();
     private readonly List<(ZoneChange? Change, bool Whole)> _secondaryPending = [];
 
-    /// <summary>From this many secondary versions at once the snapshot is built whole rather than patched.</summary>
+    /// <summary>From this many secondary versions (or changed files beside secondary zones) at once the snapshot is built whole rather than patched.</summary>
     private const int SecondaryPatchAtMost = 256;
 
     /// <summary>
@@ -422,22 +425,29 @@ internal sealed partial class ZoneReloader : IDisposable
     }
 
     /// <summary>
-    /// <paramref name="current"/> (what <see cref="Combine"/> made, patched since) with the secondary zones of
-    /// <paramref name="origins"/> as they are now, by the same rules: what Combine would make, without going over every zone.
+    /// <paramref name="current"/> (what <see cref="Combine"/> made, patched since) with the zones of
+    /// <paramref name="origins"/> as they are now in <paramref name="files"/> and the secondary zones, by the same rules:
+    /// what Combine would make, without going over every zone.
     /// </summary>
-    private ZoneSet CombineSome(ZoneSet current, IReadOnlyList<DnsName> origins)
+    private ZoneSet CombineSome(ZoneSet current, ZoneSet files, IReadOnlyList<DnsName> origins)
     {
-        var files = LoadedCatalog?.ZoneSet ?? ZoneSet.Empty;
         var drop = new List<DnsName>();
         var serve = new List<Zone>();
         var notReady = new List<DnsName>();
         foreach (var origin in origins)
         {
-            if (files[origin] is not null || files.IsNotReady(origin))
-            {
-                continue; // the file zone wins, and is in the snapshot already
-            }
             drop.Add(origin);
+            // A file zone of the origin wins, loaded or not.
+            if (files[origin] is { } file)
+            {
+                serve.Add(file);
+                continue;
+            }
+            if (files.IsNotReady(origin))
+            {
+                notReady.Add(origin);
+                continue;
+            }
             if (SecondaryZones?.Find(origin) is not { CatalogOptions: null } zone)
             {
                 continue; // no longer configured (a member removed from its catalog), or a catalog itself

@@ -256,6 +256,35 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     /// <summary>
+    /// File zones beside a secondary one, reloaded: a file of the secondary zone's origin wins over it (and is served
+    /// from the file), removing that file gives the zone back to the primary's version, and an edited file zone serves
+    /// its new serial; the snapshot is patched for the files that changed, and must say what one built whole would.
+    /// </summary>
+    [Fact]
+    public async Task File_zones_reloaded_beside_a_secondary_zone_win_over_it_and_give_it_back()
+    {
+        WriteZone(1);
+        string local = Path.Combine(OurZones, "local.test.zone");
+        File.WriteAllText(local, "$ORIGIN local.test.\n$TTL 300\n@ SOA ns1 h 1 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.9\n");
+        var primaryAddress = new KnotPrimaryAddress(LoopbackPort.FindFreeForUdpAndTcp());
+        await using var ours = await AnycastDnsServer.StartAsync(OurZones, SecondaryArguments(primaryAddress, TransferFixture.Key.Name), ["127.0.0.1"]);
+        await using var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
+        Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "never served\n" + ours.Log + knot.Log);
+
+        string shadow = Path.Combine(OurZones, Origin + "zone");
+        File.WriteAllText(shadow, $"$ORIGIN {Origin}\n$TTL 300\n@ SOA ns1 h 7 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.53\nwww A 192.0.2.77\n");
+        File.WriteAllText(local, "$ORIGIN local.test.\n$TTL 300\n@ SOA ns1 h 2 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.10\n");
+        ours.Signal(AnycastDnsServer.SigHup);
+        Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.77", Timeout), "the file of the same origin does not win\n" + ours.Log);
+        Assert.True(await ours.WaitForAnswerAsync("ns1.local.test.", "192.0.2.10", Timeout), "the edited file zone is not served\n" + ours.Log);
+
+        File.Delete(shadow);
+        ours.Signal(AnycastDnsServer.SigHup);
+        Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "the secondary version is not served again\n" + ours.Log);
+        Assert.Equal("192.0.2.10", (await Kdig.QueryAsync(ours.EndPoint, ["ns1.local.test.", "A", "+short"])).StandardOutput.Trim());
+    }
+
+    /// <summary>
     /// With one refresh at a time (<c>--secondary-max-concurrent 1</c>), a zone whose primary takes the connection and
     /// never answers holds the slot for its transfer timeout (8 s here), and the other zone's refresh, though Knot's
     /// NOTIFY asks for it at once, waits its turn: served only after that attempt gave up. The bound a catalog of
@@ -273,8 +302,9 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         await using var ours = await AnycastDnsServer.StartAsync(OurZones,
             [.. SecondaryArguments(primaryAddress, TransferFixture.Key.Name), "--secondary-zone", $"silent.test. 127.0.0.1:{silentPort}",
                 "--secondary-transfer-timeout", "8", "--secondary-max-concurrent", "1"], ["127.0.0.1"]);
-        // Started after ours (Knot is told where to send its NOTIFY): the first attempt for our zone was refused, the
-        // silent zone's has the slot.
+        // The silent zone's attempt holds the slot once its connection waits in the listener's queue; Knot starts only
+        // then (after ours: it is told where to send its NOTIFY), so our zone's refresh cannot have come first.
+        Assert.True(silent.Poll(TimeSpan.FromSeconds(20), SelectMode.SelectRead), "no refresh of silent.test. came\n" + ours.Log);
         await using var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
         Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "never served\n" + ours.Log + knot.Log);
         int gaveUp = ours.Log.IndexOf("secondary zone silent.test.: refresh failed", StringComparison.Ordinal);
