@@ -75,13 +75,15 @@ public sealed class ReloadMemoryTests : IDisposable
             await Task.Delay(TimeSpan.FromSeconds(4));
             resident.Add(ResidentMiB(server.ProcessId));
         }
-        // Under the whole suite's load the background collection may come late (once 191, 254, 246 MiB): a version kept
-        // alive never leaves, so a few more looks cannot hide one.
-        for (int look = 0; look < 8 && resident[^1] > resident[0] * 5 / 4; look++)
+        // A version kept alive adds the zone per reload, about 90 MiB for these 300,000 names (a 1 M-name zone keeps
+        // about 300): 190-215 MiB after the first would be 370-395 after the third. Under the whole suite's load the
+        // background collection comes late and the heap it leaves uncompacted grows by a fraction of that (CI saw 191,
+        // 254, 246 and 215, 239, 275), so the bound is half the first reading more, and a few more looks first.
+        for (int look = 0; look < 8 && resident[^1] > resident[0] * 3 / 2; look++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
             resident.Add(ResidentMiB(server.ProcessId));
         }
-        Assert.True(resident[^1] <= resident[0] * 5 / 4, $"{Names} names, MiB resident after each of three reloads, then a second apart: {string.Join(", ", resident)}");
+        Assert.True(resident[^1] <= resident[0] * 3 / 2, $"{Names} names, MiB resident after each of three reloads, then a second apart: {string.Join(", ", resident)}");
     }
 }
