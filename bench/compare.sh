@@ -662,10 +662,9 @@ add_record() {
     mv "$1.new" "$1"
 }
 
-# measure_edit <server> <pid> <port> <new name> <dir>: once a change was made at $start (date +%s%N), with a pauser
-# running: sets edit_ms (-1: the new name never answered), and, 3 s after the answer (AnycastDns's collection one
-# second after the swap falls inside), the pauser's figures, hwm, then 2 s later rss and pss.
-measure_edit() {
+# answered_after <server> <pid> <port> <new name> <dir>: once a change was made at $start (date +%s%N), sets edit_ms to
+# the ms until <new name> A answered 192.0.2.77 (-1: it never did, within 300 s).
+answered_after() {
     local server=$1 pid=$2 port=$3 name=$4 dir=$5 end
     if answers_within "$pid" "$port" "$name" 192.0.2.77 300 "$dir"; then
         end=$(date +%s%N)
@@ -674,6 +673,13 @@ measure_edit() {
         edit_ms=-1
         say "$server did not answer $name: $failure_reason"
     fi
+}
+
+# measure_edit <server> <pid> <port> <new name> <dir>: with a pauser running, answered_after, and, 3 s after the answer
+# (AnycastDns's collection one second after the swap falls inside), the pauser's figures, hwm, then 2 s later rss and pss.
+measure_edit() {
+    local server=$1 pid=$2 dir=$5
+    answered_after "$@"
     sleep 3
     stop_pauser "$server" "$dir"
     read -r _ hwm _ <<<"$(memory_mib "$pid")"
@@ -1198,13 +1204,8 @@ if [ "$transfer_in_names" -gt 0 ]; then
             start=$(date +%s%N)
             { "${knotc[@]}" zone-begin bench.test. && "${knotc[@]}" zone-set bench.test. "edit$edits" 3600 A 192.0.2.77 \
                 && "${knotc[@]}" zone-commit bench.test.; } >"$dir/knotc.log" 2>&1 || { cat "$dir/knotc.log" >&2; die "knotc could not change the zone on the primary"; }
-            if answers_within "$pid" "$port" "edit$edits.bench.test." 192.0.2.77 300 "$dir"; then
-                end=$(date +%s%N)
-                update_ms=$(((end - start) / 1000000))
-            else
-                update_ms=-1
-                say "round $round: $server did not answer the new record: $failure_reason"
-            fi
+            answered_after "$server" "$pid" "$port" "edit$edits.bench.test." "$dir"
+            update_ms=$edit_ms
             sleep 2
             stop_pauser "$server" "$dir"
             # How the secondary took the update, from the primary's log lines since the edit.

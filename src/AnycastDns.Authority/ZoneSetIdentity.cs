@@ -94,10 +94,6 @@ public sealed class ZoneSetIdentity
         return false;
     }
 
-    /// <summary>The line of one zone that the summary digest covers, without its newline.</summary>
-    public static string LineOf(Zone zone) =>
-        $"{zone.Origin.ToString().ToLowerInvariant()} {zone.Serial.ToString(CultureInfo.InvariantCulture)} {zone.DigestHex}";
-
     /// <summary>The summary digest of lines already in canonical order of their origins (what fleet-check recomputes).</summary>
     public static string DigestOf(IEnumerable<string> lines)
     {
@@ -105,16 +101,50 @@ public sealed class ZoneSetIdentity
         var buffer = new byte[1024];
         foreach (string line in lines)
         {
-            int length = Encoding.UTF8.GetByteCount(line) + 1;
-            if (length > buffer.Length)
-            {
-                buffer = new byte[length];
-            }
-            Encoding.UTF8.GetBytes(line, buffer);
-            buffer[length - 1] = (byte)'\n';
-            hash.AppendData(buffer, 0, length);
+            HashLine(hash, line, ref buffer);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// Adds <paramref name="line"/> and its newline, in UTF-8, to <paramref name="hash"/> through <paramref name="buffer"/>
+    /// (made larger when the line needs it); returns the octets added.
+    /// </summary>
+    private static int HashLine(IncrementalHash hash, ReadOnlySpan<char> line, ref byte[] buffer)
+    {
+        int length = Encoding.UTF8.GetByteCount(line) + 1;
+        if (length > buffer.Length)
+        {
+            buffer = new byte[length];
+        }
+        Encoding.UTF8.GetBytes(line, buffer);
+        buffer[length - 1] = (byte)'\n';
+        hash.AppendData(buffer, 0, length);
+        return length;
+    }
+
+    /// <summary>
+    /// Writes the line of one zone that the summary digest covers, without its newline (see the class comment): the
+    /// origin in lower case, the serial, the ZONEMD digest in hex.
+    /// </summary>
+    private static void WriteLine(StringBuilder line, Zone zone, Span<char> hex)
+    {
+        line.Clear();
+        WireName.AppendText(line, zone.Origin.Wire);
+        for (int i = 0; i < line.Length; i++)
+        {
+            // ASCII only: presentation text escapes every other octet as \DDD.
+            if (line[i] is >= 'A' and <= 'Z')
+            {
+                line[i] = (char)(line[i] + ('a' - 'A'));
+            }
+        }
+        line.Append(' ').Append(zone.Serial).Append(' ');
+        if (!Convert.TryToHexStringLower(zone.Digest.Span, hex, out int written))
+        {
+            throw new InvalidOperationException($"zone {zone.Origin}: a digest of {zone.Digest.Length} octets");
+        }
+        line.Append(hex[..written]);
     }
 
     /// <summary>Snapshots of at most this many records in all have their identity made on the spot.</summary>
@@ -141,40 +171,26 @@ public sealed class ZoneSetIdentity
     }
 
     /// <summary>
-    /// Hashes every zone's line (<see cref="LineOf"/>) written into one reused buffer: a string per zone would leave
+    /// Hashes every zone's line (<see cref="WriteLine"/>) written into reused buffers: a string per zone would leave
     /// tens of MiB of garbage per snapshot of 100,000 zones, resident until a collection, after a reload of one of them.
     /// </summary>
     private static ZoneSetIdentity Compute(ZoneSet zones)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA384);
         var line = new StringBuilder(256);
+        var chars = new char[256];
         Span<char> hex = stackalloc char[2 * 64];
         var octets = new byte[1024];
         long listOctets = 0;
         foreach (var zone in zones.Zones)
         {
-            line.Clear();
-            WireName.AppendText(line, zone.Origin.Wire);
-            for (int i = 0; i < line.Length; i++)
+            WriteLine(line, zone, hex);
+            if (line.Length > chars.Length)
             {
-                // ASCII only: presentation text escapes every other octet as \DDD.
-                if (line[i] is >= 'A' and <= 'Z')
-                {
-                    line[i] = (char)(line[i] + ('a' - 'A'));
-                }
+                chars = new char[line.Length];
             }
-            line.Append(' ').Append(zone.Serial).Append(' ');
-            if (!Convert.TryToHexStringLower(zone.Digest.Span, hex, out int written))
-            {
-                throw new InvalidOperationException($"zone {zone.Origin}: a digest of {zone.Digest.Length} octets");
-            }
-            line.Append(hex[..written]).Append('\n');
-            int length = 0;
-            foreach (var chunk in line.GetChunks())
-            {
-                length += Encoding.UTF8.GetBytes(chunk.Span, octets.AsSpan(length));
-            }
-            hash.AppendData(octets, 0, length);
+            line.CopyTo(0, chars, line.Length);
+            int length = HashLine(hash, chars.AsSpan(0, line.Length), ref octets);
             // Owner written in full (no compression assumed), type, class, TTL, RDLENGTH, then three strings of at
             // most 255 octets each with their length octets (the line without its newline, less its two spaces).
             listOctets += ZonesServerWireLength + 10 + (length - 1) - 2 + 3;

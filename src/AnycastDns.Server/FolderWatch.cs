@@ -18,13 +18,14 @@ internal static class FolderWatch
             IncludeSubdirectories = includeSubdirectories,
             NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName,
         };
-        watcher.Changed += (_, e) => changed(Path.GetRelativePath(folder, e.FullPath));
-        watcher.Created += (_, e) => changed(Path.GetRelativePath(folder, e.FullPath));
-        watcher.Deleted += (_, e) => changed(Path.GetRelativePath(folder, e.FullPath));
+        void Named(string path) => changed(Path.GetRelativePath(folder, path));
+        watcher.Changed += (_, e) => Named(e.FullPath);
+        watcher.Created += (_, e) => Named(e.FullPath);
+        watcher.Deleted += (_, e) => Named(e.FullPath);
         watcher.Renamed += (_, e) =>
         {
-            changed(Path.GetRelativePath(folder, e.OldFullPath));
-            changed(Path.GetRelativePath(folder, e.FullPath));
+            Named(e.OldFullPath);
+            Named(e.FullPath);
         };
         watcher.Error += (_, e) =>
         {

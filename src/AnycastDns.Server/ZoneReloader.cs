@@ -254,11 +254,8 @@ internal sealed partial class ZoneReloader : IDisposable
 
     private void Publish(ZoneCatalog catalog, IReadOnlyList<ZoneChange> changes, bool serving)
     {
-        // One reference write: every query after this sees all of the new snapshot, none sees part of it. Beside
-        // secondary zones, a few files changed patch the snapshot served, as the catalog patched its own.
-        _zones.Current = SecondaryZones is null || !serving || changes.Count > SecondaryPatchAtMost
-            ? Combine(catalog.ZoneSet)
-            : changes.Count == 0 ? _zones.Current : CombineSome(_zones.Current, catalog.ZoneSet, changes.Select(c => c.Origin).ToList());
+        // One reference write: every query after this sees all of the new snapshot, none sees part of it.
+        _zones.Current = NextSnapshot(catalog.ZoneSet, serving ? [.. changes.Select(c => c.Origin)] : null);
         Volatile.Write(ref _catalog, catalog);
         int loaded = 0;
         long records = 0;
@@ -339,19 +336,9 @@ internal sealed partial class ZoneReloader : IDisposable
             {
                 return; // the one before took ours in with its own
             }
-            var origins = new List<DnsName>(batch.Count);
-            foreach (var (pending, _) in batch)
-            {
-                if (pending is null)
-                {
-                    origins.Clear();
-                    break;
-                }
-                origins.Add(pending.Origin);
-            }
-            _zones.Current = origins.Count is > 0 and <= SecondaryPatchAtMost
-                ? CombineSome(_zones.Current, LoadedCatalog?.ZoneSet ?? ZoneSet.Empty, origins)
-                : Combine(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty);
+            // A null change asks for the snapshot made again whole.
+            _zones.Current = NextSnapshot(LoadedCatalog?.ZoneSet ?? ZoneSet.Empty,
+                batch.Any(p => p.Change is null) ? null : [.. batch.Select(p => p.Change!.Origin)]);
             var large = new List<ZoneChange>();
             bool anyWhole = false;
             foreach (var (pending, whole) in batch)
@@ -391,6 +378,16 @@ internal sealed partial class ZoneReloader : IDisposable
 
     /// <summary>From this many secondary versions (or changed files beside secondary zones) at once the snapshot is built whole rather than patched.</summary>
     private const int SecondaryPatchAtMost = 256;
+
+    /// <summary>
+    /// The snapshot to serve once the zones of <paramref name="changed"/> origins changed (null: any may have), made from
+    /// <paramref name="files"/> and the secondary zones: for a few origins the one served is patched (<see cref="CombineSome"/>),
+    /// else it is combined whole (<see cref="Combine"/>). Without secondary zones the file zones' snapshot is served as it is.
+    /// </summary>
+    private ZoneSet NextSnapshot(ZoneSet files, IReadOnlyList<DnsName>? changed) =>
+        SecondaryZones is null || changed is null || changed.Count > SecondaryPatchAtMost ? Combine(files)
+        : changed.Count == 0 ? _zones.Current
+        : CombineSome(_zones.Current, files, changed);
 
     /// <summary>
     /// The file zones' snapshot with the secondary zones added: a secondary zone never transferred, or expired, is not

@@ -108,39 +108,27 @@ public sealed class ZoneCatalog
         {
             throw new DirectoryNotFoundException($"zones folder '{Folder}' does not exist");
         }
-        string[] paths;
-        List<string> toLoad;
-        List<string> gone;
-        if (named is null)
+        if (named is not null)
         {
-            paths = Directory.GetFiles(Folder, "*" + ZoneLoader.Extension);
-            Array.Sort(paths, StringComparer.Ordinal);
-            toLoad = new List<string>();
-            foreach (var path in paths)
-            {
-                if (!_files.TryGetValue(path, out var old) || old.HasChangedOnDisk())
-                {
-                    toLoad.Add(path);
-                }
-            }
-            gone = [];
-        }
-        else
-        {
-            paths = [];
-            (toLoad, gone) = NamedChanges(named);
-            if (toLoad.Count == 0 && gone.Count == 0)
+            var (changed, gone) = NamedChanges(named);
+            if (changed.Count == 0 && gone.Count == 0)
             {
                 changes = [];
                 return this;
             }
+            return Apply(LoadAll(changed), gone, out changes);
         }
-        var loaded = new ZoneLoadResult[toLoad.Count];
-        Parallel.For(0, toLoad.Count, i => loaded[i] = ZoneLoader.LoadFile(toLoad[i], Options));
-        if (named is not null)
+        var paths = Directory.GetFiles(Folder, "*" + ZoneLoader.Extension);
+        Array.Sort(paths, StringComparer.Ordinal);
+        var toLoad = new List<string>();
+        foreach (var path in paths)
         {
-            return Apply(loaded, gone, out changes);
+            if (!_files.TryGetValue(path, out var old) || old.HasChangedOnDisk())
+            {
+                toLoad.Add(path);
+            }
         }
+        var loaded = LoadAll(toLoad);
 
         var list = new List<ZoneChange>();
         var next = new Dictionary<string, ZoneFileState>(paths.Length, StringComparer.Ordinal);
@@ -171,6 +159,14 @@ public sealed class ZoneCatalog
         RefuseDuplicateOrigins(next, _files, list);
         changes = list;
         return new ZoneCatalog(Folder, next, Options);
+    }
+
+    /// <summary>Loads <paramref name="paths"/>, side by side.</summary>
+    private ZoneLoadResult[] LoadAll(List<string> paths)
+    {
+        var loaded = new ZoneLoadResult[paths.Count];
+        Parallel.For(0, paths.Count, i => loaded[i] = ZoneLoader.LoadFile(paths[i], Options));
+        return loaded;
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ public sealed class ZoneSet
     /// 100,000 costs copies of two tables, not a new snapshot built from every zone. <paramref name="drop"/> are origins no
     /// longer served nor waiting; then <paramref name="serve"/> are added or replace the version of their origin, and
     /// <paramref name="notReady"/> are origins whose file has never loaded. The result equals a snapshot built whole from
-    /// the same zones (<c>ZoneSetTests</c> compares them). Cost: the copies, plus a shift of the ordered list per zone
+    /// the same zones (<c>ZoneCatalogTests</c> compares them). Cost: the copies, plus a shift of the ordered list per zone
     /// added or dropped, so a caller with many changes builds whole.
     /// </summary>
     public ZoneSet With(IEnumerable<DnsName> drop, IEnumerable<Zone> serve, IEnumerable<DnsName> notReady)
