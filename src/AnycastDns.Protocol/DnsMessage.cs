@@ -144,39 +144,22 @@ public sealed class DnsMessage
     /// <summary>Expands compressed names inside RDATA so that every record can be compared and stored as uncompressed octets.</summary>
     private static byte[] Decompress(ReadOnlySpan<byte> wire, int start, int length, RecordType type)
     {
-        var layout = RdataLayout.Of(type);
-        var output = new List<byte>(length + 32);
-        Span<byte> name = stackalloc byte[DnsName.MaxLength + 1];
-        int end = start + length;
-        int pos = start;
-        var message = wire[..end];
-        foreach (byte code in layout)
+        byte[] output = System.Buffers.ArrayPool<byte>.Shared.Rent(ushort.MaxValue);
+        try
         {
-            if (code == (byte)'N')
+            var error = WireReader.ReadRdata(wire, start, length, type, output, out int written);
+            if (error != WireError.None)
             {
-                Check(WireReader.ReadName(message, ref pos, name, out int nameLength));
-                foreach (byte b in name[..nameLength]) output.Add(b);
-                continue;
+                throw error == WireError.BadRdata
+                    ? new DnsFormatException(WireError.BadRdata, $"{RecordTypeNames.ToText(type)} RDATA is malformed")
+                    : new DnsFormatException(error);
             }
-            int next = code switch
-            {
-                (byte)'2' => pos + 2,
-                (byte)'4' => pos + 4,
-                (byte)'S' => pos < end ? pos + 1 + wire[pos] : end + 1,
-                _ => end,
-            };
-            if (next > end)
-            {
-                throw new DnsFormatException(WireError.BadRdata, $"{RecordTypeNames.ToText(type)} RDATA truncated");
-            }
-            foreach (byte b in wire[pos..next]) output.Add(b);
-            pos = next;
+            return output.AsSpan(0, written).ToArray();
         }
-        if (pos != end)
+        finally
         {
-            throw new DnsFormatException(WireError.BadRdata, $"{RecordTypeNames.ToText(type)} RDATA has trailing octets");
+            System.Buffers.ArrayPool<byte>.Shared.Return(output);
         }
-        return [.. output];
     }
 
     private static void Check(WireError error)

@@ -87,6 +87,67 @@ public static class WireReader
         return ReadName(message, ref offset, scratch, out _);
     }
 
+    /// <summary>
+    /// Copies the RDATA of <paramref name="length"/> octets at <paramref name="offset"/> into
+    /// <paramref name="destination"/> with the names inside it expanded (<see cref="RdataLayout.MayArriveCompressed"/>),
+    /// so that every record can be compared and stored as uncompressed octets. <paramref name="destination"/> must hold
+    /// 65,535 octets for any RDATA (its names may expand past their compressed length).
+    /// </summary>
+    public static WireError ReadRdata(ReadOnlySpan<byte> message, int offset, int length, RecordType type, Span<byte> destination, out int written)
+    {
+        written = 0;
+        int end = offset + length;
+        if ((uint)end > (uint)message.Length)
+        {
+            return WireError.Truncated;
+        }
+        if (!RdataLayout.MayArriveCompressed(type))
+        {
+            if (length > destination.Length)
+            {
+                return WireError.BadRdata;
+            }
+            message.Slice(offset, length).CopyTo(destination);
+            written = length;
+            return WireError.None;
+        }
+        // A name inside the RDATA may only point back into the message before its end.
+        var bounded = message[..end];
+        int pos = offset;
+        foreach (byte code in RdataLayout.Of(type))
+        {
+            if (code == (byte)'N')
+            {
+                if (destination.Length - written < DnsName.MaxLength)
+                {
+                    return WireError.BadRdata;
+                }
+                var error = ReadName(bounded, ref pos, destination[written..], out int nameLength);
+                if (error != WireError.None)
+                {
+                    return error;
+                }
+                written += nameLength;
+                continue;
+            }
+            int next = code switch
+            {
+                (byte)'2' => pos + 2,
+                (byte)'4' => pos + 4,
+                (byte)'S' => pos < end ? pos + 1 + message[pos] : end + 1,
+                _ => end,
+            };
+            if (next > end || next - pos > destination.Length - written)
+            {
+                return WireError.BadRdata;
+            }
+            message[pos..next].CopyTo(destination[written..]);
+            written += next - pos;
+            pos = next;
+        }
+        return pos == end ? WireError.None : WireError.BadRdata;
+    }
+
     /// <summary>Reads TYPE, CLASS, TTL and RDLENGTH after an owner name; checks the RDATA is present.</summary>
     public static WireError ReadRecordHeader(ReadOnlySpan<byte> message, ref int offset, out ushort type, out ushort cls, out uint ttl, out int rdataLength)
     {

@@ -42,6 +42,10 @@ internal sealed partial class BackgroundLoads : TaskScheduler
     public static Task<T> Run<T>(Func<T> load) =>
         Task.Factory.StartNew(load, CancellationToken.None, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.RunContinuationsAsynchronously, Scheduler);
 
+    /// <summary>Runs <paramref name="work"/> on a load thread.</summary>
+    public static Task Run(Action work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.RunContinuationsAsynchronously, Scheduler);
+
     private void Work()
     {
         LowerPriority();

@@ -24,22 +24,16 @@ public static class ZoneBuilder
     }
 
     /// <summary>
-    /// Builds the zone from the first <paramref name="count"/> of records received (a transfer, RFC 5936): each goes
-    /// straight into the arena, without a <see cref="ZoneRecord"/> of its own, every one located at
-    /// <paramref name="source"/>.
+    /// Builds the zone from the first <paramref name="count"/> of the records received (a transfer, RFC 5936): they are
+    /// in an arena already, as a zone file's are.
     /// </summary>
-    public static Zone? Build(DnsName origin, IReadOnlyList<ResourceRecord> records, int count, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
+    public static Zone? Build(DnsName origin, TransferRecords records, int count, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, records.Count);
-        var location = new SourceLocation(source, 1, 1);
-        var arena = new RecordArena();
-        for (int i = 0; i < count; i++)
-        {
-            var record = records[i];
-            arena.Add(record.Name, record.Type, record.Class, record.Ttl, record.Data, location);
-        }
-        return Build(origin, arena, diagnostics, source, options);
+        var grouping = new ZoneGrouping(records.Arena, origin, records.Arena.OwnerRuns);
+        grouping.Add(0, count);
+        return Build(grouping, diagnostics, source, options);
     }
 
     private static Zone? Build(DnsName origin, RecordArena arena, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options)

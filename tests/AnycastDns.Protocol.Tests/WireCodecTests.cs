@@ -171,3 +171,76 @@ public class WireCodecTests
         }
     }
 }
+
+/// <summary>RDATA read out of a message with its names expanded (<see cref="WireReader.ReadRdata"/>), as a secondary stores a transfer's records.</summary>
+public class RdataReadingTests
+{
+    private static readonly DnsName Www = DnsName.Parse("www.example.com.");
+    private static readonly DnsName Mail = DnsName.Parse("mail.example.com.");
+
+    [Fact]
+    public void Compressed_names_inside_rdata_come_out_whole()
+    {
+        var m = DnsMessage.CreateQuery(Www, RecordType.MX);
+        byte[] mx = [0, 10, .. Mail.Wire];
+        m.Answers.Add(new ResourceRecord(Www, RecordType.MX, RecordClass.IN, 300, mx));
+        byte[] soa = [.. DnsName.Parse("ns1.example.com.").Wire, .. DnsName.Parse("hostmaster.example.com.").Wire, .. new byte[20]];
+        m.Answers.Add(new ResourceRecord(Www, RecordType.SOA, RecordClass.IN, 300, soa));
+        var wire = m.Encode();
+        var (offsets, lengths) = RdataOf(wire, 2);
+        Assert.True(lengths[0] < mx.Length, "the MX exchange was not compressed");
+        var output = new byte[ushort.MaxValue];
+        Assert.Equal(WireError.None, WireReader.ReadRdata(wire, offsets[0], lengths[0], RecordType.MX, output, out int written));
+        Assert.Equal(mx, output[..written]);
+        Assert.Equal(WireError.None, WireReader.ReadRdata(wire, offsets[1], lengths[1], RecordType.SOA, output, out written));
+        Assert.Equal(soa, output[..written]);
+    }
+
+    [Fact]
+    public void Rdata_of_a_type_without_names_is_copied_as_it_is()
+    {
+        byte[] message = [1, 2, 3, 4, 5, 6];
+        var output = new byte[16];
+        Assert.Equal(WireError.None, WireReader.ReadRdata(message, 1, 4, RecordType.A, output, out int written));
+        Assert.Equal([2, 3, 4, 5], output[..written]);
+        Assert.Equal(WireError.Truncated, WireReader.ReadRdata(message, 4, 4, RecordType.A, output, out _));
+    }
+
+    [Fact]
+    public void Rdata_longer_or_shorter_than_its_fields_is_refused()
+    {
+        // An MX of preference and exchange, then one octet more than RDLENGTH says (and one less).
+        byte[] message = [.. new byte[12], 0, 10, .. Mail.Wire, 0xFF];
+        var output = new byte[ushort.MaxValue];
+        Assert.Equal(WireError.BadRdata, WireReader.ReadRdata(message, 12, 2 + Mail.Length + 1, RecordType.MX, output, out _));
+        Assert.NotEqual(WireError.None, WireReader.ReadRdata(message, 12, 1 + Mail.Length, RecordType.MX, output, out _));
+        Assert.Equal(WireError.None, WireReader.ReadRdata(message, 12, 2 + Mail.Length, RecordType.MX, output, out int written));
+        Assert.Equal(2 + Mail.Length, written);
+    }
+
+    [Fact]
+    public void A_name_in_rdata_may_not_point_forward_past_its_record()
+    {
+        // CNAME RDATA that is a pointer to offset 16, which lies after the RDATA (at 14..15): not a prior occurrence.
+        byte[] message = [.. new byte[12], 0, 0, 0xC0, 16, 3, (byte)'c', (byte)'o', (byte)'m', 0];
+        var output = new byte[ushort.MaxValue];
+        Assert.NotEqual(WireError.None, WireReader.ReadRdata(message, 14, 2, RecordType.CNAME, output, out _));
+    }
+
+    /// <summary>Where the RDATA of the first <paramref name="count"/> answer records lies in <paramref name="wire"/>.</summary>
+    private static (int[] Offsets, int[] Lengths) RdataOf(byte[] wire, int count)
+    {
+        int offset = 12;
+        Assert.Equal(WireError.None, WireReader.SkipName(wire, ref offset));
+        offset += 4;
+        var (offsets, lengths) = (new int[count], new int[count]);
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(WireError.None, WireReader.SkipName(wire, ref offset));
+            Assert.Equal(WireError.None, WireReader.ReadRecordHeader(wire, ref offset, out _, out _, out _, out int length));
+            (offsets[i], lengths[i]) = (offset, length);
+            offset += length;
+        }
+        return (offsets, lengths);
+    }
+}

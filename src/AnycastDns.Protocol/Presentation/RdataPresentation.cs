@@ -347,27 +347,34 @@ public static class RdataPresentation
     /// Presentation text for uncompressed wire RDATA, as dig/kdig print it. Malformed RDATA and types without a text
     /// format come out in the generic form <c>\# length hex</c> (RFC 3597 §5), so the result always parses back.
     /// </summary>
-    public static string Format(RecordType type, ReadOnlySpan<byte> rdata)
+    public static string Format(RecordType type, ReadOnlySpan<byte> rdata) =>
+        Append(new StringBuilder(rdata.Length * 2 + 16), type, rdata).ToString();
+
+    /// <summary>Appends what <see cref="Format"/> returns to <paramref name="sb"/> (a zone written record by record).</summary>
+    public static StringBuilder Append(StringBuilder sb, RecordType type, ReadOnlySpan<byte> rdata)
     {
-        var sb = new StringBuilder(rdata.Length * 2 + 16);
+        ArgumentNullException.ThrowIfNull(sb);
+        int start = sb.Length;
         if (HasTextFormat(type) && TryFormat(type, rdata, sb))
         {
-            return sb.ToString();
+            return sb;
         }
-        return FormatGeneric(rdata);
+        sb.Length = start;
+        return AppendGeneric(sb, rdata);
     }
 
     /// <summary>The RFC 3597 §5 generic form: <c>\# 4 C0000201</c>.</summary>
-    public static string FormatGeneric(ReadOnlySpan<byte> rdata)
+    public static string FormatGeneric(ReadOnlySpan<byte> rdata) => AppendGeneric(new StringBuilder(rdata.Length * 2 + 12), rdata).ToString();
+
+    private static StringBuilder AppendGeneric(StringBuilder sb, ReadOnlySpan<byte> rdata)
     {
-        var sb = new StringBuilder(rdata.Length * 2 + 12);
         sb.Append("\\# ").Append(rdata.Length);
         if (rdata.Length > 0)
         {
             sb.Append(' ');
             BinaryText.AppendHex(sb, rdata);
         }
-        return sb.ToString();
+        return sb;
     }
 
     /// <summary>True when <paramref name="rdata"/> is well formed for <paramref name="type"/> (types without a text format: always).</summary>

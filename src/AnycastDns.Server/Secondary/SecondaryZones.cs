@@ -355,7 +355,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
             {
                 var key = KeyFor(primary);
                 var soa = await TransferClient.ExchangeAsync(primary.EndPoint, key, origin, RecordType.SOA, null, _options.TransferTimeout, cancellationToken).ConfigureAwait(false);
-                uint serial = TransferClient.SoaSerial(soa[0].Data);
+                uint serial = TransferClient.SoaSerial(soa.Rdata(0));
                 var current = zone.Current;
                 if (current is not null && !SerialNumber.IsGreater(serial, current.Serial))
                 {
@@ -411,20 +411,18 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
         return (await BackgroundLoads.Run(() => TransferredZone.FromAxfr(origin, axfr, how, _loadOptions)).ConfigureAwait(false), how, true);
     }
 
-    /// <summary>A successful refresh: the timers restart; a new version is kept, then served.</summary>
+    /// <summary>
+    /// A successful refresh: the timers restart; a new version is served, then kept. Served first: writing a million
+    /// names takes seconds, and a crash before it is written costs only a restart from the version kept before (its
+    /// timers, written after the zone, still name it), which the next refresh brings up to date.
+    /// </summary>
     private async Task RefreshedAsync(SecondaryZone zone, Zone version, string? source, Zone? before, bool wholeZone)
     {
         var now = DateTimeOffset.UtcNow;
-        string folder = _options.StateFolder!;
         if (zone.Stop.IsCancellationRequested)
         {
             return; // a member removed while it refreshed: its state is being deleted, nothing of it is written again
         }
-        if (source is not null)
-        {
-            ZoneStateFile.SaveZone(folder, version);
-        }
-        ZoneStateFile.SaveTimers(folder, zone.Options.Origin, version.Serial, now);
         bool wasExpired = zone.Expired;
         zone.Current = version;
         zone.LastRefresh = now;
@@ -442,9 +440,8 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
             {
                 await ApplyCatalogAsync(zone, version).ConfigureAwait(false);
             }
-            return;
         }
-        if (source is not null)
+        else if (source is not null)
         {
             var kind = before is null || wasExpired ? ZoneChangeKind.Added : ZoneChangeKind.Updated;
             await _publish!(new ZoneChange(kind, zone.Options.Origin, source, wasExpired ? null : before, version, []), wholeZone).ConfigureAwait(false);
@@ -452,6 +449,16 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
         else if (wasExpired)
         {
             await _publish!(new ZoneChange(ZoneChangeKind.Added, zone.Options.Origin, zone.Source ?? "refresh", null, version, []), false).ConfigureAwait(false);
+        }
+        string folder = _options.StateFolder!;
+        if (source is not null && !zone.Stop.IsCancellationRequested)
+        {
+            // On the load threads, below the priority of those that answer (BackgroundLoads).
+            await BackgroundLoads.Run(() => ZoneStateFile.SaveZone(folder, version)).ConfigureAwait(false);
+        }
+        if (!zone.Stop.IsCancellationRequested)
+        {
+            ZoneStateFile.SaveTimers(folder, zone.Options.Origin, version.Serial, now);
         }
     }
 

@@ -3,13 +3,15 @@ using System.Net;
 using System.Net.Sockets;
 using AnycastDns.Protocol;
 using AnycastDns.Protocol.Tsig;
+using AnycastDns.Zones;
 
 namespace AnycastDns.Server.Secondary;
 
 /// <summary>
 /// One exchange with a primary over TCP (RFC 7766; RFC 5936 §4.1 for AXFR, RFC 1995 §2 for IXFR): the request,
 /// TSIG-signed when a key is set, then the answer's messages, each verified (RFC 8945 §5.3.1), until the transfer's
-/// closing SOA. Returns the answer records in order, RDATA uncompressed. Every failure is a
+/// closing SOA. Returns the answer records in order, RDATA uncompressed, read straight from each message into a
+/// <see cref="TransferRecords"/> (no object per record). Every failure is a
 /// <see cref="TransferException"/> with one line saying what was wrong.
 /// </summary>
 internal static class TransferClient
@@ -21,7 +23,7 @@ internal static class TransferClient
     /// Sends a query for <paramref name="origin"/> of <paramref name="type"/> (SOA, AXFR or IXFR; IXFR carries
     /// <paramref name="currentSoa"/> in its authority section, RFC 1995 §3) and reads the whole answer.
     /// </summary>
-    public static async Task<List<ResourceRecord>> ExchangeAsync(IPEndPoint primary, TsigKey? key, DnsName origin, RecordType type, ResourceRecord? currentSoa, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<TransferRecords> ExchangeAsync(IPEndPoint primary, TsigKey? key, DnsName origin, RecordType type, ResourceRecord? currentSoa, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(primary);
         ArgumentNullException.ThrowIfNull(origin);
@@ -74,12 +76,13 @@ internal static class TransferClient
         }
     }
 
-    private static async Task<List<ResourceRecord>> ReadAnswerAsync(Socket socket, ushort id, DnsName origin, RecordType type, ResourceRecord? currentSoa, TsigAnswerVerifier? verifier, string what, CancellationToken cancellationToken)
+    private static async Task<TransferRecords> ReadAnswerAsync(Socket socket, ushort id, DnsName origin, RecordType type, ResourceRecord? currentSoa, TsigAnswerVerifier? verifier, string what, CancellationToken cancellationToken)
     {
-        var records = new List<ResourceRecord>();
+        var records = new TransferRecords($"{TypeName(type)} from {socket.RemoteEndPoint}");
         var ending = new TransferEnd(type);
         byte[] lengthPrefix = new byte[2];
         byte[] message = new byte[ushort.MaxValue];
+        byte[] rdata = new byte[ushort.MaxValue];
         for (int count = 0; count < MaxMessages; count++)
         {
             if (!await ReadExactlyAsync(socket, lengthPrefix, cancellationToken).ConfigureAwait(false))
@@ -93,46 +96,9 @@ internal static class TransferClient
             }
             var wire = message.AsSpan(0, length);
             Verify(wire, verifier, what, count);
-            DnsMessage parsed;
-            try
-            {
-                parsed = DnsMessage.Parse(wire);
-            }
-            catch (DnsFormatException e)
-            {
-                throw new TransferException($"{what}: message {count + 1} is malformed: {e.Message}", e);
-            }
-            if (parsed.Id != id || !parsed.IsResponse)
-            {
-                throw new TransferException($"{what}: message {count + 1} does not answer the request (ID {parsed.Id}, expected {id})");
-            }
-            if (parsed.ResponseCode != ResponseCode.NoError)
-            {
-                throw new TransferException($"{what}: the primary answered {parsed.ResponseCode.ToString().ToUpperInvariant()}") { Refused = count == 0 };
-            }
-            foreach (var record in parsed.Answers)
-            {
-                if (ending.Ended)
-                {
-                    throw new TransferException($"{what}: records after the closing SOA");
-                }
-                if (record.Class != RecordClass.IN)
-                {
-                    throw new TransferException($"{what}: {record.Name} {TypeName(record.Type)} has class {(int)record.Class}, not IN");
-                }
-                if (!record.Name.IsSubdomainOf(origin))
-                {
-                    throw new TransferException($"{what}: {record.Name} {TypeName(record.Type)} is outside the zone (out-of-zone record)");
-                }
-                if (records.Count == 0 && (record.Type != RecordType.SOA || record.Name != origin))
-                {
-                    throw new TransferException($"{what}: the answer does not start with the zone's SOA");
-                }
-                records.Add(record);
-                ending.Add(record, origin);
-            }
+            ReadMessage(wire, rdata, id, origin, records, ending, what, count);
             if (type == RecordType.SOA || ending.Ended || (type == RecordType.IXFR && ending.SoaOnly && currentSoa is not null
-                && !Zones.SerialNumber.IsGreater(SoaSerial(records[0].Data), SoaSerial(currentSoa.Data))))
+                && !Zones.SerialNumber.IsGreater(SoaSerial(records.Rdata(0)), SoaSerial(currentSoa.Data))))
             {
                 if (verifier is not null && !verifier.LastWasSigned)
                 {
@@ -146,6 +112,85 @@ internal static class TransferClient
             }
         }
         throw new TransferException($"{what}: more than {MaxMessages} messages");
+    }
+
+    /// <summary>
+    /// Reads one message of the answer: its header must answer the request with NOERROR; each answer record goes into
+    /// <paramref name="records"/>, its RDATA expanded through <paramref name="rdata"/>; the other sections are only
+    /// checked to be well formed (the TSIG record among them is verified before).
+    /// </summary>
+    private static void ReadMessage(ReadOnlySpan<byte> wire, Span<byte> rdata, ushort id, DnsName origin, TransferRecords records, TransferEnd ending, string what, int index)
+    {
+        Header.TryRead(wire, out var header);
+        if (header.Id != id || !header.IsResponse)
+        {
+            throw new TransferException($"{what}: message {index + 1} does not answer the request (ID {header.Id}, expected {id})");
+        }
+        if (header.Rcode != (int)ResponseCode.NoError)
+        {
+            throw new TransferException($"{what}: the primary answered {((ResponseCode)header.Rcode).ToString().ToUpperInvariant()}") { Refused = index == 0 };
+        }
+        Span<byte> name = stackalloc byte[DnsName.MaxLength + 1];
+        int offset = Header.Length;
+        for (int i = 0; i < header.QuestionCount; i++)
+        {
+            Check(WireReader.SkipName(wire, ref offset), what, index);
+            offset += 4;
+            if (offset > wire.Length)
+            {
+                Check(WireError.Truncated, what, index);
+            }
+        }
+        DnsName? lastOwner = null;
+        for (int i = 0; i < header.AnswerCount; i++)
+        {
+            Check(WireReader.ReadName(wire, ref offset, name, out int nameLength), what, index);
+            Check(WireReader.ReadRecordHeader(wire, ref offset, out ushort rawType, out ushort rawClass, out uint ttl, out int rdlength), what, index);
+            var recordType = (RecordType)rawType;
+            if (WireReader.ReadRdata(wire, offset, rdlength, recordType, rdata, out int written) != WireError.None)
+            {
+                throw new TransferException($"{what}: message {index + 1} is malformed: {DnsName.FromWire(name[..nameLength])} {TypeName(recordType)} RDATA");
+            }
+            offset += rdlength;
+            if (ending.Ended)
+            {
+                throw new TransferException($"{what}: records after the closing SOA");
+            }
+            var owner = records.Add(name[..nameLength], recordType, (RecordClass)rawClass, ttl, rdata[..written]);
+            if (rawClass != (ushort)RecordClass.IN)
+            {
+                throw new TransferException($"{what}: {owner} {TypeName(recordType)} has class {rawClass}, not IN");
+            }
+            if (!ReferenceEquals(owner, lastOwner) && !owner.IsSubdomainOf(origin))
+            {
+                throw new TransferException($"{what}: {owner} {TypeName(recordType)} is outside the zone (out-of-zone record)");
+            }
+            lastOwner = owner;
+            bool soa = recordType == RecordType.SOA && owner == origin;
+            if (records.Count == 1 && !soa)
+            {
+                throw new TransferException($"{what}: the answer does not start with the zone's SOA");
+            }
+            ending.Add(soa, soa ? SoaSerial(rdata[..written]) : 0);
+        }
+        for (int i = header.AuthorityCount + header.AdditionalCount; i > 0; i--)
+        {
+            Check(WireReader.SkipName(wire, ref offset), what, index);
+            Check(WireReader.ReadRecordHeader(wire, ref offset, out _, out _, out _, out int rdlength), what, index);
+            offset += rdlength;
+        }
+        if (offset != wire.Length)
+        {
+            Check(WireError.TrailingData, what, index);
+        }
+    }
+
+    private static void Check(WireError error, string what, int index)
+    {
+        if (error != WireError.None)
+        {
+            throw new TransferException($"{what}: message {index + 1} is malformed: {DnsFormatException.Describe(error)}");
+        }
     }
 
     private static void Verify(ReadOnlySpan<byte> wire, TsigAnswerVerifier? verifier, string what, int index)
@@ -215,16 +260,16 @@ internal static class TransferClient
 
         public bool SoaOnly => _count == 1;
 
-        public void Add(ResourceRecord record, DnsName origin)
+        /// <summary>The next record: whether it is the zone's SOA, and then its serial.</summary>
+        public void Add(bool soa, uint serial)
         {
-            bool soa = record.Type == RecordType.SOA && record.Name == origin;
             _count++;
             if (_count == 1)
             {
-                _newSerial = soa ? SoaSerial(record.Data) : 0;
+                _newSerial = serial;
                 return;
             }
-            if (type == RecordType.IXFR && _count == 2 && soa && SoaSerial(record.Data) != _newSerial)
+            if (type == RecordType.IXFR && _count == 2 && soa && serial != _newSerial)
             {
                 _incremental = true;
                 _adding = false;
@@ -239,7 +284,6 @@ internal static class TransferClient
                 Ended = true;
                 return;
             }
-            uint serial = SoaSerial(record.Data);
             if (_adding && _addingSerial == _newSerial && serial == _newSerial)
             {
                 Ended = true;

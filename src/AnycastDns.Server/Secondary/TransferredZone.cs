@@ -12,7 +12,7 @@ namespace AnycastDns.Server.Secondary;
 internal static class TransferredZone
 {
     /// <summary>Builds the zone from an AXFR (or the AXFR form of an IXFR answer): every record but the closing SOA.</summary>
-    public static Zone FromAxfr(DnsName origin, List<ResourceRecord> answer, string source, ZoneLoadOptions options)
+    public static Zone FromAxfr(DnsName origin, TransferRecords answer, string source, ZoneLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(answer);
         var diagnostics = new List<ZoneDiagnostic>();
@@ -23,10 +23,10 @@ internal static class TransferredZone
     /// True when an IXFR answer is incremental (RFC 1995 §4: the second record is an SOA), false when it is the whole
     /// zone in AXFR form.
     /// </summary>
-    public static bool IsIncremental(List<ResourceRecord> answer)
+    public static bool IsIncremental(TransferRecords answer)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        return answer.Count >= 2 && answer[1].Type == RecordType.SOA;
+        return answer.Count >= 2 && answer.Type(1) == RecordType.SOA;
     }
 
     /// <summary>
@@ -34,26 +34,25 @@ internal static class TransferredZone
     /// serial reached so far, each deleted record must be there (RFC 1995 §4 gives no meaning to deleting what is
     /// not), then the added records go in; the last SOA becomes the apex SOA.
     /// </summary>
-    public static Zone ApplyIxfr(Zone current, List<ResourceRecord> answer, string source, ZoneLoadOptions options)
+    public static Zone ApplyIxfr(Zone current, TransferRecords answer, string source, ZoneLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(answer);
         var origin = current.Origin;
         var update = new ZoneUpdate(current);
         uint serial = current.Serial;
-        ResourceRecord? soa = null;
+        int soa = -1;
         bool deleting = false, adding = false;
         // The first record is the new SOA, the last the same again: the differences are between them, each an SOA
         // (the serial it starts from) and the records deleted, then an SOA (the serial it reaches) and the records added.
         for (int i = 1; i < answer.Count - 1; i++)
         {
-            var record = answer[i];
-            if (record.Type == RecordType.SOA && record.Name == origin)
+            if (answer.IsSoa(i, origin))
             {
-                uint at = TransferClient.SoaSerial(record.Data);
+                uint at = TransferClient.SoaSerial(answer.Rdata(i));
                 if (deleting)
                 {
-                    (deleting, adding, serial, soa) = (false, true, at, record);
+                    (deleting, adding, serial, soa) = (false, true, at, i);
                     continue;
                 }
                 if (at != serial)
@@ -63,24 +62,26 @@ internal static class TransferredZone
                 (deleting, adding) = (true, false);
                 continue;
             }
+            var (owner, type) = (answer.Owner(i), answer.Type(i));
             if (adding)
             {
-                update.Add(record.Name, record.Type, record.Ttl, record.Data);
+                update.Add(owner, type, answer.Ttl(i), answer.Rdata(i));
             }
             else if (!deleting)
             {
                 throw new TransferException($"{source}: the IXFR has a record before its first difference");
             }
-            else if (!update.Delete(record.Name, record.Type, record.Data))
+            else if (!update.Delete(owner, type, answer.Rdata(i)))
             {
-                throw new TransferException($"{source}: the IXFR deletes {record.Name} {RecordTypeNames.ToText(record.Type)} {Protocol.Presentation.RdataPresentation.Format(record.Type, record.Data)}, which serial {serial} does not have");
+                throw new TransferException($"{source}: the IXFR deletes {owner} {RecordTypeNames.ToText(type)} {Protocol.Presentation.RdataPresentation.Format(type, answer.Rdata(i))}, which serial {serial} does not have");
             }
         }
-        if (!adding || soa is null || serial != TransferClient.SoaSerial(answer[0].Data))
+        uint newSerial = TransferClient.SoaSerial(answer.Rdata(0));
+        if (!adding || soa < 0 || serial != newSerial)
         {
-            throw new TransferException($"{source}: the IXFR does not end with a difference reaching serial {TransferClient.SoaSerial(answer[0].Data)}");
+            throw new TransferException($"{source}: the IXFR does not end with a difference reaching serial {newSerial}");
         }
-        update.SetSoa(soa.Ttl, soa.Data);
+        update.SetSoa(answer.Ttl(soa), answer.Rdata(soa));
         var diagnostics = new List<ZoneDiagnostic>();
         return Checked(update.Build(diagnostics, source, options), diagnostics, source);
     }
