@@ -93,6 +93,13 @@ public sealed class RRset
     /// </summary>
     public ZoneNode[] AdditionalTargets { get; internal set; } = [];
 
+    /// <summary>
+    /// The same records (their octets shared, not copied) with other additional-section targets: for the next version
+    /// of a zone whose target nodes changed (<see cref="ZoneUpdate"/>); this one, served, is left as it is.
+    /// </summary>
+    internal RRset WithTargets(ZoneNode[] targets) =>
+        new(Type, _records, _start, _starts, _empty) { AdditionalTargets = targets, Signatures = Signatures };
+
     /// <summary>The RRSIGs at this owner that cover this RRset (RFC 4034 §3), found at load; null when unsigned.</summary>
     public CoveringSignatures? Signatures { get; internal set; }
 

@@ -119,6 +119,12 @@ public sealed class Zone
 
     public IEnumerable<ZoneNode> Nodes => _nodes.Values;
 
+    /// <summary>The table of nodes by name, for an update that makes the next version sharing this one's nodes (<see cref="ZoneUpdate"/>).</summary>
+    internal Dictionary<DnsName, ZoneNode> NodeTable => _nodes;
+
+    /// <summary>True when any RRset is of a DNSSEC type (<see cref="DnssecChecks.IsDnssecType"/>): its chains and signatures are made over the whole zone.</summary>
+    internal bool HasDnssecRecords { get; set; }
+
     /// <summary>The node owning exactly this name (case-insensitive), or null.</summary>
     public ZoneNode? Find(ReadOnlySpan<byte> name) => _lookup.TryGetValue(name, out var node) ? node : null;
 

@@ -108,28 +108,38 @@ internal static class ZoneAdjust
         {
             foreach (var rrset in node.RRsets)
             {
-                if (rrset.Type is not (RecordType.NS or RecordType.MX or RecordType.SRV or RecordType.SVCB or RecordType.HTTPS))
+                if (!HasTargets(rrset.Type))
                 {
                     continue;
                 }
-                targets.Clear();
-                for (int i = 0; i < rrset.Count; i++)
-                {
-                    var target = RdataLayout.TargetName(rrset.Type, rrset.Rdata(i));
-                    if (target.IsEmpty || !lookup.TryGetValue(target, out var t))
-                    {
-                        continue;
-                    }
-                    bool useful = t.Get(RecordType.A) is not null || t.Get(RecordType.AAAA) is not null
-                        || (rrset.Type is RecordType.SVCB or RecordType.HTTPS && t.Get(rrset.Type) is not null);
-                    if (useful && !targets.Contains(t))
-                    {
-                        targets.Add(t);
-                    }
-                }
-                rrset.AdditionalTargets = [.. targets];
+                rrset.AdditionalTargets = FindTargets(rrset, lookup, targets);
             }
         }
+    }
+
+    /// <summary>The types whose records name a target that additional-section processing looks up.</summary>
+    public static bool HasTargets(RecordType type) =>
+        type is RecordType.NS or RecordType.MX or RecordType.SRV or RecordType.SVCB or RecordType.HTTPS;
+
+    /// <summary>The nodes holding useful data for <paramref name="rrset"/>'s targets, each once, in record order.</summary>
+    public static ZoneNode[] FindTargets(RRset rrset, Dictionary<DnsName, ZoneNode>.AlternateLookup<ReadOnlySpan<byte>> lookup, List<ZoneNode> scratch)
+    {
+        scratch.Clear();
+        for (int i = 0; i < rrset.Count; i++)
+        {
+            var target = RdataLayout.TargetName(rrset.Type, rrset.Rdata(i));
+            if (target.IsEmpty || !lookup.TryGetValue(target, out var t))
+            {
+                continue;
+            }
+            bool useful = t.Get(RecordType.A) is not null || t.Get(RecordType.AAAA) is not null
+                || (rrset.Type is RecordType.SVCB or RecordType.HTTPS && t.Get(rrset.Type) is not null);
+            if (useful && !scratch.Contains(t))
+            {
+                scratch.Add(t);
+            }
+        }
+        return scratch.Count == 0 ? [] : [.. scratch];
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ public static class ZoneBuilder
         IReadOnlyList<ZoneRecord> zonemds = apexData.Find(RecordType.ZONEMD)?.ToZoneRecords() ?? [];
 
         var (recordCount, hasDnssecRecords) = MakeNodes(grouping, diagnostics);
-        var zone = new Zone(origin, nodes, recordCount, source);
+        var zone = new Zone(origin, nodes, recordCount, source) { HasDnssecRecords = hasDnssecRecords };
 
         // RFC 8976 §4: a zone that carries ZONEMD records is served only if one of them verifies it. The digest reads
         // names, RDATA and the apex only, which are final by now, so it runs beside the additional-section targets and

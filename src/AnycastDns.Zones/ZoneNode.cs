@@ -48,7 +48,10 @@ public sealed class ZoneNode
 
     public DnsName Name { get; }
 
-    /// <summary>The node one label up (null at the apex).</summary>
+    /// <summary>
+    /// The node one label up (null at the apex). A node an update left unchanged is shared with the next version
+    /// (<see cref="ZoneUpdate"/>), so its parent may be an earlier version's node of that name: read its name only.
+    /// </summary>
     public ZoneNode? Parent { get; internal set; }
 
     public ReadOnlySpan<RRset> RRsets => _more ?? ((ReadOnlySpan<RRset>)_inline)[.._inlineCount];
@@ -109,6 +112,18 @@ public sealed class ZoneNode
     }
 
     internal void SetRRsets(RRset[] rrsets) => SetRRsets(rrsets, rrsets);
+
+    /// <summary>
+    /// A node of the same name, place and marks holding <paramref name="rrsets"/> instead: the next version's, when only
+    /// some of its RRsets changed (<see cref="ZoneUpdate"/>); this one, served, is left as it is.
+    /// </summary>
+    internal ZoneNode With(ReadOnlySpan<RRset> rrsets)
+    {
+        var copy = new ZoneNode(Name, []) { Parent = Parent, WildcardChild = WildcardChild, IsNsec3Owner = IsNsec3Owner };
+        copy.CopyRRsets(rrsets);
+        copy._facts = (copy._facts & (Facts.HasCname | Facts.HasDname)) | (_facts & (Facts.Apex | Facts.Delegation | Facts.Occluded));
+        return copy;
+    }
 
     /// <summary>Sets a copy of <paramref name="rrsets"/>: the builder passes its scratch space.</summary>
     internal void CopyRRsets(ReadOnlySpan<RRset> rrsets) => SetRRsets(rrsets);

@@ -7,10 +7,11 @@ namespace AnycastDns.Zones;
 /// an IXFR brings them (RFC 1995 §4). Only the owners changed are held apart, as lists of their records; every other
 /// owner's RRsets go from the version served straight into the new version's build, without an object per record,
 /// so applying one changed record to a million-name zone costs one build, not one build plus a copy of every record.
-/// The new version goes through the same <see cref="ZoneBuilder"/> checks as a zone file; the version served is
-/// never changed.
+/// The new version goes through the same <see cref="ZoneBuilder"/> checks as a zone file, or, when the changes stay at
+/// their owners, shares every node it does not change with the version served (ZoneUpdate.SharedNodes.cs); the
+/// version served is never changed.
 /// </summary>
-public sealed class ZoneUpdate
+public sealed partial class ZoneUpdate
 {
     private readonly Zone _current;
     private readonly Dictionary<DnsName, List<Change>> _changed = new(DnsNameComparer.Instance);
@@ -69,12 +70,18 @@ public sealed class ZoneUpdate
     public Zone? Build(List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(diagnostics);
+        var soa = _soa ?? (_current.Soa.RecordTtl(0), _current.Soa.Rdata(0).ToArray());
+        return BuildSharingNodes(diagnostics, source, soa) ?? BuildWhole(diagnostics, source, options, soa);
+    }
+
+    /// <summary>The new version built from every record, as a zone file is: for the changes that may reach beyond their owners.</summary>
+    private Zone? BuildWhole(List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options, (uint Ttl, byte[] Rdata) soa)
+    {
         var origin = _current.Origin;
         var location = new SourceLocation(source, 1, 1);
         var arena = new RecordArena();
         // The apex first, its SOA first, as a zone file usually starts; each owner's records stand together, so the
         // grouping meets every owner once.
-        var soa = _soa ?? (_current.Soa.RecordTtl(0), _current.Soa.Rdata(0).ToArray());
         arena.Add(origin, RecordType.SOA, RecordClass.IN, soa.Ttl, soa.Rdata, location);
         AddChanged(arena, origin, Records(origin), location);
         foreach (var (owner, records) in _changed)
