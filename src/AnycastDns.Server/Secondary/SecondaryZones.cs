@@ -354,7 +354,7 @@ internal sealed partial class SecondaryZones : Authority.IZoneExpiry, IDisposabl
             try
             {
                 var key = KeyFor(primary);
-                var soa = await TransferClient.ExchangeAsync(primary.EndPoint, key, origin, RecordType.SOA, null, _options.TransferTimeout, cancellationToken).ConfigureAwait(false);
+                var soa = await TransferClient.QuerySoaAsync(primary.EndPoint, key, origin, _options.TransferTimeout, cancellationToken).ConfigureAwait(false);
                 uint serial = TransferClient.SoaSerial(soa.Rdata(0));
                 var current = zone.Current;
                 if (current is not null && !SerialNumber.IsGreater(serial, current.Serial))

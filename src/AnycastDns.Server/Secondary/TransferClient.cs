@@ -19,9 +19,130 @@ internal static class TransferClient
     /// <summary>The most messages one transfer may take: a bound on what a broken or hostile primary can send.</summary>
     private const int MaxMessages = 1_000_000;
 
+    /// <summary>How long the SOA query over UDP waits for each answer: three tries, then TCP (1.75 s in all).</summary>
+    private static readonly TimeSpan[] UdpWaits = [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)];
+
+    /// <summary>
+    /// Asks a primary for the zone's SOA (RFC 1034 §4.3.5) over UDP, as NSD's xfrd does: no connection for a check that
+    /// usually finds the serial unchanged. Over TCP (<see cref="ExchangeAsync"/>), whose answer is final, when the UDP
+    /// answer is anything but a verified NOERROR with the SOA (truncated, an error, unsigned), when none comes after
+    /// three tries, or when the primary cannot be reached over UDP; a datagram that does not answer the query (another
+    /// ID or question, RFC 5452 §9.1) is passed over.
+    /// </summary>
+    public static async Task<TransferRecords> QuerySoaAsync(IPEndPoint primary, TsigKey? key, DnsName origin, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(primary);
+        ArgumentNullException.ThrowIfNull(origin);
+        // The UDP tries take at most 1.75 s (and half the timeout); TCP then has the whole timeout, as if asked first.
+        if (await QuerySoaOverUdpAsync(primary, key, origin, timeout, cancellationToken).ConfigureAwait(false) is { } answer)
+        {
+            return answer;
+        }
+        return await ExchangeAsync(primary, key, origin, RecordType.SOA, null, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The SOA over UDP, or null when TCP should be asked: the answer is anything but a verified NOERROR with the SOA
+    /// (truncated, an error, unsigned: some primaries answer their zones only to the transfer clients they let in over
+    /// TCP; Knot REFUSES its generated catalog over UDP), or none came after three tries, or UDP is unreachable.
+    /// </summary>
+    private static async Task<TransferRecords?> QuerySoaOverUdpAsync(IPEndPoint primary, TsigKey? key, DnsName origin, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var (request, length, id, verifier) = Request(key, origin, RecordType.SOA, null, new EdnsRecord { UdpPayloadSize = 1232 });
+        try
+        {
+            using var socket = new Socket(primary.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            byte[] answer = new byte[ushort.MaxValue];
+            byte[] rdata = new byte[ushort.MaxValue];
+            string what = $"SOA of {origin} from {primary} over UDP";
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            await socket.ConnectAsync(primary, cancellationToken).ConfigureAwait(false);
+            foreach (var wait in UdpWaits)
+            {
+                if (started.Elapsed + wait > timeout / 2)
+                {
+                    break;
+                }
+                await socket.SendAsync(request.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(wait);
+                try
+                {
+                    while (true)
+                    {
+                        int received = await socket.ReceiveAsync(answer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                        var kind = Datagram(answer.AsSpan(0, received), id, origin);
+                        if (kind != DatagramKind.Other)
+                        {
+                            return kind == DatagramKind.Answer ? Answered(answer.AsSpan(0, received), rdata, id, origin, verifier, what) : null;
+                        }
+                    }
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // No answer in time: the query again, waiting longer.
+                }
+            }
+            return null;
+        }
+        catch (SocketException)
+        {
+            return null; // unreachable over UDP (the port closed, say): TCP may still be open
+        }
+        finally
+        {
+            verifier?.Dispose();
+        }
+    }
+
+    /// <summary>The SOA of a verified NOERROR answer over UDP, or null.</summary>
+    private static TransferRecords? Answered(ReadOnlySpan<byte> wire, Span<byte> rdata, ushort id, DnsName origin, TsigAnswerVerifier? verifier, string what)
+    {
+        try
+        {
+            Verify(wire, verifier, what, 0);
+            if (verifier is not null && !verifier.LastWasSigned)
+            {
+                return null;
+            }
+            var records = new TransferRecords(what);
+            ReadMessage(wire, rdata, id, origin, records, new TransferEnd(RecordType.SOA), what, 0);
+            return records.Count > 0 ? records : null;
+        }
+        catch (TransferException)
+        {
+            return null;
+        }
+    }
+
+    private enum DatagramKind
+    {
+        Answer,
+        Truncated,
+        Other,
+    }
+
+    /// <summary>Whether a datagram answers the query (its ID, QR and question), and whether it was truncated.</summary>
+    private static DatagramKind Datagram(ReadOnlySpan<byte> wire, ushort id, DnsName origin)
+    {
+        if (!Header.TryRead(wire, out var header) || header.Id != id || !header.IsResponse || header.QuestionCount != 1)
+        {
+            return DatagramKind.Other;
+        }
+        Span<byte> name = stackalloc byte[DnsName.MaxLength + 1];
+        int offset = Header.Length;
+        if (WireReader.ReadName(wire, ref offset, name, out int length) != WireError.None || offset + 4 > wire.Length
+            || !WireName.EqualsIgnoreCase(name[..length], origin.Wire)
+            || BinaryPrimitives.ReadUInt16BigEndian(wire[offset..]) != (ushort)RecordType.SOA)
+        {
+            return DatagramKind.Other;
+        }
+        return header.Has(Header.TcBit) ? DatagramKind.Truncated : DatagramKind.Answer;
+    }
+
     /// <summary>
     /// Sends a query for <paramref name="origin"/> of <paramref name="type"/> (SOA, AXFR or IXFR; IXFR carries
-    /// <paramref name="currentSoa"/> in its authority section, RFC 1995 §3) and reads the whole answer.
+    /// <paramref name="currentSoa"/> in its authority section, RFC 1995 §3) over TCP and reads the whole answer.
     /// </summary>
     public static async Task<TransferRecords> ExchangeAsync(IPEndPoint primary, TsigKey? key, DnsName origin, RecordType type, ResourceRecord? currentSoa, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -30,27 +151,9 @@ internal static class TransferClient
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         string what = $"{TypeName(type)} of {origin} from {primary}";
-        var query = DnsMessage.CreateQuery(origin, type, RecordClass.IN, (ushort)Random.Shared.Next(0, 65536));
-        if (currentSoa is not null)
-        {
-            query.Authority.Add(currentSoa);
-        }
-        byte[] request = new byte[ushort.MaxValue];
-        byte[] encoded = query.Encode();
-        encoded.CopyTo(request, 0);
-        int length = encoded.Length;
-        TsigAnswerVerifier? verifier = null;
+        var (request, length, id, verifier) = Request(key, origin, type, currentSoa, null);
         try
         {
-            if (key is not null)
-            {
-                using var signer = new TsigSigner(key, []);
-                length = signer.Sign(request, length, TsigVerifier.Now());
-                Span<byte> keyName = stackalloc byte[DnsName.MaxLength];
-                Span<byte> algorithm = stackalloc byte[DnsName.MaxLength];
-                TsigRecord.Find(request.AsSpan(0, length), keyName, algorithm, out var tsig);
-                verifier = new TsigAnswerVerifier(key, tsig.Mac);
-            }
             using var socket = new Socket(primary.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
@@ -59,7 +162,7 @@ internal static class TransferClient
                 BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)length);
                 request.AsSpan(0, length).CopyTo(framed.AsSpan(2));
                 await socket.SendAsync(framed, SocketFlags.None, deadline.Token).ConfigureAwait(false);
-                return await ReadAnswerAsync(socket, query.Id, origin, type, currentSoa, verifier, what, deadline.Token).ConfigureAwait(false);
+                return await ReadAnswerAsync(socket, id, origin, type, currentSoa, verifier, what, deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -74,6 +177,30 @@ internal static class TransferClient
         {
             verifier?.Dispose();
         }
+    }
+
+    /// <summary>The query, TSIG-signed when a key is set (RFC 8945 §5.1), and what verifies the answer's signatures.</summary>
+    private static (byte[] Request, int Length, ushort Id, TsigAnswerVerifier? Verifier) Request(TsigKey? key, DnsName origin, RecordType type, ResourceRecord? currentSoa, EdnsRecord? edns)
+    {
+        var query = DnsMessage.CreateQuery(origin, type, RecordClass.IN, (ushort)Random.Shared.Next(0, 65536), edns);
+        if (currentSoa is not null)
+        {
+            query.Authority.Add(currentSoa);
+        }
+        byte[] request = new byte[ushort.MaxValue];
+        byte[] encoded = query.Encode();
+        encoded.CopyTo(request, 0);
+        int length = encoded.Length;
+        if (key is null)
+        {
+            return (request, length, query.Id, null);
+        }
+        using var signer = new TsigSigner(key, []);
+        length = signer.Sign(request, length, TsigVerifier.Now());
+        Span<byte> keyName = stackalloc byte[DnsName.MaxLength];
+        Span<byte> algorithm = stackalloc byte[DnsName.MaxLength];
+        TsigRecord.Find(request.AsSpan(0, length), keyName, algorithm, out var tsig);
+        return (request, length, query.Id, new TsigAnswerVerifier(key, tsig.Mac));
     }
 
     private static async Task<TransferRecords> ReadAnswerAsync(Socket socket, ushort id, DnsName origin, RecordType type, ResourceRecord? currentSoa, TsigAnswerVerifier? verifier, string what, CancellationToken cancellationToken)
