@@ -205,43 +205,10 @@ public static class ZoneLoader
         }
         using var handoff = new RecordHandoff();
         var arena = new RecordArena { Handoff = handoff };
-        var grouped = new ZoneGrouping(arena, origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
-        Exception? failure = null;
-        var grouper = new Thread(() =>
-        {
-            try
-            {
-                int done = 0;
-                foreach (int ready in handoff.Consume())
-                {
-                    grouped.Add(done, ready);
-                    done = ready;
-                }
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "zone grouping",
-        };
-        grouper.Start();
-        ZoneFileResult parsed;
-        try
-        {
-            parsed = ZoneFileReader.ReadFile(path, origin, arena);
-        }
-        finally
-        {
-            handoff.Complete(arena.Count);
-            grouper.Join();
-        }
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
+        using var grouper = new GroupingThread(arena, handoff, origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
+        // A reading that throws leaves the thread to the using, which stops it.
+        var parsed = ZoneFileReader.ReadFile(path, origin, arena);
+        var grouped = grouper.Finish(arena.Count);
         grouping = parsed.HasErrors ? null : grouped;
         return parsed;
     }
