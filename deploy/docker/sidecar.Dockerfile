@@ -21,15 +21,16 @@
 #   - iproute2 is here for the one step that does need CAP_NET_ADMIN, putting the anycast address on `lo` (a
 #     separate one-shot container or init container, run as root with only NET_ADMIN).
 #
-# The watchdog is the same anycastdns program as the server, published self-contained: Debian has no .NET 10
-# runtime package, and .NET 10 ships no Debian images.
+# The watchdog is the same anycastdns program as the server, published as native code (see Dockerfile): no .NET
+# runtime in the image (Debian has no .NET 10 package, and .NET 10 ships no Debian images).
 
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 ARG PUBLISH=build
 
-FROM --platform=$BUILDPLATFORM ${SDK_IMAGE} AS build
+FROM ${SDK_IMAGE} AS build
 ARG TARGETARCH
+RUN apt-get update && apt-get install -y --no-install-recommends clang zlib1g-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/AnycastDns/AnycastDns.csproj src/AnycastDns/
@@ -37,9 +38,9 @@ COPY src/AnycastDns.Server/AnycastDns.Server.csproj src/AnycastDns.Server/
 COPY src/AnycastDns.Authority/AnycastDns.Authority.csproj src/AnycastDns.Authority/
 COPY src/AnycastDns.Zones/AnycastDns.Zones.csproj src/AnycastDns.Zones/
 COPY src/AnycastDns.Protocol/AnycastDns.Protocol.csproj src/AnycastDns.Protocol/
-RUN dotnet restore src/AnycastDns -a "$TARGETARCH" -p:SelfContained=true
+RUN dotnet restore src/AnycastDns -a "$TARGETARCH" -p:PublishAot=true
 COPY src/ src/
-RUN dotnet publish src/AnycastDns -c Release -a "$TARGETARCH" --self-contained true --no-restore -o /out
+RUN dotnet publish src/AnycastDns -c Release -a "$TARGETARCH" -p:PublishAot=true -p:CopyOutputSymbolsToPublishDirectory=false --no-restore -o /out
 
 FROM ${BASE_IMAGE} AS prebuilt
 COPY artifacts/publish/ /out/
@@ -48,7 +49,7 @@ FROM ${PUBLISH} AS publish
 
 FROM ${BASE_IMAGE}
 ARG APP_UID=1654
-# libstdc++6 for the .NET runtime, libssl3 for its crypto (loaded on demand); no ICU: the project builds with
+# libssl3 for the runtime's crypto (loaded on demand), libstdc++6 for a JIT publish given as prebuilt; no ICU: the project builds with
 # InvariantGlobalization. apt-get runs only for what the base lacks (see Dockerfile).
 RUN missing=; \
     for p in bird2 iproute2 libcap2-bin libssl3 libstdc++6; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done; \

@@ -5,7 +5,7 @@ namespace AnycastDns.TestSupport.Lab;
 
 /// <summary>
 /// The two images of deploy/docker, built here with podman and no registry, as deploy/README.md tells an operator to:
-/// a Debian 12 base made with debootstrap and <c>podman import</c>ed, the self-contained publish made on the host, and
+/// a Debian 12 base made with debootstrap and <c>podman import</c>ed, the native (AOT) publish made on the host, and
 /// both Dockerfiles built with <c>--build-arg BASE_IMAGE=... --build-arg PUBLISH=prebuilt</c> (no SDK image).
 /// The debootstrap tarball is cached in <see cref="CacheDirectory"/> under a name keyed by its inputs (suite, variant,
 /// packages, mirror), so only the first run on a machine pays for it. Every image gets a tag with a random suffix;
@@ -146,7 +146,8 @@ public sealed class PodmanImages : IAsyncDisposable
         clock.Restart();
         string publish = Path.Combine(Context, "artifacts", "publish");
         var published = await ExternalTool.RunAsync("dotnet",
-            ["publish", Path.Combine(RepositoryPaths.Root, "src", "AnycastDns"), "-c", "Release", "-r", "linux-x64", "--self-contained", "true", "-o", publish, "-nologo"],
+            ["publish", Path.Combine(RepositoryPaths.Root, "src", "AnycastDns"), "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true",
+             "-p:CopyOutputSymbolsToPublishDirectory=false", "-o", publish, "-nologo"],
             BuildTimeout, cancellationToken).ConfigureAwait(false);
         if (published.ExitCode != 0)
         {
