@@ -84,7 +84,14 @@ public static class ZoneLoader
     /// what the load needs, found before the load when memory is tight (<see cref="ZoneLoadMemory"/>), else when an
     /// allocation fails, and then everything the load had made is garbage the next collection takes.
     /// </summary>
-    public static ZoneLoadResult LoadFile(string path, DnsName origin, ZoneLoadOptions? options = null)
+    public static ZoneLoadResult LoadFile(string path, DnsName origin, ZoneLoadOptions? options = null) => LoadFile(path, origin, options, null);
+
+    /// <summary>
+    /// Loads one zone file as <see cref="LoadFile(string, DnsName, ZoneLoadOptions?)"/> does; a reload of a large zone
+    /// (<paramref name="served"/>, the version served from this file) whose edits stay at their owners makes the new
+    /// version from the owners that changed, sharing every other node with the one served (<see cref="ZoneUpdate"/>).
+    /// </summary>
+    public static ZoneLoadResult LoadFile(string path, DnsName origin, ZoneLoadOptions? options, Zone? served)
     {
         long size = TryFileSize(path);
         return ZoneLoadMemory.LoadIfItFits(path, size,
@@ -92,7 +99,7 @@ public static class ZoneLoader
             {
                 try
                 {
-                    return LoadFileOrThrow(path, origin, size, options);
+                    return LoadFileOrThrow(path, origin, size, options, served);
                 }
                 catch (Exception e) when (IsOutOfMemory(e))
                 {
@@ -131,7 +138,10 @@ public static class ZoneLoader
         }
     }
 
-    private static ZoneLoadResult LoadFileOrThrow(string path, DnsName origin, long size, ZoneLoadOptions? options)
+    /// <summary>From this many names a reload compares the file with the version served (<see cref="ZoneUpdate"/>): below, a whole build is as quick.</summary>
+    private const int ReloadSharingFrom = 20_000;
+
+    private static ZoneLoadResult LoadFileOrThrow(string path, DnsName origin, long size, ZoneLoadOptions? options, Zone? served)
     {
         var diagnostics = new List<ZoneDiagnostic>();
         ZoneFileResult parsed;
@@ -155,7 +165,8 @@ public static class ZoneLoader
         {
             return new ZoneLoadResult(origin, path, null, diagnostics) { Sources = parsed.Sources };
         }
-        var zone = ZoneBuilder.Build(grouping, diagnostics, path, options);
+        var zone = served is not null && served.NodeCount >= ReloadSharingFrom ? ZoneUpdate.FromReload(served, grouping, diagnostics, path) : null;
+        zone ??= ZoneBuilder.Build(grouping, diagnostics, path, options);
         return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
     }
 

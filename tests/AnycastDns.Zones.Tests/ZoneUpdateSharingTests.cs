@@ -53,7 +53,7 @@ public sealed class ZoneUpdateSharingTests
         model["mail"].Add((RecordType.MX, "10 mx"));
         uint serial = 1;
         var current = Build(Text(model, serial));
-        int shared = 0;
+        int shared = 0, reloads = 0;
         for (int step = 0; step < 60; step++)
         {
             string before = Dump(current);
@@ -98,10 +98,23 @@ public sealed class ZoneUpdateSharingTests
             Assert.Equal(expected.DigestHex, updated.DigestHex);
             Assert.Equal(before, Dump(current));
             shared += ReferenceEquals(current.Find(Name("ns.sub")), updated.Find(Name("ns.sub"))) ? 1 : 0;
+
+            // The same step as a reload of the whole new text, compared with the version served.
+            var reloadDiagnostics = new List<ZoneDiagnostic>();
+            var reloaded = ZoneUpdate.FromReload(current, Grouping(Text(model, serial)), reloadDiagnostics, ZoneText.FileName);
+            if (reloaded is not null)
+            {
+                Assert.Equal(Dump(expected), Dump(reloaded));
+                Assert.Equal(expected.RecordCount, reloaded.RecordCount);
+                Assert.Equal(expected.DigestHex, reloaded.DigestHex);
+                Assert.Same(current.Find(Name("ns.sub")), reloaded.Find(Name("ns.sub")));
+                reloads++;
+            }
             current = updated;
         }
         // Most steps took the sharing path (the glue below the cut is never changed, so it is shared whenever it is).
         Assert.True(shared > 40, $"{shared} of 60 updates shared the nodes they left alone");
+        Assert.True(reloads > 40, $"{reloads} of 60 reloads shared the nodes they left alone");
     }
 
     [Fact]
@@ -116,6 +129,67 @@ public sealed class ZoneUpdateSharingTests
 
         Assert.Null(update.Build(diagnostics, "IXFR from test"));
         Assert.Contains(diagnostics, d => d.Severity == Severity.Error && d.Message.Contains("ns1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_reload_that_changes_structure_or_breaks_a_rule_is_left_to_the_whole_build()
+    {
+        var model = new Dictionary<string, List<(RecordType Type, string Text)>>(StringComparer.Ordinal) { ["www"] = [(RecordType.A, "192.0.2.1")] };
+        var current = Build(Text(model, 1));
+        model["www"].Add((RecordType.NS, "ns1")); // a new cut
+        Assert.Null(ZoneUpdate.FromReload(current, Grouping(Text(model, 2)), [], ZoneText.FileName));
+        model["www"] = [(RecordType.A, "192.0.2.1")];
+        Assert.NotNull(ZoneUpdate.FromReload(current, Grouping(Text(model, 2)), [], ZoneText.FileName));
+        Assert.Null(ZoneUpdate.FromReload(current, Grouping(Text(model, 2) + "www.other.test. IN A 192.0.2.9\n"), [], ZoneText.FileName));
+        Assert.Null(ZoneUpdate.FromReload(current, Grouping(Text(model, 2) + "@ IN SOA ns1 hostmaster 3 3600 600 86400 300\n"), [], ZoneText.FileName));
+        Assert.Null(ZoneUpdate.FromReload(current, Grouping(Text(model, 2).Replace("cname    IN CNAME www", "cname IN CNAME mail", StringComparison.Ordinal)), [], ZoneText.FileName));
+    }
+
+    [Fact]
+    public void A_large_zone_reloaded_with_one_edit_shares_every_other_node()
+    {
+        string folder = Directory.CreateTempSubdirectory("anycastdns-reload-").FullName;
+        try
+        {
+            string path = Path.Combine(folder, "example.test.zone");
+            var text = new StringBuilder("$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n");
+            for (int i = 0; i < 30_000; i++)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"h{i} IN A 198.51.{i / 256 % 256}.{i % 256}\n");
+            }
+            File.WriteAllText(path, text.ToString());
+            var served = ZoneLoader.LoadFile(path).Zone!;
+            File.WriteAllText(path, text.ToString().Replace(" 1 3600", " 2 3600", StringComparison.Ordinal).Replace("h7 IN A", "h7 IN AAAA 2001:db8::7\nh7 IN A", StringComparison.Ordinal) + "new IN TXT \"x\"\n");
+
+            var reloaded = ZoneLoader.LoadFile(path, ZoneText.Origin, null, served);
+            var whole = ZoneLoader.LoadFile(path);
+
+            Assert.True(reloaded.Succeeded, string.Join("\n", reloaded.Diagnostics));
+            Assert.Equal(whole.Zone!.DigestHex, reloaded.Zone!.DigestHex);
+            Assert.Equal(Dump(whole.Zone), Dump(reloaded.Zone));
+            Assert.Same(served.Find(Name("h8")), reloaded.Zone.Find(Name("h8")));
+            Assert.NotSame(served.Find(Name("h7")), reloaded.Zone.Find(Name("h7")));
+            Assert.Equal(2u, reloaded.Zone.Serial);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The text's records grouped by owner, as a reload reads them before it builds.</summary>
+    private static ZoneGrouping Grouping(string text)
+    {
+        var parsed = ZoneText.Read(text);
+        Assert.False(parsed.HasErrors, string.Join("\n", parsed.Diagnostics));
+        var arena = new RecordArena();
+        foreach (var record in parsed.Records)
+        {
+            arena.Add(record.Owner, record.Type, record.Class, record.Ttl, record.Rdata, record.Location);
+        }
+        var grouping = new ZoneGrouping(arena, ZoneText.Origin, arena.OwnerRuns);
+        grouping.Add(0, arena.Count);
+        return grouping;
     }
 
     private static string Text(Dictionary<string, List<(RecordType Type, string Text)>> model, uint serial)
