@@ -166,9 +166,7 @@ public sealed class ZoneCatalog
     {
         var loaded = new ZoneLoadResult[paths.Count];
         // A file reloaded is compared with the version it serves: a large zone's small edit then changes a few nodes.
-        Parallel.For(0, paths.Count, i => loaded[i] = ZoneLoader.TryOriginFromFileName(paths[i], out var origin, out _)
-            ? ZoneLoader.LoadFile(paths[i], origin, Options, _files.GetValueOrDefault(paths[i])?.Served)
-            : ZoneLoader.LoadFile(paths[i], Options));
+        Parallel.For(0, paths.Count, i => loaded[i] = ZoneLoader.LoadFile(paths[i], Options, _files.GetValueOrDefault(paths[i])?.Served));
         return loaded;
     }
 

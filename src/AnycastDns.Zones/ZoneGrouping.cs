@@ -345,6 +345,13 @@ internal readonly struct RRsetData(ZoneGrouping grouping, int set)
         return records;
     }
 
+    /// <summary>
+    /// The TTL a record of the RRset is served with: the RRset's first (RFC 2181 §5.2), but each RRSIG keeps its own, the
+    /// TTL of the RRset it covers (RFC 4034 §3), and the zone digest hashes records with the TTL the zone gave them (RFC
+    /// 8976 §3.3.1).
+    /// </summary>
+    public static uint ServedTtl(RecordType type, uint first, uint own) => type == RecordType.RRSIG ? own : first;
+
     public RRset ToRRset(RecordStore store, List<ZoneDiagnostic> diagnostics)
     {
         var arena = grouping.Arena;
@@ -374,9 +381,7 @@ internal readonly struct RRsetData(ZoneGrouping grouping, int set)
         var records = new RRset.RecordsWriter(type, slot.Count, block, start);
         for (int r = slot.First; r >= 0; r = arena[r].Next)
         {
-            // Each RRSIG keeps its own TTL: it is the TTL of the RRset it covers (RFC 4034 §3), and the zone
-            // digest hashes records with the TTL the zone gave them (RFC 8976 §3.3.1).
-            records.Add(type == RecordType.RRSIG ? arena[r].Ttl : ttl, arena.Rdata(r));
+            records.Add(ServedTtl(type, ttl, arena[r].Ttl), arena.Rdata(r));
         }
         return records.ToRRset();
     }

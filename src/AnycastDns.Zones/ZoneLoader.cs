@@ -68,14 +68,17 @@ public static class ZoneLoader
         return true;
     }
 
-    /// <summary>Loads one zone file, its origin taken from the file name.</summary>
-    public static ZoneLoadResult LoadFile(string path, ZoneLoadOptions? options = null)
+    /// <summary>
+    /// Loads one zone file, its origin taken from the file name; <paramref name="served"/>, the version served from it,
+    /// when this is a reload (see <see cref="LoadFile(string, DnsName, ZoneLoadOptions?, Zone?)"/>).
+    /// </summary>
+    public static ZoneLoadResult LoadFile(string path, ZoneLoadOptions? options = null, Zone? served = null)
     {
         if (!TryOriginFromFileName(path, out var origin, out var error))
         {
             return new ZoneLoadResult(DnsName.Root, path, null, [new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error, error!)]);
         }
-        return LoadFile(path, origin, options);
+        return LoadFile(path, origin, options, served);
     }
 
     /// <summary>

@@ -20,11 +20,14 @@ public sealed partial class ZoneUpdate
     /// <summary>Owners left empty (gone, unless they have children) that a version may look for children of, one walk of the zone each.</summary>
     private const int MostEmptied = 8;
 
+    /// <summary>Changed owners past which the whole build is as quick (a quarter of the zone's names, at least 64).</summary>
+    private int MostChangedOwners => Math.Max(64, _current.NodeCount / 4);
+
     private Zone? BuildSharingNodes(List<ZoneDiagnostic> diagnostics, string source, (uint Ttl, byte[] Rdata) soa)
     {
         var current = _current;
         var origin = current.Origin;
-        if (current.HasDnssecRecords || current.Apex.Get(RecordType.ZONEMD) is not null || _changed.Count > Math.Max(64, current.NodeCount / 4)
+        if (current.HasDnssecRecords || current.Apex.Get(RecordType.ZONEMD) is not null || _changed.Count > MostChangedOwners
             || (_changed.TryGetValue(origin, out var apexRecords) && !SameAsServed(current.Apex, apexRecords)))
         {
             return null;
@@ -113,15 +116,11 @@ public sealed partial class ZoneUpdate
         {
             apexSets.Add(rrset.Type == RecordType.SOA ? new RRset(RecordType.SOA, soa.Ttl, [soa.Rdata]) : rrset);
         }
-        var apex = nodes[origin] = current.Apex.With(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(apexSets));
+        nodes[origin] = current.Apex.With(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(apexSets));
 
         // Parents for the new nodes: the names between each and the nearest one already there are empty non-terminals.
         foreach (var node in made)
         {
-            if (gone.Contains(node.Name))
-            {
-                continue;
-            }
             var child = node;
             while (true)
             {
@@ -140,7 +139,7 @@ public sealed partial class ZoneUpdate
 
         // The RRsets pointing at a changed owner find their targets again (RFC 1034 §4.3.2 step 6), in new nodes, so that
         // the version served keeps its own.
-        if (!Retarget(nodes, apex, gone))
+        if (!Retarget(nodes, made, gone))
         {
             return null;
         }
@@ -162,89 +161,72 @@ public sealed partial class ZoneUpdate
     internal static Zone? FromReload(Zone current, ZoneGrouping grouping, List<ZoneDiagnostic> diagnostics, string source)
     {
         var origin = current.Origin;
-        if (ZoneChecks.CountErrors(grouping.Diagnostics) > 0 || !origin.Equals(grouping.Origin) || current.HasDnssecRecords)
+        // The apex as a whole build checks it first (one SOA, NS records): anything wrong is left to that build to say.
+        var problems = new List<ZoneDiagnostic>(grouping.Diagnostics);
+        if (!origin.Equals(grouping.Origin) || current.HasDnssecRecords
+            || ZoneChecks.Apex(grouping, source, problems) is not { } apex || ZoneChecks.CountErrors(problems) > 0)
         {
             return null;
         }
-        var update = new ZoneUpdate(current);
-        int most = Math.Max(64, current.NodeCount / 4);
+        var soa = apex.Find(RecordType.SOA)!.Value[0];
+        var update = new ZoneUpdate(current) { _soa = (soa.Ttl, soa.Rdata.ToArray()) };
         foreach (var owner in grouping.Owners)
         {
             var before = current.Find(owner.Name);
-            if (before is not null && SameRecords(before, owner, out var soa))
+            if (before is not null && SameRecords(before, owner))
             {
-                if (soa is { } apexSoa)
-                {
-                    update._soa = apexSoa;
-                }
                 continue;
             }
             var records = new List<Change>();
             foreach (var set in owner.Sets)
             {
-                if (before is not null && before.IsApex && set.Type == RecordType.SOA)
+                if (set.Type == RecordType.SOA && before is { IsApex: true })
                 {
-                    if (set.Count != 1)
-                    {
-                        return null;
-                    }
-                    update._soa = (set[0].Ttl, set[0].Rdata.ToArray());
-                    continue;
+                    continue; // the new SOA is set above
                 }
                 uint ttl = set[0].Ttl;
                 foreach (var record in set)
                 {
-                    records.Add(new Change(set.Type, set.Type == RecordType.RRSIG ? record.Ttl : ttl, record.Rdata.ToArray()));
+                    records.Add(new Change(set.Type, RRsetData.ServedTtl(set.Type, ttl, record.Ttl), record.Rdata.ToArray()));
                 }
             }
             update._changed[before?.Name ?? owner.Name] = records;
-            if (update._changed.Count > most)
+            if (update._changed.Count > update.MostChangedOwners)
             {
                 return null;
             }
-        }
-        if (update._soa is null)
-        {
-            return null; // no SOA at the apex: the whole build says so
         }
         foreach (var node in current.Nodes)
         {
             if (!node.IsEmptyNonTerminal && !grouping.Nodes.ContainsKey(node.Name))
             {
                 update._changed[node.Name] = [];
-                if (update._changed.Count > most)
+                if (update._changed.Count > update.MostChangedOwners)
                 {
                     return null;
                 }
             }
         }
-        var warnings = new List<ZoneDiagnostic>(grouping.Diagnostics);
-        var zone = update.BuildSharingNodes(warnings, source, update._soa.Value);
+        var zone = update.BuildSharingNodes(problems, source, update._soa.Value);
         if (zone is not null)
         {
-            diagnostics.AddRange(warnings);
+            diagnostics.AddRange(problems);
         }
         return zone;
     }
 
     /// <summary>
-    /// True when the owner read holds exactly the records the node serves, TTLs as the RRset keeps them (the first of
-    /// the RRset's, RFC 2181 §5.2) and in the same order; the apex's SOA apart, which comes back in <paramref name="soa"/>.
+    /// True when the owner read holds exactly the records the node serves, TTLs as the RRset keeps them and in the same
+    /// order; the apex's SOA apart (the new one is set whatever it is).
     /// </summary>
-    private static bool SameRecords(ZoneNode node, OwnerData owner, out (uint Ttl, byte[] Rdata)? soa)
+    private static bool SameRecords(ZoneNode node, OwnerData owner)
     {
-        soa = null;
         int sets = 0;
         foreach (var set in owner.Sets)
         {
             sets++;
             if (node.IsApex && set.Type == RecordType.SOA)
             {
-                if (set.Count != 1)
-                {
-                    return false;
-                }
-                soa = (set[0].Ttl, set[0].Rdata.ToArray());
                 continue;
             }
             if (node.Get(set.Type) is not { } served || served.Count != set.Count)
@@ -255,7 +237,7 @@ public sealed partial class ZoneUpdate
             int i = 0;
             foreach (var record in set)
             {
-                if (served.RecordTtl(i) != (set.Type == RecordType.RRSIG ? record.Ttl : ttl) || !served.Rdata(i).SequenceEqual(record.Rdata))
+                if (served.RecordTtl(i) != RRsetData.ServedTtl(set.Type, ttl, record.Ttl) || !served.Rdata(i).SequenceEqual(record.Rdata))
                 {
                     return false;
                 }
@@ -266,11 +248,12 @@ public sealed partial class ZoneUpdate
     }
 
     /// <summary>
-    /// Every RRset with targets whose target is a changed owner, or is held by a new node, finds its targets in the new
-    /// version; its node is replaced when it was shared. False when a name server's address changed: the whole build
-    /// checks that every in-zone name server still has one.
+    /// Every RRset with targets whose target is a changed owner, or that a changed owner's new node holds (<paramref name="made"/>:
+    /// its RRsets are new, their targets not found yet), finds its targets in the new version; its node is replaced
+    /// when it was shared. False when a name server's address changed: the whole build checks that every in-zone name
+    /// server still has one.
     /// </summary>
-    private bool Retarget(Dictionary<DnsName, ZoneNode> nodes, ZoneNode apex, HashSet<DnsName> gone)
+    private bool Retarget(Dictionary<DnsName, ZoneNode> nodes, HashSet<ZoneNode> made, HashSet<DnsName> gone)
     {
         var changed = new HashSet<DnsName>(_changed.Keys, DnsNameComparer.Instance);
         changed.UnionWith(gone);
@@ -280,7 +263,7 @@ public sealed partial class ZoneUpdate
         var replace = new List<(DnsName Name, ZoneNode Node)>();
         foreach (var (name, node) in nodes)
         {
-            bool isNew = node == apex || changed.Contains(name);
+            bool isNew = made.Contains(node);
             RRset[]? sets = null;
             var held = node.RRsets;
             for (int s = 0; s < held.Length; s++)
@@ -295,7 +278,7 @@ public sealed partial class ZoneUpdate
                 {
                     pointsAtChange = changedLookup.Contains(RdataLayout.TargetName(rrset.Type, rrset.Rdata(i)));
                 }
-                if (!pointsAtChange && !(isNew && !ReferenceEquals(_current.Find(name)?.Get(rrset.Type), rrset)))
+                if (!pointsAtChange && !isNew)
                 {
                     continue;
                 }
