@@ -98,7 +98,7 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
     public static bool TryParse(ReadOnlySpan<char> text, DnsName? origin, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DnsName? name, out string? error)
     {
         name = null;
-        Span<byte> buffer = stackalloc byte[MaxLength + MaxLabelLength + 2];
+        Span<byte> buffer = stackalloc byte[ParseBufferLength];
         error = TryParseToWire(text, origin, buffer, out int length);
         if (error is not null)
         {
@@ -106,6 +106,21 @@ public sealed class DnsName : IEquatable<DnsName>, IComparable<DnsName>
         }
         name = new DnsName(buffer[..length]);
         return true;
+    }
+
+    /// <summary>The room <see cref="TryParseWire"/> needs: a name's most octets, and one label beyond them to find it too long.</summary>
+    public const int ParseBufferLength = MaxLength + MaxLabelLength + 2;
+
+    /// <summary>
+    /// As <see cref="TryParse(ReadOnlySpan{char}, DnsName?, out DnsName?, out string?)"/>, into the wire form in
+    /// <paramref name="buffer"/> (at least <see cref="ParseBufferLength"/> octets) without making a name: RDATA that
+    /// holds names (NS, MX, CNAME...) is written from it, a zone file's worth of names that live only until copied.
+    /// </summary>
+    public static bool TryParseWire(ReadOnlySpan<char> text, DnsName? origin, Span<byte> buffer, out int length, out string? error)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buffer.Length, ParseBufferLength, nameof(buffer));
+        error = TryParseToWire(text, origin, buffer, out length);
+        return error is null;
     }
 
     private static string? TryParseToWire(ReadOnlySpan<char> text, DnsName? origin, Span<byte> buffer, out int length)

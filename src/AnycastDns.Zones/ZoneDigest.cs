@@ -104,25 +104,25 @@ public static class ZoneDigest
         public void Run()
         {
             var order = new CanonicalNameOrder(_zone);
-            var nodes = order.Sort();
-            for (int i = 0; i < nodes.Length; i++)
+            var nodes = order.Sort(out int count);
+            for (int i = 0; i < count; i++)
             {
                 // Canonical order is not the order the nodes were made in: each node, its RRsets and their records
                 // are somewhere else in memory. Asking for them a few nodes ahead lets the loads overlap instead of
                 // waiting for each in turn (a million nodes at a few cache misses each was most of the digest).
-                if (i + 8 < nodes.Length)
+                if (i + 8 < count)
                 {
-                    Prefetch(nodes[i + 8]);
+                    Prefetch(nodes[i + 8].Node);
                 }
-                if (i + 4 < nodes.Length)
+                if (i + 4 < count)
                 {
-                    foreach (var rrset in nodes[i + 4].RRsets)
+                    foreach (var rrset in nodes[i + 4].Node.RRsets)
                     {
                         Prefetch(rrset);
                         rrset.PrefetchRecords();
                     }
                 }
-                WriteNode(nodes[i]);
+                WriteNode(nodes[i].Node);
             }
             Flush();
         }
@@ -279,11 +279,12 @@ public static class ZoneDigest
     {
         private byte[] _keys = [];
 
-        public ZoneNode[] Sort()
+        /// <summary>The zone's nodes with records, in canonical order: the first <paramref name="count"/> entries.</summary>
+        public Entry[] Sort(out int count)
         {
             var entries = new Entry[zone.NodeCount];
             _keys = new byte[zone.NodeCount * 16];
-            int count = 0;
+            count = 0;
             int used = 0;
             int originLabels = zone.Origin.LabelCount;
             foreach (var node in zone.Nodes)
@@ -306,12 +307,7 @@ public static class ZoneDigest
                 entries[count++] = new Entry(head, start, used - start, node);
             }
             Array.Sort(entries, 0, count, this);
-            var nodes = new ZoneNode[count];
-            for (int i = 0; i < count; i++)
-            {
-                nodes[i] = entries[i].Node;
-            }
-            return nodes;
+            return entries;
         }
 
         public int Compare(Entry x, Entry y)

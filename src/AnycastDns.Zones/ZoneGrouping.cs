@@ -209,12 +209,17 @@ internal sealed class ZoneGrouping
 
     /// <summary>
     /// Makes room for <paramref name="more"/> nodes (the empty non-terminals), and gives back what a guess of the
-    /// owners' number (<see cref="ZoneLoader"/> guesses from the file's size) set aside beyond a quarter too many.
+    /// owners' number (<see cref="ZoneLoader"/> guesses from the file's size) set aside beyond half as many again.
     /// </summary>
+    /// <remarks>
+    /// Trimming copies the table, and the copy is made while the zone's records as read are still held: on a million
+    /// names, 29 MiB more at the load's peak to keep 8 MiB less after it (a guess of 1.33 M slots for 1.05 M names), so a
+    /// table up to half too large is kept.
+    /// </remarks>
     public void FitNodeTable(int more)
     {
         int needed = Nodes.Count + more;
-        if (Nodes.EnsureCapacity(needed) > needed + needed / 4)
+        if (Nodes.EnsureCapacity(needed) > needed + needed / 2)
         {
             Nodes.TrimExcess(needed);
         }

@@ -185,8 +185,8 @@ public static class ZoneLoader
     /// <summary>
     /// Octets of zone file per name (owners and the empty non-terminals between them), for the size of the node table
     /// made before the owners are counted: under the smallest usual (an unsigned zone of one short record per name,
-    /// about 40 with its share of empty non-terminals), so the table rarely grows while it fills; one that came out too
-    /// large is trimmed (<see cref="ZoneGrouping.FitNodeTable"/>).
+    /// about 40 with its share of empty non-terminals), so the table rarely grows while it fills; one that came out
+    /// more than half too large is trimmed (<see cref="ZoneGrouping.FitNodeTable"/>).
     /// </summary>
     private const int OctetsPerOwnerGuess = 36;
 

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Net;
-using System.Net.Sockets;
 
 namespace AnycastDns.Protocol.Presentation;
 
@@ -186,25 +184,21 @@ internal sealed class RdataTextReader
 
     // ---- names ---------------------------------------------------------------------------------------------------
 
-    public DnsName Name(string what)
+    /// <summary>A domain name, written to the RDATA as it stands (no object made: a zone has a million of them).</summary>
+    public void Name(string what)
     {
         var text = Take(what);
-        var name = ParseName(text, Origin, Index - 1, what);
-        Output.Bytes(name.Wire);
-        return name;
-    }
-
-    public DnsName ParseName(ReadOnlySpan<char> text, DnsName origin, int index, string what)
-    {
         if (text is "@")
         {
-            return origin;
+            Output.Bytes(Origin.Wire);
+            return;
         }
-        if (!DnsName.TryParse(text, origin, out var name, out string? error))
+        Span<byte> wire = stackalloc byte[DnsName.ParseBufferLength];
+        if (!DnsName.TryParseWire(text, Origin, wire, out int length, out string? error))
         {
-            throw Fail(index, $"expected {what}, got {Show(index)}: {error}");
+            throw Fail(Index - 1, $"expected {what}, got {Show(Index - 1)}: {error}");
         }
-        return name;
+        Output.Bytes(wire[..length]);
     }
 
     // ---- strings -------------------------------------------------------------------------------------------------
@@ -255,7 +249,7 @@ internal sealed class RdataTextReader
     public void IPv4(string what)
     {
         var text = Take(what);
-        if (!TryParseIPv4(text, Output.Extend(4)))
+        if (!AddressText.TryParseIPv4(text, Output.Extend(4)))
         {
             throw Expected(Index - 1, what);
         }
@@ -264,64 +258,10 @@ internal sealed class RdataTextReader
     public void IPv6(string what)
     {
         var text = Take(what);
-        if (!TryParseIPv6(text, Output.Extend(16)))
+        if (!AddressText.TryParseIPv6(text, Output.Extend(16)))
         {
             throw Expected(Index - 1, what);
         }
-    }
-
-    /// <summary>Dotted-quad only: four decimal parts 0-255 without leading zeros (no "1.2.3" or octal forms).</summary>
-    public static bool TryParseIPv4(ReadOnlySpan<char> text, Span<byte> destination)
-    {
-        int part = 0, value = 0, digits = 0;
-        for (int i = 0; i <= text.Length; i++)
-        {
-            if (i == text.Length || text[i] == '.')
-            {
-                if (digits == 0 || part > 3)
-                {
-                    return false;
-                }
-                destination[part++] = (byte)value;
-                value = 0;
-                digits = 0;
-                continue;
-            }
-            char c = text[i];
-            if (!char.IsAsciiDigit(c) || (digits == 1 && value == 0))
-            {
-                return false;
-            }
-            value = value * 10 + (c - '0');
-            digits++;
-            if (value > 255)
-            {
-                return false;
-            }
-        }
-        return part == 4;
-    }
-
-    private static readonly SearchValues<char> IPv6Chars = SearchValues.Create("0123456789abcdefABCDEF:.");
-
-    /// <summary>RFC 4291 §2.2 text forms; no zone index, brackets or prefix length.</summary>
-    public static bool TryParseIPv6(ReadOnlySpan<char> text, Span<byte> destination)
-    {
-        if (text.Length < 2 || text.ContainsAnyExcept(IPv6Chars) || !text.Contains(':'))
-        {
-            return false;
-        }
-        if (!IPAddress.TryParse(text, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return false;
-        }
-        // The IPv4 tail of an IPv6 address must itself be a strict dotted quad (RFC 4291 §2.2 form 3).
-        int lastColon = text.LastIndexOf(':');
-        if (text[(lastColon + 1)..].Contains('.') && !TryParseIPv4(text[(lastColon + 1)..], stackalloc byte[4]))
-        {
-            return false;
-        }
-        return address.TryWriteBytes(destination, out _);
     }
 
     // ---- binary --------------------------------------------------------------------------------------------------

@@ -265,8 +265,8 @@ internal static class SvcParamText
         {
             var item = text[range];
             bool ok = key == Ipv4Hint
-                ? RdataTextReader.TryParseIPv4(item, output.Extend(4))
-                : RdataTextReader.TryParseIPv6(item, output.Extend(16));
+                ? AddressText.TryParseIPv4(item, output.Extend(4))
+                : AddressText.TryParseIPv6(item, output.Extend(16));
             if (!ok)
             {
                 return $"expected {(key == Ipv4Hint ? "IPv4" : "IPv6")} addresses separated by commas for {KeyName(key)}, got '{item}'";

@@ -5,15 +5,18 @@ namespace AnycastDns.Zones;
 /// <summary>
 /// A zone file's text, handed to the parser a window of whole lines at a time, one char per octet (ISO-8859-1), so
 /// that every octet reaches names and RDATA unchanged. A 45 MiB zone file is never one 90 MB string: the parser holds
-/// one window (a few MiB) while the zone it builds grows, and each window is decoded into the same chars as the last,
+/// one window (a MiB) while the zone it builds grows, and each window is decoded into the same chars as the last,
 /// not into a string of its own (a load of 45 MiB would otherwise leave 90 MB of strings behind as garbage, which the
 /// first load, run without collections, would keep until it ends). An entry that a window cuts in two (parentheses spanning
 /// lines) is read again at the start of the next window, which then holds all of it.
 /// </summary>
 internal sealed class ZoneText : IDisposable
 {
-    /// <summary>Octets per window: large enough that a window is a negligible share of the load's time.</summary>
-    private const int WindowOctets = 4 << 20;
+    /// <summary>
+    /// Octets per window: large enough that a window is a negligible share of the load's time (an entry cut at its end is
+    /// read twice), small enough that its octets and chars (3 MiB) are a negligible share of a large load's peak.
+    /// </summary>
+    private const int WindowOctets = 1 << 20;
 
     /// <summary>
     /// The longest window: a line or a parenthesized entry this long is not a zone file's (RFC 1035 §5.1 entries are
@@ -83,7 +86,8 @@ internal sealed class ZoneText : IDisposable
                 int cut = _endOfFile ? _end : _start + newline + 1;
                 if (_chars.Length < cut - _start)
                 {
-                    _chars = new char[Math.Max(cut - _start, _chars.Length * 2)];
+                    // A char per octet: as many as the buffer holds, which only a line longer than a window widens.
+                    _chars = new char[_buffer.Length];
                 }
                 int chars = Encoding.Latin1.GetChars(_buffer, _start, cut - _start, _chars, 0);
                 text = _chars.AsMemory(0, chars);
