@@ -49,9 +49,11 @@ public static class ZoneBuilder
     /// </summary>
     /// <remarks>
     /// What reads the records as read runs first (the name tree's adjustment, the zone rules, which point at file lines,
-    /// and the signature times); then each owner's node takes its RRsets in final form, and once the name servers'
-    /// addresses are checked (which point at the NS records' lines) the records as read are let go. What reads the
-    /// RRsets (additional-section targets, DNSSEC) is adjusted and checked after that.
+    /// and the signature times); then each owner's node takes its RRsets in final form, and the records as read go back
+    /// as they are copied (a chunk of them once its last record is in the zone), so that on a million names the zone
+    /// grows into the memory they leave. The name servers' addresses are checked on the RRsets made, with the NS
+    /// records' places kept for the errors. What reads the RRsets (additional-section targets, DNSSEC) is adjusted and
+    /// checked after that.
     /// </remarks>
     internal static Zone? Build(ZoneGrouping grouping, List<ZoneDiagnostic> diagnostics, string source, ZoneLoadOptions? options = null)
     {
@@ -91,11 +93,9 @@ public static class ZoneBuilder
         // The additional-section targets read names and RRsets only, which are final by now: they are found beside the
         // checks, and thrown away with the zone if a check fails.
         var resolving = Beside(() => ZoneAdjust.AdditionalTargets(nodes));
-        foreach (var ns in nameServers)
-        {
-            ZoneChecks.NameServerAddresses(origin, nodes, ns, diagnostics);
-        }
-        // Nothing reads the records as read any more: the DNSSEC chains and the digest are made without them.
+        ZoneChecks.NameServerAddresses(origin, nodes, nameServers, diagnostics);
+        // Nothing reads the records as read any more (most went back as their nodes were made): the DNSSEC chains and
+        // the digest are made without them.
         grouping.Release();
         bool checksPassed = ZoneChecks.CountErrors(diagnostics) == errorsBefore;
         resolving.GetAwaiter().GetResult();
@@ -191,6 +191,7 @@ public static class ZoneBuilder
                     Array.Resize(ref scratch, count * 2);
                 }
                 var rrset = scratch[count++] = set.ToRRset(store, warnings);
+                set.Consume();
                 records += rrset.Count;
                 dnssec |= DnssecChecks.IsDnssecType(rrset.Type);
             }

@@ -49,10 +49,10 @@ internal static class ZoneChecks
     /// names its line). Returns the NS RRsets whose name servers need addresses, checked once the nodes are made
     /// (<see cref="NameServerAddresses"/>).
     /// </summary>
-    public static List<RRsetData> Owners(ZoneGrouping grouping, List<ZoneDiagnostic> diagnostics)
+    public static NameServerSets Owners(ZoneGrouping grouping, List<ZoneDiagnostic> diagnostics)
     {
         var origin = grouping.Origin;
-        var nameServers = new List<RRsetData>();
+        var nameServers = new NameServerSets();
         foreach (var owner in grouping.Owners)
         {
             var node = owner.Node;
@@ -108,7 +108,7 @@ internal static class ZoneChecks
 
             if (owner.Find(RecordType.NS) is { } ns && cutAbove is null)
             {
-                nameServers.Add(ns);
+                nameServers.Add(owner.Node, ns);
             }
         }
         return nameServers;
@@ -150,47 +150,52 @@ internal static class ZoneChecks
     /// Name servers inside this zone need addresses: below a cut that is glue the parent must serve
     /// (RFC 9471 §2.1), otherwise authoritative A/AAAA records. Runs once the nodes hold their RRsets.
     /// </summary>
-    public static void NameServerAddresses(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, RRsetData ns, List<ZoneDiagnostic> diagnostics)
+    public static void NameServerAddresses(DnsName origin, Dictionary<DnsName, ZoneNode> nodes, NameServerSets sets, List<ZoneDiagnostic> diagnostics)
     {
         var lookup = nodes.GetAlternateLookup<ReadOnlySpan<byte>>();
-        foreach (var record in ns)
+        for (int s = 0; s < sets.Count; s++)
         {
-            var target = RdataLayout.TargetName(RecordType.NS, record.Rdata);
-            if (target.IsEmpty)
+            var (owner, ns) = sets[s];
+            for (int i = 0; i < ns.Count; i++)
             {
-                continue;
-            }
-            // The usual case, a name server with an address in the zone, is settled without making a DnsName.
-            lookup.TryGetValue(target, out var node);
-            if (node is not null && (node.Get(RecordType.A) is not null || node.Get(RecordType.AAAA) is not null))
-            {
-                continue;
-            }
-            var name = DnsName.FromWire(target);
-            if (!name.IsSubdomainOf(origin))
-            {
-                continue;
-            }
-            bool belowCut = false;
-            for (var probe = name; probe.LabelCount > origin.LabelCount; probe = probe.Parent())
-            {
-                if (nodes.TryGetValue(probe, out var n) && n.IsDelegation && !probe.Equals(record.Owner))
+                var target = RdataLayout.TargetName(RecordType.NS, ns.Rdata(i));
+                if (target.IsEmpty)
                 {
-                    belowCut = true;
-                    break;
+                    continue;
                 }
-            }
-            if (node is not null && node.Cname is not null)
-            {
-                Error(diagnostics, record.Location, $"name server {name} of {record.Owner} is a CNAME (RFC 2181 §10.3)");
-            }
-            else if (belowCut || name.IsSubdomainOf(record.Owner) && !record.Owner.Equals(origin))
-            {
-                Error(diagnostics, record.Location, $"missing glue: name server {name} of {record.Owner} has no A or AAAA record");
-            }
-            else
-            {
-                Error(diagnostics, record.Location, $"name server {name} of {record.Owner} has no A or AAAA record in the zone");
+                // The usual case, a name server with an address in the zone, is settled without making a DnsName.
+                lookup.TryGetValue(target, out var node);
+                if (node is not null && (node.Get(RecordType.A) is not null || node.Get(RecordType.AAAA) is not null))
+                {
+                    continue;
+                }
+                var name = DnsName.FromWire(target);
+                if (!name.IsSubdomainOf(origin))
+                {
+                    continue;
+                }
+                bool belowCut = false;
+                for (var probe = name; probe.LabelCount > origin.LabelCount; probe = probe.Parent())
+                {
+                    if (nodes.TryGetValue(probe, out var n) && n.IsDelegation && !probe.Equals(owner.Name))
+                    {
+                        belowCut = true;
+                        break;
+                    }
+                }
+                var at = sets.Location(s, i);
+                if (node is not null && node.Cname is not null)
+                {
+                    Error(diagnostics, at, $"name server {name} of {owner.Name} is a CNAME (RFC 2181 §10.3)");
+                }
+                else if (belowCut || name.IsSubdomainOf(owner.Name) && !owner.Name.Equals(origin))
+                {
+                    Error(diagnostics, at, $"missing glue: name server {name} of {owner.Name} has no A or AAAA record");
+                }
+                else
+                {
+                    Error(diagnostics, at, $"name server {name} of {owner.Name} has no A or AAAA record in the zone");
+                }
             }
         }
     }
@@ -210,4 +215,33 @@ internal static class ZoneChecks
 
     private static void Warning(List<ZoneDiagnostic> diagnostics, SourceLocation at, string message) =>
         diagnostics.Add(new ZoneDiagnostic(at, Severity.Warning, message));
+}
+
+/// <summary>
+/// The NS RRsets whose name servers need addresses (<see cref="ZoneChecks.NameServerAddresses"/>): each owner's node,
+/// whose NS RRset is read once made, and where its records were read, for the errors (the records as read are given
+/// back while the nodes are made, <see cref="RecordArena.Consume"/>).
+/// </summary>
+internal sealed class NameServerSets
+{
+    private readonly List<(ZoneNode Node, int First)> _sets = new();
+    private readonly List<SourceLocation> _locations = new();
+
+    public int Count => _sets.Count;
+
+    /// <summary>Set <paramref name="index"/>: its owner and the NS RRset the owner holds (once the nodes are made).</summary>
+    public (ZoneNode Owner, RRset NameServers) this[int index] =>
+        (_sets[index].Node, _sets[index].Node.Get(RecordType.NS) ?? throw new InvalidOperationException($"{_sets[index].Node.Name} has no NS RRset yet"));
+
+    /// <summary>Where record <paramref name="record"/> of set <paramref name="index"/> was read, in the order read.</summary>
+    public SourceLocation Location(int index, int record) => _locations[_sets[index].First + record];
+
+    public void Add(ZoneNode owner, RRsetData ns)
+    {
+        _sets.Add((owner, _locations.Count));
+        foreach (var record in ns)
+        {
+            _locations.Add(record.Location);
+        }
+    }
 }

@@ -146,6 +146,7 @@ internal sealed class ZoneGrouping
         }
         if (set < 0)
         {
+            Arena.Hold(record);
             _sets.Add(new SetSlot { First = record, Last = record, Count = 1, NextSet = -1, Type = entry.Type });
             if (last < 0)
             {
@@ -164,6 +165,7 @@ internal sealed class ZoneGrouping
                 $"duplicate {RecordTypeNames.ToText(entry.Type)} record at {Arena.Owner(record)} dropped"));
             return;
         }
+        Arena.Hold(record);
         ref var setSlot = ref _sets[set];
         Arena[setSlot.Last].Next = record;
         setSlot.Last = record;
@@ -389,6 +391,18 @@ internal readonly struct RRsetData(ZoneGrouping grouping, int set)
             records.Add(ServedTtl(type, ttl, arena[r].Ttl), arena.Rdata(r));
         }
         return records.ToRRset();
+    }
+
+    /// <summary>The build has copied this RRset's records into the zone and will not read them again (<see cref="RecordArena.Consume"/>).</summary>
+    public void Consume()
+    {
+        var arena = grouping.Arena;
+        for (int r = grouping.Set(set).First; r >= 0;)
+        {
+            int next = arena[r].Next;
+            arena.Consume(r);
+            r = next;
+        }
     }
 
     public struct Enumerator(RecordArena arena, int first)

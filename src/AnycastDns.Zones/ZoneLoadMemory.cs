@@ -14,17 +14,19 @@ public static class ZoneLoadMemory
 {
     /// <summary>
     /// Heap at a load's peak: a fixed part, and so much per record and per octet of file. Measured with
-    /// <c>anycastdns check</c> under DOTNET_GCHeapHardLimit, bisected to 4 MiB (the records read into a
-    /// <see cref="RecordArena"/>): a three-record zone needs 7 MiB; 163,643 records in 4.4 MiB (unsigned, bench/gen.py)
-    /// 49 MiB; 1,636,371 records in 45.8 MiB 428 MiB; 490,933 records in 54 MiB (signed by ldns-signzone, ECDSA P-256
-    /// and NSEC) 169 MiB. 8 MiB, 245 per record and 1 per octet give 8, 51, 436 and 177 MiB: each a little over, so a
-    /// refused load would not have fitted.
+    /// <c>anycastdns check</c> under DOTNET_GCHeapHardLimit, bisected to 4 MiB, with the records as read outside the heap
+    /// (<see cref="ArenaMemory"/>) and given back while the nodes are made: 163,643 records in 4.4 MiB (unsigned,
+    /// bench/gen.py) need 45 MiB; 1,636,371 records in 45.8 MiB 363 MiB; 490,934 records in 54 MiB (signed by
+    /// ldns-signzone, ECDSA P-256 and NSEC) 102 MiB (with the records as read in the heap: 49, 428 and 169). 8 MiB,
+    /// 230 per record and half an octet per octet of file give 46, 390 and 143 MiB: each a little over, so a refused
+    /// load would not have fitted. The records as read take about 40 octets each and their RDATA besides, outside
+    /// the heap, while the file is read (a container's limit leaves the runtime a quarter beside the heap).
     /// </summary>
     private const long PeakHeapFixed = 8 << 20;
 
-    private const long PeakHeapPerRecord = 245;
+    private const long PeakHeapPerRecord = 230;
 
-    private const double PeakHeapPerOctet = 1.0;
+    private const double PeakHeapPerOctet = 0.5;
 
     /// <summary>The most heap per octet of file a load takes (a zone of short unsigned records, one per line: about 10).</summary>
     private const long MostPeakHeapPerOctet = 12;

@@ -168,9 +168,18 @@ public static class ZoneLoader
         {
             return new ZoneLoadResult(origin, path, null, diagnostics) { Sources = parsed.Sources };
         }
-        var zone = served is not null && served.NodeCount >= ReloadSharingFrom ? ZoneUpdate.FromReload(served, grouping, diagnostics, path) : null;
-        zone ??= ZoneBuilder.Build(grouping, diagnostics, path, options);
-        return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
+        try
+        {
+            var zone = served is not null && served.NodeCount >= ReloadSharingFrom ? ZoneUpdate.FromReload(served, grouping, diagnostics, path) : null;
+            zone ??= ZoneBuilder.Build(grouping, diagnostics, path, options);
+            return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
+        }
+        finally
+        {
+            // The build gave back most of the records as read already; a reload that shared nodes, or a build that
+            // failed, gives them back here.
+            grouping.Release();
+        }
     }
 
     /// <summary>
@@ -205,26 +214,37 @@ public static class ZoneLoader
     private static ZoneFileResult ReadFile(string path, DnsName origin, long size, out ZoneGrouping? grouping)
     {
         grouping = null;
-        if (size < GroupWhileReadingFrom || Environment.ProcessorCount < 2)
-        {
-            var records = new RecordArena();
-            var read = ZoneFileReader.ReadFile(path, origin, records);
-            if (!read.HasErrors)
-            {
-                // The runs of one owner name are the owners when each owner's records stand together, as in most files.
-                grouping = new ZoneGrouping(records, origin, records.OwnerRuns);
-                grouping.Add(0, records.Count);
-            }
-            return read;
-        }
-        using var handoff = new RecordHandoff();
+        bool groupWhileReading = size >= GroupWhileReadingFrom && Environment.ProcessorCount >= 2;
+        using var handoff = groupWhileReading ? new RecordHandoff() : null;
         var arena = new RecordArena { Handoff = handoff };
-        using var grouper = new GroupingThread(arena, handoff, origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
-        // A reading that throws leaves the thread to the using, which stops it.
-        var parsed = ZoneFileReader.ReadFile(path, origin, arena);
-        var grouped = grouper.Finish(arena.Count);
-        grouping = parsed.HasErrors ? null : grouped;
-        return parsed;
+        try
+        {
+            if (handoff is null)
+            {
+                var read = ZoneFileReader.ReadFile(path, origin, arena);
+                if (!read.HasErrors)
+                {
+                    // The runs of one owner name are the owners when each owner's records stand together, as in most files.
+                    grouping = new ZoneGrouping(arena, origin, arena.OwnerRuns);
+                    grouping.Add(0, arena.Count);
+                }
+                return read;
+            }
+            using var grouper = new GroupingThread(arena, handoff, origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
+            // A reading that throws leaves the thread to the using, which stops it.
+            var parsed = ZoneFileReader.ReadFile(path, origin, arena);
+            var grouped = grouper.Finish(arena.Count);
+            grouping = parsed.HasErrors ? null : grouped;
+            return parsed;
+        }
+        finally
+        {
+            if (grouping is null)
+            {
+                // Nothing is built from a file with errors, or one that could not be read on: its records go back now.
+                arena.Release();
+            }
+        }
     }
 
     /// <summary>

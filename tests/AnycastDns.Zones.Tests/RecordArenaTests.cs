@@ -149,4 +149,88 @@ public sealed class RecordArenaTests
         Assert.Equal(20, zone.Find(DnsName.Parse("mx.arena.test."))!.Get(RecordType.MX)!.Count);
         Assert.Equal(1, zone.Find(DnsName.Parse("few.arena.test."))!.Get(RecordType.NS)!.Count);
     }
+
+    [Fact]
+    public void A_native_chunked_list_reads_back_every_entry_and_throws_for_a_chunk_given_back()
+    {
+        using var list = new NativeChunkedList<long>(firstChunkShift: 2, mostChunkShift: 5);
+        for (int i = 0; i < 100_000; i++)
+        {
+            list.Add(i * 7L);
+        }
+        for (int i = 0; i < list.Count; i++)
+        {
+            Assert.Equal(i * 7L, list[i]);
+            list[i] = -i;
+        }
+        // Entries 64-95 are chunk 5 (4, 4, 8, 16, 32, then 32 each); giving it back leaves its neighbours readable.
+        int chunk = list.ChunkOf(64);
+        Assert.Equal(chunk, list.ChunkOf(95));
+        Assert.NotEqual(chunk, list.ChunkOf(63));
+        Assert.NotEqual(chunk, list.ChunkOf(96));
+        int kept = list.ChunksKept;
+        list.Free(chunk);
+        list.Free(chunk); // twice is once
+        Assert.Equal(kept - 1, list.ChunksKept);
+        Assert.Throws<InvalidOperationException>(() => list[64]);
+        Assert.Throws<InvalidOperationException>(() => list[95]);
+        Assert.Equal(-63L, list[63]);
+        Assert.Equal(-96L, list[96]);
+        list.Dispose();
+        Assert.Equal(0, list.ChunksKept);
+    }
+
+    [Fact]
+    public void Copying_every_RRset_as_the_build_does_gives_back_every_chunk_and_block_even_where_records_were_dropped()
+    {
+        // 60,000 records over many chunks and RDATA blocks; every 50th a duplicate the grouping drops, every 997th of a
+        // class that is not served (an error, never grouped): neither is held, so neither keeps its chunk.
+        var arena = new RecordArena();
+        var random = new Random(7);
+        DnsName? owner = null;
+        for (int i = 0; i < 60_000; i++)
+        {
+            if (i % 3 == 0)
+            {
+                owner = DnsName.Parse($"n{i / 3}.arena.test.");
+            }
+            var rdata = new byte[4];
+            random.NextBytes(rdata);
+            if (i % 50 == 49)
+            {
+                rdata = arena.Rdata(i - 1).ToArray(); // the same A record as the one before
+                arena.Add(owner!, arena[i - 1].Type, RecordClass.IN, 300, rdata, new SourceLocation("f", i + 1, 1));
+                continue;
+            }
+            arena.Add(owner!, i % 2 == 0 ? RecordType.A : RecordType.TXT, i % 997 == 996 ? RecordClass.CH : RecordClass.IN, 300, rdata, new SourceLocation("f", i + 1, 1));
+        }
+        var grouping = new ZoneGrouping(arena, Origin, arena.OwnerRuns);
+        grouping.Add(0, arena.Count);
+        Assert.Contains(grouping.Diagnostics, d => d.Message.Contains("duplicate"));
+        Assert.Contains(grouping.Diagnostics, d => d.Message.Contains("class CH"));
+        int kept = arena.MemoryKept;
+        Assert.True(kept > 20, $"{kept} chunks and blocks");
+
+        var store = new RecordStore();
+        var warnings = new List<ZoneDiagnostic>();
+        int owners = grouping.OwnerCount;
+        for (int i = 0; i < owners; i++)
+        {
+            foreach (var set in grouping.Owner(i).Sets)
+            {
+                var rrset = set.ToRRset(store, warnings);
+                Assert.Equal(set.Count, rrset.Count);
+                set.Consume();
+            }
+            if (i == owners / 2)
+            {
+                // Half way, about half of the memory is back already: the zone grows into what the records leave.
+                Assert.InRange(arena.MemoryKept, 1, kept * 3 / 4);
+            }
+        }
+        Assert.Equal(0, arena.MemoryKept);
+        // Nothing reads a record given back: it throws, it does not read memory the system may have reused.
+        Assert.Throws<InvalidOperationException>(() => arena[0].Ttl);
+        arena.Release();
+    }
 }

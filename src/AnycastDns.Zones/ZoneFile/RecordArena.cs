@@ -8,6 +8,8 @@ namespace AnycastDns.Zones;
 /// share it (the reader hands such a run one <see cref="DnsName"/>), each file name once. A million-name zone read into
 /// objects (a record, its RDATA array, its place in the file) took about as much memory as the zone itself, on top of
 /// it, until the zone was built; here its records take 36 octets each plus their RDATA, in a few hundred allocations.
+/// Those chunks and blocks lie outside the GC heap (<see cref="ArenaMemory"/>), and the build gives each back as soon
+/// as it has copied every record held there (<see cref="Hold"/>, <see cref="Consume"/>): the zone grows as they go.
 /// </summary>
 /// <remarks>
 /// One thread adds records (the reader); another may read those already published to it, through a
@@ -15,7 +17,7 @@ namespace AnycastDns.Zones;
 /// never move once made, and the table of chunks is replaced, never changed in place where a reader could look, so a
 /// published record stays where it was. The grouping links each record to the next of its RRset (<see cref="Entry.Next"/>).
 /// </remarks>
-internal sealed class RecordArena
+internal sealed unsafe class RecordArena : IDisposable
 {
     /// <summary>Records handed over at a time to a reader on another thread.</summary>
     private const int PublishEvery = 4096;
@@ -46,13 +48,19 @@ internal sealed class RecordArena
         public ushort RdataBlock;
     }
 
-    private readonly ChunkedList<Entry> _records = new(firstChunkShift: 6, mostChunkShift: 15);
+    private readonly NativeChunkedList<Entry> _records = new(firstChunkShift: 6, mostChunkShift: 15);
     private readonly ChunkedList<DnsName> _owners = new(firstChunkShift: 4, mostChunkShift: 14);
     private readonly List<string> _files = new(1);
-    private byte[][] _rdataBlocks = new byte[4][];
+    private RdataBlock[] _rdataBlocks = new RdataBlock[4];
     private int _rdataBlockCount;
-    private byte[] _rdata = [];
+    private byte* _rdata;
+    private int _rdataLength;
     private int _rdataUsed;
+
+    // The records of each chunk and each RDATA block that the grouping put in an RRset, less those the build has
+    // copied: at zero the chunk or block goes back. Records dropped (duplicates, errors) are never held.
+    private int[] _heldInChunk = [];
+    private int[] _heldInBlock = [];
     private DnsName? _lastOwner;
     private string? _lastFile;
     private int _lastFileIndex;
@@ -112,34 +120,31 @@ internal sealed class RecordArena
         return _files.Count - 1;
     }
 
+    /// <summary>A block of RDATA in <see cref="ArenaMemory"/>: zero once given back.</summary>
+    private struct RdataBlock
+    {
+        public nint Pointer;
+        public int Length;
+    }
+
     private (ushort Block, int Offset) StoreRdata(ReadOnlySpan<byte> rdata)
     {
-        if (_rdata.Length - _rdataUsed < rdata.Length || _rdataBlockCount == 0)
+        if (_rdataLength - _rdataUsed < rdata.Length || _rdataBlockCount == 0)
         {
             if (_rdataBlockCount > ushort.MaxValue)
             {
                 // The reader reports it at the line reached, as it does a file that cannot be read on.
                 throw new InvalidDataException("more RDATA than a zone may hold (64 GiB)");
             }
-            int size = _rdata.Length == 0 ? RdataBlockFirst : Math.Min(_rdata.Length * 2, RdataBlockMost);
-            _rdata = new byte[Math.Max(size, rdata.Length)];
+            int size = _rdataLength == 0 ? RdataBlockFirst : Math.Min(_rdataLength * 2, RdataBlockMost);
+            _rdataLength = Math.Max(size, rdata.Length);
+            _rdata = ArenaMemory.Allocate(_rdataLength);
             _rdataUsed = 0;
-            if (_rdataBlockCount == _rdataBlocks.Length)
-            {
-                // A reader on another thread may be looking at the table: it gets a new one, with every block where it was.
-                var larger = new byte[_rdataBlocks.Length * 2][];
-                _rdataBlocks.CopyTo(larger, 0);
-                larger[_rdataBlockCount] = _rdata;
-                Volatile.Write(ref _rdataBlocks, larger);
-            }
-            else
-            {
-                _rdataBlocks[_rdataBlockCount] = _rdata;
-            }
+            ChunkTable.Put(ref _rdataBlocks, _rdataBlockCount, new RdataBlock { Pointer = (nint)_rdata, Length = _rdataLength });
             _rdataBlockCount++;
         }
         int offset = _rdataUsed;
-        rdata.CopyTo(_rdata.AsSpan(offset));
+        rdata.CopyTo(new Span<byte>(_rdata + offset, rdata.Length));
         _rdataUsed += rdata.Length;
         return ((ushort)(_rdataBlockCount - 1), offset);
     }
@@ -152,7 +157,74 @@ internal sealed class RecordArena
     public ReadOnlySpan<byte> Rdata(int index)
     {
         ref readonly var entry = ref _records[index];
-        return Volatile.Read(ref _rdataBlocks)[entry.RdataBlock].AsSpan(entry.RdataOffset, entry.RdataLength);
+        nint block = Volatile.Read(ref _rdataBlocks)[entry.RdataBlock].Pointer;
+        if (block == 0)
+        {
+            throw new InvalidOperationException($"the RDATA of record {index} was read after its memory was given back");
+        }
+        return new ReadOnlySpan<byte>((byte*)block + entry.RdataOffset, entry.RdataLength);
+    }
+
+    /// <summary>Chunks of records and blocks of RDATA not yet given back (for tests).</summary>
+    internal int MemoryKept
+    {
+        get
+        {
+            int kept = _records.ChunksKept;
+            for (int block = 0; block < _rdataBlockCount; block++)
+            {
+                kept += _rdataBlocks[block].Pointer != 0 ? 1 : 0;
+            }
+            return kept;
+        }
+    }
+
+    /// <summary>
+    /// Record <paramref name="index"/> is in an RRset: its chunk and RDATA block stay until the build has copied it
+    /// (<see cref="Consume"/>). Called by the grouping, on one thread, once per record.
+    /// </summary>
+    public void Hold(int index)
+    {
+        int chunk = _records.ChunkOf(index);
+        if (chunk >= _heldInChunk.Length)
+        {
+            Array.Resize(ref _heldInChunk, Math.Max(chunk + 1, _heldInChunk.Length * 2));
+        }
+        _heldInChunk[chunk]++;
+        int block = _records[index].RdataBlock;
+        if (block >= _heldInBlock.Length)
+        {
+            Array.Resize(ref _heldInBlock, Math.Max(block + 1, _heldInBlock.Length * 2));
+        }
+        _heldInBlock[block]++;
+    }
+
+    /// <summary>
+    /// The build has copied record <paramref name="index"/>, which was held (<see cref="Hold"/>), and will not read it
+    /// again: the last record of a chunk or RDATA block to go gives it back. Safe from the build's threads side by side.
+    /// </summary>
+    public void Consume(int index)
+    {
+        int block = _records[index].RdataBlock;
+        if (Interlocked.Decrement(ref _heldInBlock[block]) == 0)
+        {
+            FreeBlock(block);
+        }
+        int chunk = _records.ChunkOf(index);
+        if (Interlocked.Decrement(ref _heldInChunk[chunk]) == 0)
+        {
+            _records.Free(chunk);
+        }
+    }
+
+    private void FreeBlock(int block)
+    {
+        ref var slot = ref _rdataBlocks[block];
+        nint pointer = Interlocked.Exchange(ref slot.Pointer, 0);
+        if (pointer != 0)
+        {
+            ArenaMemory.Free((byte*)pointer, slot.Length);
+        }
     }
 
     public SourceLocation Location(int index)
@@ -169,106 +241,31 @@ internal sealed class RecordArena
     }
 
     /// <summary>Lets every record go (the zone holds them now), though something may still hold the arena.</summary>
-    public void Release()
+    public void Release() => Dispose();
+
+    /// <summary>Gives back every chunk and block still held; reading a record after throws.</summary>
+    public void Dispose()
     {
-        _records.Clear();
+        _records.Dispose();
+        FreeBlocks();
         _owners.Clear();
         _rdataBlocks = [];
         _rdataBlockCount = 0;
-        _rdata = [];
+        _rdata = null;
+        _rdataLength = 0;
+        _rdataUsed = 0;
         _lastOwner = null;
-    }
-}
-
-/// <summary>
-/// A list that grows by adding chunks, never by copying: the first chunk small, each next twice the last up to a most,
-/// then all of that size. A million entries are not copied into an array twice as large (and the old one left as
-/// garbage) each time they outgrow one, and an entry stays where it is, so a reader on another thread may look at those
-/// published to it while more are added.
-/// </summary>
-internal sealed class ChunkedList<T>
-{
-    private readonly int _firstShift;
-    private readonly int _mostShift;
-    private T[][] _chunks = new T[4][];
-    private int _count;
-    private int _capacity;
-
-    /// <param name="firstChunkShift">The first chunk holds 2^this entries.</param>
-    /// <param name="mostChunkShift">No chunk holds more than 2^this entries.</param>
-    public ChunkedList(int firstChunkShift, int mostChunkShift)
-    {
-        _firstShift = firstChunkShift;
-        _mostShift = mostChunkShift;
+        GC.SuppressFinalize(this);
     }
 
-    public int Count => _count;
-
-    public ref T this[int index]
+    private void FreeBlocks()
     {
-        get
+        for (int block = 0; block < _rdataBlockCount; block++)
         {
-            // Chunk 0 holds [0, F); chunk k >= 1 holds [F·2^(k-1), F·2^k) up to M entries; past M, each chunk M entries.
-            var chunks = Volatile.Read(ref _chunks);
-            uint i = (uint)index;
-            if (i < 1u << _firstShift)
-            {
-                return ref chunks[0][i];
-            }
-            if (i < 1u << _mostShift)
-            {
-                int k = System.Numerics.BitOperations.Log2(i) - _firstShift + 1;
-                return ref chunks[k][i - (1u << (_firstShift + k - 1))];
-            }
-            return ref chunks[_mostShift - _firstShift + (int)(i >> _mostShift)][i & ((1u << _mostShift) - 1)];
+            FreeBlock(block);
         }
     }
 
-    public void Add(in T item)
-    {
-        if (_count == _capacity)
-        {
-            Grow();
-        }
-        int index = _count;
-        this[index] = item;
-        _count = index + 1;
-    }
-
-    private void Grow()
-    {
-        int k = ChunkCount();
-        int size = 1 << (k == 0 ? _firstShift : Math.Min(_firstShift + k - 1, _mostShift));
-        var chunk = new T[size];
-        if (k == _chunks.Length)
-        {
-            // A reader on another thread may be looking at the table: it gets a new one, with every chunk where it was.
-            var larger = new T[_chunks.Length * 2][];
-            _chunks.CopyTo(larger, 0);
-            larger[k] = chunk;
-            Volatile.Write(ref _chunks, larger);
-        }
-        else
-        {
-            _chunks[k] = chunk;
-        }
-        _capacity += size;
-    }
-
-    private int ChunkCount()
-    {
-        int k = 0;
-        while (k < _chunks.Length && _chunks[k] is not null)
-        {
-            k++;
-        }
-        return k;
-    }
-
-    public void Clear()
-    {
-        _chunks = new T[4][];
-        _count = 0;
-        _capacity = 0;
-    }
+    /// <summary>An arena nobody released (a transfer that failed half way): its blocks go back with it.</summary>
+    ~RecordArena() => FreeBlocks();
 }
