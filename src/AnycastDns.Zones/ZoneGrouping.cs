@@ -33,7 +33,9 @@ internal sealed class ZoneGrouping
     }
 
     private readonly ChunkedList<OwnerSlot> _owners = new(firstChunkShift: 4, mostChunkShift: 14);
-    private readonly ChunkedList<SetSlot> _sets = new(firstChunkShift: 4, mostChunkShift: 14);
+    // The RRsets' slots hold no references: outside the GC heap, as the records are (a million of them, alive until the
+    // build ends, were young survivors every collection of a reload copied).
+    private readonly NativeChunkedList<SetSlot> _sets = new(firstChunkShift: 4, mostChunkShift: 14);
 
     // Owners whose records do not stand together are met again: found by node, in a table made at the first such.
     private Dictionary<ZoneNode, int>? _ownerOfNode;
@@ -232,7 +234,7 @@ internal sealed class ZoneGrouping
     {
         Arena.Release();
         _owners.Clear();
-        _sets.Clear();
+        _sets.Dispose();
         _ownerOfNode = null;
         _largeSets = null;
         _previousOwner = -1;
