@@ -141,8 +141,13 @@ public static class ZoneLoader
         }
     }
 
-    /// <summary>From this many names a reload compares the file with the version served (<see cref="ZoneUpdate"/>): below, a whole build is as quick.</summary>
+    /// <summary>
+    /// From this many names a reload compares the file with the version served (<see cref="ZoneUpdate"/>), and its
+    /// owners take the served names: below, a whole build is as quick.
+    /// </summary>
     private const int ReloadSharingFrom = 20_000;
+
+    private static bool IsLargeReload(Zone? served) => served is not null && served.NodeCount >= ReloadSharingFrom;
 
     private static ZoneLoadResult LoadFileOrThrow(string path, DnsName origin, long size, ZoneLoadOptions? options, Zone? served)
     {
@@ -151,7 +156,7 @@ public static class ZoneLoader
         ZoneGrouping? grouping;
         try
         {
-            parsed = ReadFile(path, origin, size, out grouping);
+            parsed = ReadFile(path, origin, size, IsLargeReload(served) ? served : null, out grouping);
         }
         catch (IOException e)
         {
@@ -170,7 +175,7 @@ public static class ZoneLoader
         }
         try
         {
-            var zone = served is not null && served.NodeCount >= ReloadSharingFrom ? ZoneUpdate.FromReload(served, grouping, diagnostics, path) : null;
+            var zone = IsLargeReload(served) ? ZoneUpdate.FromReload(served!, grouping, diagnostics, path) : null;
             zone ??= ZoneBuilder.Build(grouping, diagnostics, path, options);
             return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
         }
@@ -211,7 +216,7 @@ public static class ZoneLoader
     /// file's on a second thread as they are read, a small one's after. <paramref name="grouping"/> is null when the
     /// file had errors (nothing is built from it).
     /// </summary>
-    private static ZoneFileResult ReadFile(string path, DnsName origin, long size, out ZoneGrouping? grouping)
+    private static ZoneFileResult ReadFile(string path, DnsName origin, long size, Zone? served, out ZoneGrouping? grouping)
     {
         grouping = null;
         bool groupWhileReading = size >= GroupWhileReadingFrom && Environment.ProcessorCount >= 2;
@@ -221,7 +226,7 @@ public static class ZoneLoader
         {
             if (handoff is null)
             {
-                var read = ZoneFileReader.ReadFile(path, origin, arena);
+                var read = ZoneFileReader.ReadFile(path, origin, arena, served);
                 if (!read.HasErrors)
                 {
                     // The runs of one owner name are the owners when each owner's records stand together, as in most files.
@@ -232,7 +237,7 @@ public static class ZoneLoader
             }
             using var grouper = new GroupingThread(arena, handoff, origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
             // A reading that throws leaves the thread to the using, which stops it.
-            var parsed = ZoneFileReader.ReadFile(path, origin, arena);
+            var parsed = ZoneFileReader.ReadFile(path, origin, arena, served);
             var grouped = grouper.Finish(arena.Count);
             grouping = parsed.HasErrors ? null : grouped;
             return parsed;

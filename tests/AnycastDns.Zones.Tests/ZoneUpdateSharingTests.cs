@@ -177,6 +177,43 @@ public sealed class ZoneUpdateSharingTests
         }
     }
 
+    [Fact]
+    public void A_large_zone_reloaded_whole_takes_the_served_owner_names_but_a_new_case_from_the_file()
+    {
+        string folder = Directory.CreateTempSubdirectory("anycastdns-reload-").FullName;
+        try
+        {
+            string path = Path.Combine(folder, "example.test.zone");
+            var text = new StringBuilder("$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n");
+            for (int i = 0; i < 30_000; i++)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"h{i} IN A 198.51.{i / 256 % 256}.{i % 256}\n");
+            }
+            File.WriteAllText(path, text.ToString());
+            var served = ZoneLoader.LoadFile(path).Zone!;
+            // A second name server at the apex: a change of structure, built whole; h9 written in capitals.
+            File.WriteAllText(path, text.ToString().Replace(" 1 3600", " 2 3600", StringComparison.Ordinal)
+                .Replace("@ IN NS ns1\n", "@ IN NS ns1\n@ IN NS ns2\nns2 IN A 192.0.2.54\n", StringComparison.Ordinal)
+                .Replace("\nh9 IN A", "\nH9 IN A", StringComparison.Ordinal));
+
+            var reloaded = ZoneLoader.LoadFile(path, ZoneText.Origin, null, served);
+            var whole = ZoneLoader.LoadFile(path);
+
+            Assert.True(reloaded.Succeeded, string.Join("\n", reloaded.Diagnostics));
+            Assert.Equal(Dump(whole.Zone!), Dump(reloaded.Zone!));
+            var h8 = reloaded.Zone!.Find(Name("h8"))!;
+            Assert.NotSame(served.Find(Name("h8")), h8);
+            Assert.Same(served.Find(Name("h8"))!.Name, h8.Name);
+            Assert.Equal("H9." + ZoneText.Origin, reloaded.Zone.Find(Name("h9"))!.Name.ToString());
+            Assert.NotSame(served.Find(Name("h9"))!.Name, reloaded.Zone.Find(Name("h9"))!.Name);
+            Assert.Equal(2u, reloaded.Zone.Serial);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>The text's records grouped by owner, as a reload reads them before it builds.</summary>
     private static ZoneGrouping Grouping(string text)
     {

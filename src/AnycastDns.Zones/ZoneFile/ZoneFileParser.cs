@@ -30,6 +30,13 @@ internal sealed class ZoneFileParser
     private RecordClass? _zoneClass;
     private SourceLocation? _zoneClassLocation;
 
+    /// <summary>
+    /// The names of the version served, when this read is a reload of it: an owner whose name is there, octet for octet,
+    /// takes that name instead of a new one. A reload of a million names otherwise made a million names that live until
+    /// the swap, and each young collection while it read copied them (the waits of the answers it holds).
+    /// </summary>
+    public Dictionary<DnsName, ZoneNode>? ServedNames { get; init; }
+
     public ZoneFileParser(ZoneFileResult result, string? includeRoot, string includeDisplayRoot)
     {
         _result = result;
@@ -257,7 +264,7 @@ internal sealed class ZoneFileParser
             owner = file.LastOwner;
             return true;
         }
-        if (!DnsName.TryParse(text, file.Origin, out var parsed, out string? error))
+        if (!TryParseOwner(text, file.Origin, out var parsed, out string? error))
         {
             Error(file, 0, $"expected an owner name, got {Show(t, 0)}: {error}");
             return false;
@@ -270,6 +277,26 @@ internal sealed class ZoneFileParser
         text.CopyTo(file.LastOwnerText);
         file.LastOwnerLength = text.Length;
         file.LastOwnerOrigin = file.Origin;
+        return true;
+    }
+
+    private bool TryParseOwner(ReadOnlySpan<char> text, DnsName origin, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DnsName? owner, out string? error)
+    {
+        if (ServedNames is null)
+        {
+            return DnsName.TryParse(text, origin, out owner, out error);
+        }
+        owner = null;
+        Span<byte> wire = stackalloc byte[DnsName.ParseBufferLength];
+        if (!DnsName.TryParseWire(text, origin, wire, out int length, out error))
+        {
+            return false;
+        }
+        wire = wire[..length];
+        // The served name only when its case is the file's too: a reload that changes an owner's case serves the new one.
+        owner = ServedNames.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(wire, out var node) && node.Name.Wire.SequenceEqual(wire)
+            ? node.Name
+            : DnsName.FromWire(wire);
         return true;
     }
 

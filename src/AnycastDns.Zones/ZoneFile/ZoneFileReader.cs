@@ -18,14 +18,21 @@ public static class ZoneFileReader
     /// </summary>
     public static ZoneFileResult ReadFile(string path, DnsName origin) => ReadFile(path, origin, arena: null);
 
-    /// <summary>As <see cref="ReadFile(string, DnsName)"/>, the records put into <paramref name="arena"/> instead of <see cref="ZoneFileResult.Records"/>.</summary>
-    internal static ZoneFileResult ReadFile(string path, DnsName origin, RecordArena? arena)
+    /// <summary>
+    /// As <see cref="ReadFile(string, DnsName)"/>, the records put into <paramref name="arena"/> instead of
+    /// <see cref="ZoneFileResult.Records"/>; a reload passes the version served (<paramref name="served"/>), whose owner
+    /// names the records then share (<see cref="ZoneFileParser.ServedNames"/>).
+    /// </summary>
+    internal static ZoneFileResult ReadFile(string path, DnsName origin, RecordArena? arena, Zone? served = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(origin);
         var result = new ZoneFileResult { Arena = arena };
         string fullPath = Path.GetFullPath(path);
-        var parser = new ZoneFileParser(result, Path.GetDirectoryName(fullPath), Path.GetDirectoryName(path) ?? string.Empty);
+        var parser = new ZoneFileParser(result, Path.GetDirectoryName(fullPath), Path.GetDirectoryName(path) ?? string.Empty)
+        {
+            ServedNames = served?.NodeTable,
+        };
         if (!parser.ReadFile(fullPath, path, origin, out string? error))
         {
             result.Add(new ZoneDiagnostic(new SourceLocation(path, 1, 1), Severity.Error, $"cannot read the zone file: {error}"));
