@@ -148,17 +148,8 @@ public sealed class ZoneUpdateSharingTests
     [Fact]
     public void A_large_zone_reloaded_with_one_edit_shares_every_other_node()
     {
-        string folder = Directory.CreateTempSubdirectory("anycastdns-reload-").FullName;
-        try
+        WithLargeZone((path, text, served) =>
         {
-            string path = Path.Combine(folder, "example.test.zone");
-            var text = new StringBuilder("$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n");
-            for (int i = 0; i < 30_000; i++)
-            {
-                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"h{i} IN A 198.51.{i / 256 % 256}.{i % 256}\n");
-            }
-            File.WriteAllText(path, text.ToString());
-            var served = ZoneLoader.LoadFile(path).Zone!;
             File.WriteAllText(path, text.ToString().Replace(" 1 3600", " 2 3600", StringComparison.Ordinal).Replace("h7 IN A", "h7 IN AAAA 2001:db8::7\nh7 IN A", StringComparison.Ordinal) + "new IN TXT \"x\"\n");
 
             var reloaded = ZoneLoader.LoadFile(path, ZoneText.Origin, null, served);
@@ -170,27 +161,14 @@ public sealed class ZoneUpdateSharingTests
             Assert.Same(served.Find(Name("h8")), reloaded.Zone.Find(Name("h8")));
             Assert.NotSame(served.Find(Name("h7")), reloaded.Zone.Find(Name("h7")));
             Assert.Equal(2u, reloaded.Zone.Serial);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        });
     }
 
     [Fact]
     public void A_large_zone_reloaded_whole_takes_the_served_owner_names_but_a_new_case_from_the_file()
     {
-        string folder = Directory.CreateTempSubdirectory("anycastdns-reload-").FullName;
-        try
+        WithLargeZone((path, text, served) =>
         {
-            string path = Path.Combine(folder, "example.test.zone");
-            var text = new StringBuilder("$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n");
-            for (int i = 0; i < 30_000; i++)
-            {
-                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"h{i} IN A 198.51.{i / 256 % 256}.{i % 256}\n");
-            }
-            File.WriteAllText(path, text.ToString());
-            var served = ZoneLoader.LoadFile(path).Zone!;
             // A second name server at the apex: a change of structure, built whole; h9 written in capitals.
             File.WriteAllText(path, text.ToString().Replace(" 1 3600", " 2 3600", StringComparison.Ordinal)
                 .Replace("@ IN NS ns1\n", "@ IN NS ns1\n@ IN NS ns2\nns2 IN A 192.0.2.54\n", StringComparison.Ordinal)
@@ -207,6 +185,23 @@ public sealed class ZoneUpdateSharingTests
             Assert.Equal("H9." + ZoneText.Origin, reloaded.Zone.Find(Name("h9"))!.Name.ToString());
             Assert.NotSame(served.Find(Name("h9"))!.Name, reloaded.Zone.Find(Name("h9"))!.Name);
             Assert.Equal(2u, reloaded.Zone.Serial);
+        });
+    }
+
+    /// <summary>A zone of 30,000 names, one A record each, in a file of its own: its path, its text and the zone loaded from it.</summary>
+    private static void WithLargeZone(Action<string, StringBuilder, Zone> test)
+    {
+        string folder = Directory.CreateTempSubdirectory("anycastdns-reload-").FullName;
+        try
+        {
+            string path = Path.Combine(folder, "example.test.zone");
+            var text = new StringBuilder("$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n");
+            for (int i = 0; i < 30_000; i++)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"h{i} IN A 198.51.{i / 256 % 256}.{i % 256}\n");
+            }
+            File.WriteAllText(path, text.ToString());
+            test(path, text, ZoneLoader.LoadFile(path).Zone!);
         }
         finally
         {
