@@ -528,16 +528,20 @@ internal sealed partial class ZoneReloader : IDisposable
             {
                 // What the digests left (their canonical sort: about 40 MiB of large arrays on a million names, which
                 // only a full collection frees), beside the answering threads: no second pause.
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
+                CollectInBackground();
             }
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
+
+    /// <summary>A full collection beside the answering threads (concurrent GC): no pause, nothing compacted.</summary>
+    private static void CollectInBackground() =>
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
 
     private static void Collect(bool background)
     {
         if (background && System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch)
         {
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
+            CollectInBackground();
             return;
         }
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;

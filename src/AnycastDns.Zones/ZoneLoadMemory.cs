@@ -20,8 +20,9 @@ public static class ZoneLoadMemory
     /// ldns-signzone, ECDSA P-256 and NSEC) 102 MiB; a three-record zone 7 MiB (with the records as read in the heap:
     /// 49, 428, 169 and 7). 10 MiB, 215 per record and half an octet per octet of file give 46, 368, 138 and 10 MiB:
     /// each a little over, so a refused load would not have fitted, and close enough that the 1 M-name zone loads in
-    /// a container of 1.3 times Knot's memory for it (508 MiB: a heap of 381). The records as read take about 40 octets each and their RDATA besides, outside
-    /// the heap, while the file is read (a container's limit leaves the runtime a quarter beside the heap).
+    /// a container of 1.3 times Knot's memory for it (508 MiB: a heap of 381). The records as read take about 40
+    /// octets each and their RDATA besides, outside the heap, while the file is read (a container's limit leaves the
+    /// runtime a quarter beside the heap).
     /// </summary>
     private const long PeakHeapFixed = 10 << 20;
 

@@ -147,16 +147,16 @@ public static class ZoneLoader
     /// </summary>
     private const int ReloadSharingFrom = 20_000;
 
-    private static bool IsLargeReload(Zone? served) => served is not null && served.NodeCount >= ReloadSharingFrom;
-
     private static ZoneLoadResult LoadFileOrThrow(string path, DnsName origin, long size, ZoneLoadOptions? options, Zone? served)
     {
         var diagnostics = new List<ZoneDiagnostic>();
+        // Only a large zone's reload is compared with the version served; a small one is built whole.
+        var reloaded = served is not null && served.NodeCount >= ReloadSharingFrom ? served : null;
         ZoneFileResult parsed;
         ZoneGrouping? grouping;
         try
         {
-            parsed = ReadFile(path, origin, size, IsLargeReload(served) ? served : null, out grouping);
+            parsed = ReadFile(path, origin, size, reloaded, out grouping);
         }
         catch (IOException e)
         {
@@ -175,7 +175,7 @@ public static class ZoneLoader
         }
         try
         {
-            var zone = IsLargeReload(served) ? ZoneUpdate.FromReload(served!, grouping, diagnostics, path) : null;
+            var zone = reloaded is not null ? ZoneUpdate.FromReload(reloaded, grouping, diagnostics, path) : null;
             zone ??= ZoneBuilder.Build(grouping, diagnostics, path, options);
             return new ZoneLoadResult(origin, path, zone, diagnostics) { Sources = parsed.Sources };
         }

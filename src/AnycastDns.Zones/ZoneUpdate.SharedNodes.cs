@@ -170,6 +170,12 @@ public sealed partial class ZoneUpdate
         }
         var soa = apex.Find(RecordType.SOA)!.Value[0];
         var update = new ZoneUpdate(current) { _soa = (soa.Ttl, soa.Rdata.ToArray()) };
+        // False once too many owners differ for sharing to be quicker than the whole build.
+        bool MarkChanged(DnsName name, List<Change> records)
+        {
+            update._changed[name] = records;
+            return update._changed.Count <= update.MostChangedOwners;
+        }
         foreach (var owner in grouping.Owners)
         {
             var before = current.Find(owner.Name);
@@ -190,21 +196,16 @@ public sealed partial class ZoneUpdate
                     records.Add(new Change(set.Type, RRsetData.ServedTtl(set.Type, ttl, record.Ttl), record.Rdata.ToArray()));
                 }
             }
-            update._changed[before?.Name ?? owner.Name] = records;
-            if (update._changed.Count > update.MostChangedOwners)
+            if (!MarkChanged(before?.Name ?? owner.Name, records))
             {
                 return null;
             }
         }
         foreach (var node in current.Nodes)
         {
-            if (!node.IsEmptyNonTerminal && !grouping.Nodes.ContainsKey(node.Name))
+            if (!node.IsEmptyNonTerminal && !grouping.Nodes.ContainsKey(node.Name) && !MarkChanged(node.Name, []))
             {
-                update._changed[node.Name] = [];
-                if (update._changed.Count > update.MostChangedOwners)
-                {
-                    return null;
-                }
+                return null;
             }
         }
         var zone = update.BuildSharingNodes(problems, source, update._soa.Value);

@@ -185,18 +185,17 @@ internal sealed unsafe class RecordArena : IDisposable
     /// </summary>
     public void Hold(int index)
     {
-        int chunk = _records.ChunkOf(index);
-        if (chunk >= _heldInChunk.Length)
+        CountOne(ref _heldInChunk, _records.ChunkOf(index));
+        CountOne(ref _heldInBlock, _records[index].RdataBlock);
+    }
+
+    private static void CountOne(ref int[] counts, int at)
+    {
+        if (at >= counts.Length)
         {
-            Array.Resize(ref _heldInChunk, Math.Max(chunk + 1, _heldInChunk.Length * 2));
+            Array.Resize(ref counts, Math.Max(at + 1, counts.Length * 2));
         }
-        _heldInChunk[chunk]++;
-        int block = _records[index].RdataBlock;
-        if (block >= _heldInBlock.Length)
-        {
-            Array.Resize(ref _heldInBlock, Math.Max(block + 1, _heldInBlock.Length * 2));
-        }
-        _heldInBlock[block]++;
+        counts[at]++;
     }
 
     /// <summary>
