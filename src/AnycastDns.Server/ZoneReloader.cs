@@ -477,9 +477,10 @@ internal sealed partial class ZoneReloader : IDisposable
     /// build); now a background collection takes what they leave. The first load's pause-free region ends here
     /// (<see cref="StartLoadWithoutCollections"/>).
     /// While the server answers (<paramref name="background"/>: a reload, a transfer applied), the collection runs in the
-    /// background instead, beside the answering threads (concurrent GC, on in the project file): the replaced versions
-    /// are freed without a pause, but not compacted, so the process stays about as large as the reload's peak and the
-    /// next reload builds in that space. A compacting one held every query for 350 ms on a 1 M-name zone, and on a
+    /// background instead, beside the answering threads (concurrent GC, on in the project file), once the digests are
+    /// made, so that one collection takes the load's garbage and theirs: the replaced versions are freed without a
+    /// pause, but not compacted, so the process stays about as large as the reload's peak and the next reload builds in
+    /// that space. A compacting one held every query for 350 ms on a 1 M-name zone, and on a
     /// server of many zones it would copy all of them for a change to one (<c>bench/compare.sh --reload-names</c>).
     /// With <c>Reload:Compact</c> (<c>--compact-after-reload true</c>), or concurrent GC off, a reload ends with the
     /// compacting collection.
@@ -515,9 +516,10 @@ internal sealed partial class ZoneReloader : IDisposable
                 // the next reload, where it held the answers for 160-250 ms (traced with the runtime's GC events).
                 GC.Collect(0, GCCollectionMode.Forced, blocking: true);
             }
-            if (collect)
+            bool inBackground = background && System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch;
+            if (collect && !inBackground)
             {
-                Collect(background);
+                CollectCompacting();
             }
             foreach (var zone in loaded)
             {
@@ -526,8 +528,10 @@ internal sealed partial class ZoneReloader : IDisposable
             Authority.ZoneSetIdentity.Prepare(published);
             if (collect)
             {
-                // What the digests left (their canonical sort: about 40 MiB of large arrays on a million names, which
-                // only a full collection frees), beside the answering threads: no second pause.
+                // The load's garbage (a reload's), and what the digests left (their canonical sort: about 40 MiB of large
+                // arrays on a million names, which only a full collection frees), beside the answering threads. After the
+                // digests, not while they run: a background collection's last pause re-marks what was written meanwhile,
+                // and the digests' sort beside it made that pause 20-58 ms on a million names.
                 CollectInBackground();
             }
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
@@ -537,13 +541,8 @@ internal sealed partial class ZoneReloader : IDisposable
     private static void CollectInBackground() =>
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
 
-    private static void Collect(bool background)
+    private static void CollectCompacting()
     {
-        if (background && System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch)
-        {
-            CollectInBackground();
-            return;
-        }
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }

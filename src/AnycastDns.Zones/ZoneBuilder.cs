@@ -59,6 +59,9 @@ public static class ZoneBuilder
     {
         int errorsBefore = ZoneChecks.CountErrors(diagnostics);
         diagnostics.AddRange(grouping.Diagnostics);
+        // A reload's owners may be grouped under the served nodes (a reload that shares nodes needs no others): the
+        // build fills nodes of its own.
+        grouping.MakeOwnNodes();
         var origin = grouping.Origin;
         var nodes = grouping.Nodes;
         if (ZoneChecks.Apex(grouping, source, diagnostics) is not { } apexData)

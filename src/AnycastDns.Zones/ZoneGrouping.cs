@@ -21,6 +21,8 @@ internal sealed class ZoneGrouping
     {
         public ZoneNode Node;
         public int FirstSet;
+        // The node is the version served's, standing in until a build makes the owner its own (MakeOwnNodes).
+        public bool Served;
     }
 
     internal struct SetSlot
@@ -32,7 +34,7 @@ internal sealed class ZoneGrouping
         public RecordType Type;
     }
 
-    private readonly ChunkedList<OwnerSlot> _owners = new(firstChunkShift: 4, mostChunkShift: 14);
+    private readonly ChunkedList<OwnerSlot> _owners;
     // The RRsets' slots hold no references: outside the GC heap, as the records are (a million of them, alive until the
     // build ends, were young survivors every collection of a reload copied).
     private readonly NativeChunkedList<SetSlot> _sets = new(firstChunkShift: 4, mostChunkShift: 14);
@@ -47,11 +49,24 @@ internal sealed class ZoneGrouping
     private int _previousOwner = -1;
     private int _previousName = -1;
 
+    // A reload's: the version served's nodes, which stand in for the owners whose names the reader took from it.
+    private readonly Dictionary<DnsName, ZoneNode>? _served;
+    private bool _holdsServedNodes;
+
     /// <param name="expectedOwners">About how many owners will come: the node table is made that large.</param>
-    public ZoneGrouping(RecordArena arena, DnsName origin, int expectedOwners)
+    /// <param name="served">
+    /// For a reload, the node table of the version served: an owner whose name the reader took from it (the same
+    /// <see cref="DnsName"/>, <see cref="ZoneFileParser.ServedNames"/>) is grouped under the served node instead of a new
+    /// one, which a reload that shares nodes (<see cref="ZoneUpdate"/>) never needs; a build makes its own first
+    /// (<see cref="MakeOwnNodes"/>). A million-name reload then makes no object per owner while it reads.
+    /// </param>
+    public ZoneGrouping(RecordArena arena, DnsName origin, int expectedOwners, Dictionary<DnsName, ZoneNode>? served = null)
     {
         Arena = arena;
         Origin = origin;
+        _served = served;
+        // A reload's owner slots hold the served nodes, old to the GC: large chunks (ChunkedList<T>.ForReferences).
+        _owners = ChunkedList<OwnerSlot>.ForReferences(firstChunkShift: 4, toOldObjects: served is not null);
         // The owners' nodes go into the zone's own table as the records are grouped, so that a million names are
         // hashed into one table, not into an owner table first and a node table after.
         Nodes = new Dictionary<DnsName, ZoneNode>(expectedOwners, DnsNameComparer.Instance);
@@ -73,6 +88,9 @@ internal sealed class ZoneGrouping
     public OwnerList Owners => new(this);
 
     internal ZoneNode OwnerNode(int owner) => _owners[owner].Node;
+
+    /// <summary>The version served's node when the owner is grouped under it (a reload), else null.</summary>
+    internal ZoneNode? ServedNode(int owner) => _owners[owner].Served ? _owners[owner].Node : null;
 
     internal int FirstSet(int owner) => _owners[owner].FirstSet;
 
@@ -121,8 +139,12 @@ internal sealed class ZoneGrouping
         ref var node = ref CollectionsMarshal.GetValueRefOrAddDefault(Nodes, owner, out bool known);
         if (!known)
         {
-            node = new ZoneNode(owner, []);
-            _owners.Add(new OwnerSlot { Node = node, FirstSet = -1 });
+            // The served node only for the served name itself: a name whose case changed is a new node.
+            ZoneNode? servedNode = null;
+            bool served = _served?.TryGetValue(owner, out servedNode) == true && ReferenceEquals(servedNode!.Name, owner);
+            _holdsServedNodes |= served;
+            node = served ? servedNode! : new ZoneNode(owner, []);
+            _owners.Add(new OwnerSlot { Node = node, FirstSet = -1, Served = served });
             _ownerOfNode?.Add(node, _owners.Count - 1);
             return _owners.Count - 1;
         }
@@ -229,6 +251,32 @@ internal sealed class ZoneGrouping
         }
     }
 
+    /// <summary>
+    /// Gives each owner grouped under a served node (a reload's) a node of its own, for a build to fill: the version
+    /// served is never changed.
+    /// </summary>
+    public void MakeOwnNodes()
+    {
+        if (!_holdsServedNodes)
+        {
+            return;
+        }
+        for (int i = 0; i < _owners.Count; i++)
+        {
+            ref var slot = ref _owners[i];
+            if (slot.Served)
+            {
+                var node = new ZoneNode(slot.Node.Name, []);
+                Nodes[node.Name] = node;
+                slot.Node = node;
+                slot.Served = false;
+            }
+        }
+        // Keyed by the nodes replaced; the grouping is over.
+        _ownerOfNode = null;
+        _holdsServedNodes = false;
+    }
+
     /// <summary>Lets the records as read go once the nodes hold them and nothing reads them any more.</summary>
     public void Release()
     {
@@ -263,6 +311,9 @@ internal readonly struct OwnerData(ZoneGrouping grouping, int index)
 
     /// <summary>The node these records become, in the zone's table from the first record on.</summary>
     public ZoneNode Node => grouping.OwnerNode(index);
+
+    /// <summary>The version served's node, in a reload, when these records were grouped under it (<see cref="ZoneGrouping.MakeOwnNodes"/>).</summary>
+    public ZoneNode? ServedNode => grouping.ServedNode(index);
 
     /// <summary>The RRsets in the order their types were first met.</summary>
     public RRsetList Sets => new(grouping, grouping.FirstSet(index));

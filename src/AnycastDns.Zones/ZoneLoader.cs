@@ -221,7 +221,7 @@ public static class ZoneLoader
         grouping = null;
         bool groupWhileReading = size >= GroupWhileReadingFrom && Environment.ProcessorCount >= 2;
         using var handoff = groupWhileReading ? new RecordHandoff() : null;
-        var arena = new RecordArena { Handoff = handoff };
+        var arena = new RecordArena(servedNames: served is not null) { Handoff = handoff };
         try
         {
             if (handoff is null)
@@ -230,12 +230,12 @@ public static class ZoneLoader
                 if (!read.HasErrors)
                 {
                     // The runs of one owner name are the owners when each owner's records stand together, as in most files.
-                    grouping = new ZoneGrouping(arena, origin, arena.OwnerRuns);
+                    grouping = new ZoneGrouping(arena, origin, arena.OwnerRuns, served?.NodeTable);
                     grouping.Add(0, arena.Count);
                 }
                 return read;
             }
-            using var grouper = new GroupingThread(arena, handoff, origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed));
+            using var grouper = new GroupingThread(arena, handoff, origin, (int)Math.Min(size / OctetsPerOwnerGuess, MostOwnersGuessed), served?.NodeTable);
             // A reading that throws leaves the thread to the using, which stops it.
             var parsed = ZoneFileReader.ReadFile(path, origin, arena, served);
             var grouped = grouper.Finish(arena.Count);

@@ -178,7 +178,7 @@ public sealed partial class ZoneUpdate
         }
         foreach (var owner in grouping.Owners)
         {
-            var before = current.Find(owner.Name);
+            var before = owner.ServedNode ?? current.Find(owner.Name);
             if (before is not null && SameRecords(before, owner))
             {
                 continue;

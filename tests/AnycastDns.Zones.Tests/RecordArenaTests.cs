@@ -34,6 +34,24 @@ public sealed class RecordArenaTests
     }
 
     [Fact]
+    public void Chunks_of_references_to_new_objects_stay_young_and_those_to_old_objects_are_large()
+    {
+        // A chunk in the large object heap is old to the GC from the start: references to new objects stored there mark
+        // cards that outlive it (ChunkedList<T>.ForReferences). A chunk of names or owner slots that a load fills with
+        // new objects stays under the heap's threshold; one a reload fills with the served, old ones does not need to.
+        const int LargeObject = 85_000;
+        var young = ChunkedList<DnsName>.ForReferences(firstChunkShift: 4, toOldObjects: false);
+        var old = ChunkedList<DnsName>.ForReferences(firstChunkShift: 4, toOldObjects: true);
+        Assert.InRange(young.MostChunkEntries * IntPtr.Size, LargeObject / 2, LargeObject - 1);
+        Assert.True(old.MostChunkEntries * IntPtr.Size >= LargeObject);
+        for (int i = 0; i < 100_000; i++)
+        {
+            young.Add(Origin);
+        }
+        Assert.Same(Origin, young[99_999]);
+    }
+
+    [Fact]
     public void Records_read_back_as_added_across_rdata_blocks_with_owner_runs_counted()
     {
         var arena = new RecordArena();

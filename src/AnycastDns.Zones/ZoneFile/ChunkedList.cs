@@ -27,6 +27,9 @@ internal abstract class ChunkTable<TChunk>
 
     public int Count { get; private set; }
 
+    /// <summary>The entries of the largest chunk the list makes.</summary>
+    public int MostChunkEntries => 1 << _mostShift;
+
     /// <summary>Chunks made so far.</summary>
     protected int ChunkCount { get; private set; }
 
@@ -114,6 +117,29 @@ internal static class ChunkTable
 /// <summary>A <see cref="ChunkTable{TChunk}"/> of arrays: for entries that hold references (names, nodes).</summary>
 internal sealed class ChunkedList<T>(int firstChunkShift, int mostChunkShift) : ChunkTable<T[]>(firstChunkShift, mostChunkShift)
 {
+    /// <summary>Arrays from this size lie in the GC's large object heap.</summary>
+    private const int LargeObjectSize = 85_000;
+
+    /// <summary>
+    /// A list of entries holding references: chunks under the large object heap's threshold when they point at new
+    /// objects, up to 2^14 entries when every reference goes to objects the GC already holds old.
+    /// </summary>
+    /// <remarks>
+    /// An array in the large object heap counts as old to the GC from the start, so each reference to a new object
+    /// stored in it marks a card, and the marks outlive the array: the next large arrays put where it was are scanned whole
+    /// by the next young-generation collection. The first load of a million names left its owner chunks so, and the
+    /// first reload's first young collection then took 45-86 ms against 5-7 (traced with bench/GcPauses: the time went
+    /// to marking through cards, which found almost nothing). Small chunks are young while a load fills them and mark
+    /// nothing. A reload that takes the served names and nodes stores only old references, which mark nothing either:
+    /// its chunks are large, since small ones that lived through the reload would be copied from one generation to the
+    /// next (a young collection every few MiB, 5-44 ms each, measured).
+    /// </remarks>
+    public static ChunkedList<T> ForReferences(int firstChunkShift, bool toOldObjects)
+    {
+        int small = System.Numerics.BitOperations.Log2((uint)(LargeObjectSize / System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        return new ChunkedList<T>(firstChunkShift, toOldObjects ? Math.Max(small, 14) : small);
+    }
+
     public ref T this[int index]
     {
         get

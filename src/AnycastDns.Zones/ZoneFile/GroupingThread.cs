@@ -15,10 +15,11 @@ internal sealed class GroupingThread : IDisposable
     private Exception? _failure;
     private bool _finished;
 
-    public GroupingThread(RecordArena arena, RecordHandoff handoff, DnsName origin, int expectedOwners)
+    /// <param name="served">A reload's: the node table of the version served (see <see cref="ZoneGrouping"/>).</param>
+    public GroupingThread(RecordArena arena, RecordHandoff handoff, DnsName origin, int expectedOwners, Dictionary<DnsName, ZoneNode>? served = null)
     {
         _handoff = handoff;
-        _grouping = new ZoneGrouping(arena, origin, expectedOwners);
+        _grouping = new ZoneGrouping(arena, origin, expectedOwners, served);
         _thread = new Thread(Run) { IsBackground = true, Name = "zone grouping" };
         _thread.Start();
     }

@@ -49,7 +49,7 @@ internal sealed unsafe class RecordArena : IDisposable
     }
 
     private readonly NativeChunkedList<Entry> _records = new(firstChunkShift: 6, mostChunkShift: 15);
-    private readonly ChunkedList<DnsName> _owners = new(firstChunkShift: 4, mostChunkShift: 14);
+    private readonly ChunkedList<DnsName> _owners;
     private readonly List<string> _files = new(1);
     private RdataBlock[] _rdataBlocks = new RdataBlock[4];
     private int _rdataBlockCount;
@@ -64,6 +64,15 @@ internal sealed unsafe class RecordArena : IDisposable
     private DnsName? _lastOwner;
     private string? _lastFile;
     private int _lastFileIndex;
+
+    /// <param name="servedNames">
+    /// True for a reload whose reader takes the owner names from the version served (<see cref="ZoneFileParser.ServedNames"/>):
+    /// names old to the GC, whose chunks can be large (<see cref="ChunkedList{T}.ForReferences"/>).
+    /// </param>
+    public RecordArena(bool servedNames = false)
+    {
+        _owners = ChunkedList<DnsName>.ForReferences(firstChunkShift: 4, toOldObjects: servedNames);
+    }
 
     /// <summary>When set, the records are published to it every few thousand, for a reader on another thread.</summary>
     public RecordHandoff? Handoff { get; init; }
