@@ -143,7 +143,8 @@ public static class ZoneLoader
 
     /// <summary>
     /// From this many names a reload compares the file with the version served (<see cref="ZoneUpdate"/>), and its
-    /// owners take the served names: below, a whole build is as quick.
+    /// owners take the served names and are grouped under the served nodes (<see cref="ZoneGrouping"/>): below, a whole
+    /// build is as quick.
     /// </summary>
     private const int ReloadSharingFrom = 20_000;
 
