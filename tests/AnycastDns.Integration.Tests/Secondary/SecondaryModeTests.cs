@@ -307,6 +307,8 @@ public sealed class SecondaryModeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(silent.Poll(TimeSpan.FromSeconds(20), SelectMode.SelectRead), "no refresh of silent.test. came\n" + ours.Log);
         await using var knot = await KnotPrimary.StartAsync(KnotZones, [Origin], TransferFixture.Key, ours.EndPoint, primaryAddress.Port);
         Assert.True(await ours.WaitForAnswerAsync("www." + Origin, "192.0.2.1", Timeout), "never served\n" + ours.Log + knot.Log);
+        // The swap answers before its log line is written (the console logger writes from a queue): wait for the line.
+        Assert.True(await ours.WaitForLogAsync($"zone {Origin} serial 1", Timeout), ours.Log);
         int gaveUp = ours.Log.IndexOf("secondary zone silent.test.: refresh failed", StringComparison.Ordinal);
         int served = ours.Log.IndexOf($"zone {Origin} serial 1", StringComparison.Ordinal);
         Assert.True(gaveUp >= 0 && gaveUp < served, $"served before the silent primary's attempt gave up:\n{ours.Log}");
