@@ -51,7 +51,6 @@ internal sealed class ZoneGrouping
 
     // A reload's: the version served's nodes, which stand in for the owners whose names the reader took from it.
     private readonly Dictionary<DnsName, ZoneNode>? _served;
-    private bool _holdsServedNodes;
 
     /// <param name="expectedOwners">About how many owners will come: the node table is made that large.</param>
     /// <param name="served">
@@ -90,7 +89,11 @@ internal sealed class ZoneGrouping
     internal ZoneNode OwnerNode(int owner) => _owners[owner].Node;
 
     /// <summary>The version served's node when the owner is grouped under it (a reload), else null.</summary>
-    internal ZoneNode? ServedNode(int owner) => _owners[owner].Served ? _owners[owner].Node : null;
+    internal ZoneNode? ServedNode(int owner)
+    {
+        ref var slot = ref _owners[owner];
+        return slot.Served ? slot.Node : null;
+    }
 
     internal int FirstSet(int owner) => _owners[owner].FirstSet;
 
@@ -142,7 +145,6 @@ internal sealed class ZoneGrouping
             // The served node only for the served name itself: a name whose case changed is a new node.
             ZoneNode? servedNode = null;
             bool served = _served?.TryGetValue(owner, out servedNode) == true && ReferenceEquals(servedNode!.Name, owner);
-            _holdsServedNodes |= served;
             node = served ? servedNode! : new ZoneNode(owner, []);
             _owners.Add(new OwnerSlot { Node = node, FirstSet = -1, Served = served });
             _ownerOfNode?.Add(node, _owners.Count - 1);
@@ -257,7 +259,7 @@ internal sealed class ZoneGrouping
     /// </summary>
     public void MakeOwnNodes()
     {
-        if (!_holdsServedNodes)
+        if (_served is null)
         {
             return;
         }
@@ -274,7 +276,6 @@ internal sealed class ZoneGrouping
         }
         // Keyed by the nodes replaced; the grouping is over.
         _ownerOfNode = null;
-        _holdsServedNodes = false;
     }
 
     /// <summary>Lets the records as read go once the nodes hold them and nothing reads them any more.</summary>
