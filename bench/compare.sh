@@ -497,7 +497,8 @@ dotnet build -c Release -nologo -v q "$repo/src/AnycastDns/AnycastDns.csproj" >"
 [ -f "$anycastdns_dll" ] || die "$anycastdns_dll not built"
 if [[ " ${server_list[*]} " == *" aot "* ]]; then
     say "publishing AnycastDns as native code (PublishAot)"
-    dotnet publish -c Release -nologo -v q -r linux-x64 -p:PublishAot=true -o "$work/aot" "$repo/src/AnycastDns/AnycastDns.csproj" >"$work/aot.log" 2>&1 \
+    # With GCPAUSES_FILE set (bench/README.md, "GC pauses") the native build has the pause listener compiled in.
+    dotnet publish -c Release -nologo -v q -r linux-x64 -p:PublishAot=true ${GCPAUSES_FILE:+-p:GcPauses=true} -o "$work/aot" "$repo/src/AnycastDns/AnycastDns.csproj" >"$work/aot.log" 2>&1 \
         || { tail -n 30 "$work/aot.log" >&2; die "native publish failed"; }
 fi
 if [ -n "$baseline" ]; then

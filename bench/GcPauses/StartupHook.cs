@@ -11,12 +11,13 @@ using System.Text;
 ///     dotnet src/AnycastDns/bin/Release/net10.0/anycastdns.dll serve ...
 /// </code>
 /// The environment reaches the servers <c>bench/compare.sh</c> starts, so the same two variables before it trace its
-/// runs. One line per pause: <c>start_ms pause_ms suspend_ms generation reason promoted_kib cards_ms</c>:
+/// runs. One line per pause: <c>start_ms pause_ms suspend_ms generation reason promoted_kib cards_ms type</c>:
 /// start in ms of the Unix epoch; suspend: the part spent stopping the threads; generation -1 for a pause in which no
 /// collection started (the second, final-marking pause of a background collection); the reason as the runtime numbers
 /// it (0 a small allocation, 1 induced, 4 a large allocation, 7 induced but not forced, 17 a no-GC region's end);
 /// promoted: what the collection found alive in generations 0 and 1; cards: the time it spent marking from the older
-/// generations' card table (with <c>GCPAUSES_DETAIL=1</c>, else -1).
+/// generations' card table (with <c>GCPAUSES_DETAIL=1</c>, else -1); type: 0 a blocking collection, 1 a background
+/// one's first pause, 2 a young collection during a background one.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -68,6 +69,7 @@ internal static class StartupHook
         private double _suspending = -1;
         private int _generation = -1;
         private int _reason = -1;
+        private int _type = -1;
         private long _promoted = -1;
         private DateTime _handlesMarked;
         private double _cards = -1;
@@ -102,6 +104,7 @@ internal static class StartupHook
                 case "GCStart_V2":
                     _generation = Convert.ToInt32(e.Payload![1]);
                     _reason = Convert.ToInt32(e.Payload![2]);
+                    _type = Convert.ToInt32(e.Payload![3]);
                     break;
                 case "GCMarkWithType":
                     // HeapNum, ClrInstanceID, Type (0 stack, 1 finalization queue, 2 handles, 3 older generations), Bytes.
@@ -135,7 +138,7 @@ internal static class StartupHook
         {
             long start = new DateTimeOffset(_suspended.ToUniversalTime()).ToUnixTimeMilliseconds();
             _writer.WriteLine(FormattableString.Invariant(
-                $"{start} {(restarted - _suspended).TotalMilliseconds:F1} {_suspending:F1} {_generation} {_reason} {(_promoted < 0 ? -1 : _promoted >> 10)} {_cards:F1}"));
+                $"{start} {(restarted - _suspended).TotalMilliseconds:F1} {_suspending:F1} {_generation} {_reason} {(_promoted < 0 ? -1 : _promoted >> 10)} {_cards:F1} {_type}"));
             if (_detail)
             {
                 var line = new StringBuilder("#");
@@ -149,7 +152,7 @@ internal static class StartupHook
             _suspended = default;
             _handlesMarked = default;
             _suspending = _cards = -1;
-            _generation = _reason = -1;
+            _generation = _reason = _type = -1;
             _promoted = -1;
         }
     }
