@@ -44,6 +44,8 @@
 #                        the time from the signal to the new name's first answer, the longest wait for an answer,
 #                        VmHWM over the reload (reset through /proc/PID/clear_refs before it) and RSS 5 s after.
 #                        Alone: --only-load --load-names 0 --reload-names N
+#     --reloads N        with --reload-names: N reloads in a row in each server process (default 1), each adding one
+#                        record (edit1, edit2, ...) and measured alike, 5 s apart after the last one's figures; a row each
 #     --servers LIST     comma-separated subset of anycastdns,knot,nsd,unprotected,aot (default the first three);
 #                        anycastdns runs with response rate limiting on and loopback not exempt (--rrl-exempt none,
 #                        a rate of 1,000,000 a second per bucket, which no run reaches: the cost of the check, never a limit);
@@ -70,7 +72,7 @@ repo=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 
 names=10000 duration=10 latency_duration=4 warmup=2 rounds=1 clients=8 workers=1 load_names=1000000 only_load=0 keep=0
-transfer_names=0 transfer_in_names=0 reload_names=0 many_zones= memory_limit= edit_one=0
+transfer_names=0 transfer_in_names=0 reload_names=0 reloads=1 many_zones= memory_limit= edit_one=0
 servers=anycastdns,knot,nsd baseline= mix=mixed cookie=() dnstap=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -89,6 +91,7 @@ while [ $# -gt 0 ]; do
         --transfer-names) transfer_names=$2; shift ;;
         --transfer-in-names) transfer_in_names=$2; shift ;;
         --reload-names) reload_names=$2; shift ;;
+        --reloads) reloads=$2; shift ;;
         --servers) servers=$2; shift ;;
         --baseline) baseline=$2; shift ;;
         --mix) mix=$2; shift ;;
@@ -655,11 +658,11 @@ stop_pauser() {
     read -r _ queries _ answered _ lost _ longest _ over _ p99 <"$dir/pause.txt"
 }
 
-# add_record <file>: one record more (edit1 A 192.0.2.77) and the serial + 1, written to a new file renamed over the
-# old (an atomic deploy).
+# add_record <file> [owner]: one record more (<owner, edit1> A 192.0.2.77) and the serial + 1, written to a new file
+# renamed over the old (an atomic deploy).
 add_record() {
-    awk '!done { for (i = 1; i < NF - 2; i++) if ($i == "SOA") { $(i + 3) = $(i + 3) + 1; done = 1; break } }
-        { print } END { print "edit1 IN A 192.0.2.77" }' "$1" >"$1.new"
+    awk -v owner="${2:-edit1}" '!done { for (i = 1; i < NF - 2; i++) if ($i == "SOA") { $(i + 3) = $(i + 3) + 1; done = 1; break } }
+        { print } END { print owner " IN A 192.0.2.77" }' "$1" >"$1.new"
     mv "$1.new" "$1"
 }
 
@@ -1289,18 +1292,21 @@ if [ "$reload_names" -gt 0 ]; then
             started+=("$pid")
             wait_for_answer "$server" "$pid" "$port" last.bench.test. 192.0.2.254 600 "$dir"
             sleep 5
-            read -r steady _ _ <<<"$(memory_mib "$pid")"
-            start_pauser "$pid" "$port" "$dir"
-            add_record "$dir/bench.test.zone"
-            start=$(date +%s%N)
-            case $server in
-                knot) /usr/sbin/knotc -s "$dir/knot.sock" zone-reload bench.test. >"$dir/knotc.log" 2>&1 || { cat "$dir/knotc.log" >&2; die "knotc zone-reload failed"; } ;;
-                *) kill -HUP "$pid" ;;
-            esac
-            measure_edit "$server" "$pid" "$port" edit1.bench.test. "$dir"
-            reload_ms=$edit_ms
-            echo "$round $server $reload_ms $longest $over $lost $queries $p99 $steady $hwm $rss $pss" >>"$work/reload.txt"
-            say "round $round: $server answered the edit $reload_ms ms after the reload; longest wait $longest ms; peak $hwm MiB"
+            for reload in $(seq "$reloads"); do
+                [ "$reload" -eq 1 ] || sleep 5
+                read -r steady _ _ <<<"$(memory_mib "$pid")"
+                start_pauser "$pid" "$port" "$dir"
+                add_record "$dir/bench.test.zone" "edit$reload"
+                start=$(date +%s%N)
+                case $server in
+                    knot) /usr/sbin/knotc -s "$dir/knot.sock" zone-reload bench.test. >"$dir/knotc.log" 2>&1 || { cat "$dir/knotc.log" >&2; die "knotc zone-reload failed"; } ;;
+                    *) kill -HUP "$pid" ;;
+                esac
+                measure_edit "$server" "$pid" "$port" "edit$reload.bench.test." "$dir"
+                reload_ms=$edit_ms
+                echo "$round $server $reload_ms $longest $over $lost $queries $p99 $steady $hwm $rss $pss $reload" >>"$work/reload.txt"
+                say "round $round: $server answered edit $reload $reload_ms ms after the reload; longest wait $longest ms; peak $hwm MiB"
+            done
             stop_server "$pid"
             forget "$pid"
         done
@@ -1311,18 +1317,19 @@ if [ "$reload_names" -gt 0 ]; then
     echo "answer; bench/pause.py asked www A every ms from 1 s before the signal to 3 s after that answer: the longest"
     echo "wait, waits over 50 ms, queries lost (1 s without an answer), p99; steady: VmRSS before; HWM: the peak over"
     echo "the reload$hwm_note; RSS and PSS 5 s after the peak was read."
-    awk "$awk_stats"'
+    [ "$reloads" -eq 1 ] || echo "$reloads reloads in a row per server process (round/reload); medians over all of them."
+    awk -v reloads="$reloads" "$awk_stats"'
         { row[++n] = $0; if (!(($2) in seen)) { seen[$2] = 1; order[++servers] = $2 } }
         END {
             printf "%-6s %-11s %8s %11s %7s %6s %7s %10s %8s %8s %8s\n", "round", "server", "reload s", "longest ms", ">50ms", "lost", "p99 ms", "steady MiB", "HWM MiB", "RSS MiB", "PSS MiB"
             for (i = 1; i <= n; i++) {
                 split(row[i], f, " "); r = f[1]; x = f[2]
-                printf "%-6s %-11s %8s %11.1f %7d %6d %7.2f %10d %8d %8d %8d\n", r, x, f[3] < 0 ? "none" : sprintf("%.2f", f[3] / 1000), f[4], f[5], f[6], f[8], f[9], f[10], f[11], f[12]
+                printf "%-6s %-11s %8s %11.1f %7d %6d %7.2f %10d %8d %8d %8d\n", (reloads > 1 ? r "/" f[13] : r), x, f[3] < 0 ? "none" : sprintf("%.2f", f[3] / 1000), f[4], f[5], f[6], f[8], f[9], f[10], f[11], f[12]
                 if (f[3] >= 0) add(x "u", f[3] / 1000)
                 add(x "l", f[4]); add(x "o", f[5]); add(x "lost", f[6]); add(x "p", f[8]); add(x "s", f[9]); add(x "hwm", f[10]); add(x "rss", f[11]); add(x "pss", f[12])
                 if (r + 0 > rounds) rounds = r + 0
             }
-            if (rounds < 2) exit
+            if (rounds < 2 && reloads < 2) exit
             for (i = 1; i <= servers; i++) {
                 x = order[i]
                 printf "%-6s %-11s %8s %11.1f %7d %6d %7.2f %10d %8d %8d %8d\n", "median", x, fmt(med(x "u")), med(x "l"), med(x "o"), med(x "lost"), med(x "p"), med(x "s"), med(x "hwm"), med(x "rss"), med(x "pss")
