@@ -517,7 +517,7 @@ internal sealed partial class ZoneReloader : IDisposable
                 // the next reload, where it held the answers for 160-250 ms (traced with the runtime's GC events).
                 GC.Collect(0, GCCollectionMode.Forced, blocking: true);
             }
-            bool inBackground = background && System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch;
+            bool inBackground = background && BackgroundCollectionsOn;
             if (collect && !inBackground)
             {
                 CollectCompacting();
@@ -534,10 +534,14 @@ internal sealed partial class ZoneReloader : IDisposable
                 // digests, not while they run: a background collection's last pause re-marks what was written meanwhile,
                 // and the digests' sort beside it made that pause 20-58 ms on a million names.
                 // Generation 1 first, in a pause of its own: a background collection that has to begin with one does it
-                // inside its first pause, and in the native build that pause took 92-96 ms in 4 of 19 reloads (a 1 M-name
+                // inside its first pause, and in the native build that pause took 92-96 ms in 4 of 17 reloads (a 1 M-name
                 // zone reloaded again and again in one process; bench/GcPauses, type 1); this one takes 11-21 ms, and with
-                // it none of 14 reloads waited over 25 ms.
-                GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+                // it none of 14 reloads waited over 25 ms. With concurrent GC off the collection below is a blocking one,
+                // which takes generation 1 with it.
+                if (BackgroundCollectionsOn)
+                {
+                    GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+                }
                 long backgroundBefore = GC.GetGCMemoryInfo(GCKind.Background).Index;
                 CollectInBackground();
                 if (afterRegion && !System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
@@ -547,6 +551,10 @@ internal sealed partial class ZoneReloader : IDisposable
             }
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
+
+    /// <summary>Concurrent GC on (the project file's setting): a full collection not asked to block runs in the background.</summary>
+    private static bool BackgroundCollectionsOn =>
+        System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch;
 
     /// <summary>A full collection beside the answering threads (concurrent GC): no pause, nothing compacted.</summary>
     private static void CollectInBackground() =>
@@ -590,7 +598,7 @@ internal sealed partial class ZoneReloader : IDisposable
     private static void WaitForBackgroundCollection(long before)
     {
         for (int waited = 0;
-             waited < 600 && System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch
+             waited < 600 && BackgroundCollectionsOn
                  && GC.GetGCMemoryInfo(GCKind.Background).Index == before;
              waited++)
         {
