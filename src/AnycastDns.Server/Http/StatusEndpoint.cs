@@ -35,9 +35,9 @@ internal sealed class StatusEndpoint(ServerOptions options, DnsServer server, An
         // The exporter lives in the server's own meter provider; this small app only serves its scrapes.
         if (services.GetService(typeof(MeterProvider)) is MeterProvider meters)
         {
-            var durations = (Telemetry.PrometheusDurationHistogram)services.GetService(typeof(Telemetry.PrometheusDurationHistogram))!;
+            var scrape = (Telemetry.PrometheusScrape)services.GetService(typeof(Telemetry.PrometheusScrape))!;
             app.UseOpenTelemetryPrometheusScrapingEndpoint(meters, predicate: null, path: "/metrics",
-                configureBranchedPipeline: branch => branch.Use((context, next) => durations.AppendAsync(context, () => next(context))), optionsName: null);
+                configureBranchedPipeline: branch => branch.Use((context, next) => scrape.AppendAsync(context, () => next(context))), optionsName: null);
         }
         else
         {

@@ -9,7 +9,7 @@ namespace AnycastDns.Server.Telemetry;
 
 /// <summary>
 /// Metrics over OTLP, when an <c>OTEL_EXPORTER_OTLP_*</c> endpoint is configured: every instrument of the server, the
-/// .NET runtime's, and the answer-duration buckets. A meter provider of its own, because the one behind <c>/metrics</c>
+/// .NET runtime's, the answer-duration buckets and the per-zone series (the first 2,000 zones: <see cref="ZoneMetrics"/>). A meter provider of its own, because the one behind <c>/metrics</c>
 /// must not see the buckets as counters (they go there as a real histogram, <see cref="PrometheusDurationHistogram"/>).
 /// The exporter reads the standard variables (endpoint, protocol, headers, <c>OTEL_METRIC_EXPORT_INTERVAL</c>) from the
 /// server's configuration.
@@ -23,8 +23,9 @@ internal sealed class OtlpMetricsExport : IHostedService, IDisposable
         _provider = Sdk.CreateMeterProviderBuilder()
             .ConfigureServices(services => services.AddSingleton(configuration))
             .ConfigureResource(resource => TelemetryHosting.Describe(resource, options))
-            .AddMeter(ServerActivities.Name, ServerMetrics.DurationMeterName)
+            .AddMeter(ServerActivities.Name, ServerMetrics.DurationMeterName, ZoneMetrics.MeterName)
             .AddRuntimeInstrumentation()
+            .AddView(TelemetryHosting.CardinalityLimit)
             .AddOtlpExporter()
             .Build();
     }

@@ -29,13 +29,18 @@ internal sealed class ServerMetrics : IHostedService, IDisposable
 
     private readonly Meter _meter;
     private readonly Meter _durationMeter;
+    private readonly Meter _zoneMeter;
 
-    public ServerMetrics(QueryStatistics statistics, DnsServer server, AnycastLifecycle lifecycle)
+    public ServerMetrics(QueryStatistics statistics, DnsServer server, AnycastLifecycle lifecycle, ZoneMetrics zones)
     {
         ArgumentNullException.ThrowIfNull(statistics);
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(lifecycle);
+        ArgumentNullException.ThrowIfNull(zones);
         _meter = new Meter(ServerActivities.Name, typeof(ServerMetrics).Assembly.GetName().Version?.ToString(3));
+        // OTLP only: /metrics writes the per-zone series itself, one per zone at any scale (ZoneMetrics says why).
+        _zoneMeter = new Meter(ZoneMetrics.MeterName, _meter.Version);
+        zones.Register(_zoneMeter);
 
         _meter.CreateObservableCounter("anycastdns.queries", () => Queries(statistics), "{query}",
             "Queries answered, by transport, address family, QTYPE and RCODE");
@@ -88,31 +93,6 @@ internal sealed class ServerMetrics : IHostedService, IDisposable
         _meter.CreateObservableCounter("anycastdns.dnstap.messages", () => Dnstap(server), "{message}",
             "dnstap messages (AUTH_QUERY, AUTH_RESPONSE) by outcome: sent to the collector, or dropped (a receive thread's ring full, or no collector connected)");
 
-        _meter.CreateObservableGauge("anycastdns.zone.serial", () => PerZone(server, (z, _) => (long)z.Serial), null,
-            "SOA serial of the zone version served");
-        _meter.CreateObservableGauge("anycastdns.zone.records", () => PerZone(server, (z, _) => (long)z.RecordCount), "{record}",
-            "Records in the zone version served");
-        _meter.CreateObservableGauge("anycastdns.zone.loaded.timestamp", () => ZoneLoadTimes(server), "s",
-            "When the zone version served was loaded, Unix time");
-        _meter.CreateObservableGauge("anycastdns.zone.stale", () => PerZone(server, (_, f) => f.IsStale ? 1L : 0L), null,
-            "1 while the zone file's latest version failed to load and an older one is served");
-        _meter.CreateObservableGauge("anycastdns.zone.signatures.expiry.timestamp", () => SignatureExpiries(server), "s",
-            "When the first RRSIG of the zone version served expires, Unix time (signed zones only; RFC 4035 §5.3.1)");
-        _meter.CreateObservableCounter("anycastdns.zone.load.failures", () => ZoneFailures(server), "{load}",
-            "Loads of the zone's file that failed since start (the previous version kept serving)");
-
-        _meter.CreateObservableGauge("anycastdns.secondary.serial", () => PerSecondary(server, z => z.Current is { } c ? c.Serial : null), null,
-            "SOA serial of the secondary zone's last good version (Secondary:Zones)");
-        _meter.CreateObservableGauge("anycastdns.secondary.expired", () => PerSecondary(server, z => z.Expired ? 1L : 0L), null,
-            "1 while the secondary zone is past its SOA EXPIRE without a successful refresh: not served, SERVFAIL (EDE 24)");
-        _meter.CreateObservableGauge("anycastdns.secondary.refresh.timestamp", () => PerSecondary(server, z => z.LastRefresh?.ToUnixTimeSeconds()), "s",
-            "When a primary last confirmed or gave the secondary zone's version, Unix time (expiry counts from here)");
-        _meter.CreateObservableGauge("anycastdns.secondary.expiry.timestamp", () => PerSecondary(server, z => z.ExpiresAt?.ToUnixTimeSeconds()), "s",
-            "When the secondary zone expires without a successful refresh, Unix time");
-        _meter.CreateObservableCounter("anycastdns.secondary.refresh.failures", () => PerSecondary(server, z => z.Failures), "{refresh}",
-            "Refreshes of the secondary zone that failed on every primary since start (the previous version kept serving)");
-        _meter.CreateObservableGauge("anycastdns.secondary.catalog.members", () => PerSecondary(server, z => z.CatalogOptions is null ? null : z.MemberCount), "{zone}",
-            "Member zones of the catalog's last correct version (Secondary:Catalogs, RFC 9432); members have the secondary metrics of any zone");
         _meter.CreateObservableCounter("anycastdns.secondary.notifies", () => SecondaryNotifies(server), "{notify}",
             "NOTIFYs received for secondary zones, by outcome: accepted (from a primary of the zone, signed when it has a key), refused");
 
@@ -140,6 +120,7 @@ internal sealed class ServerMetrics : IHostedService, IDisposable
     {
         _meter.Dispose();
         _durationMeter.Dispose();
+        _zoneMeter.Dispose();
     }
 
     private static KeyValuePair<string, object?> TransportTag(Transport transport) => new("network.transport", TransportName(transport));
@@ -267,46 +248,10 @@ internal sealed class ServerMetrics : IHostedService, IDisposable
     private static IEnumerable<Measurement<long>> TcpClosed(DnsServer server) =>
         Enum.GetValues<TcpCloseReason>().SelectMany(reason => Tcp(server, reason)).Where(m => m.Value > 0);
 
-    private static KeyValuePair<string, object?> ZoneTag(ZoneFileState file) => new("zone", file.Origin.ToString());
-
-    private static List<Measurement<long>> PerZone(DnsServer server, Func<Zone, ZoneFileState, long> value) =>
-        server.Reloader.LoadedCatalog is not { } catalog ? []
-        : [.. catalog.Files.Where(f => f.Served is not null).Select(f => new Measurement<long>(value(f.Served!, f), ZoneTag(f)))];
-
-    private static List<Measurement<double>> ZoneLoadTimes(DnsServer server) =>
-        server.Reloader.LoadedCatalog is not { } catalog ? []
-        : [.. catalog.Files.Where(f => f.LoadedAt is not null).Select(f => new Measurement<double>(f.LoadedAt!.Value.ToUnixTimeMilliseconds() / 1000.0, ZoneTag(f)))];
-
-    private static List<Measurement<double>> SignatureExpiries(DnsServer server) =>
-        server.Reloader.LoadedCatalog is not { } catalog ? []
-        : [.. catalog.Files.Where(f => f.Served?.EarliestSignatureExpiry is not null)
-            .Select(f => new Measurement<double>(f.Served!.EarliestSignatureExpiry!.Value.ToUnixTimeSeconds(), ZoneTag(f)))];
-
-    /// <summary>One measurement per secondary zone that has a value, tagged with the zone.</summary>
-    private static List<Measurement<long>> PerSecondary(DnsServer server, Func<Secondary.SecondaryZone, long?> value)
-    {
-        var measurements = new List<Measurement<long>>();
-        foreach (var zone in server.Secondary?.Zones ?? [])
-        {
-            if (value(zone) is { } v)
-            {
-                measurements.Add(new Measurement<long>(v, new KeyValuePair<string, object?>("zone", zone.Options.Origin.ToString())));
-            }
-        }
-        return measurements;
-    }
 
     private static List<Measurement<long>> SecondaryNotifies(DnsServer server) => server.Secondary is not { } secondary ? []
         : [new(secondary.NotifiesAccepted, new KeyValuePair<string, object?>("outcome", "accepted")),
            new(secondary.NotifiesRefused, new KeyValuePair<string, object?>("outcome", "refused"))];
-
-    private static List<Measurement<long>> ZoneFailures(DnsServer server)
-    {
-        // Every zone file, failures or not, so a rate() over the counter starts from 0 rather than from its first failure.
-        var failures = server.Reloader.Failures;
-        var origins = (server.Reloader.LoadedCatalog?.Files.Select(f => f.Origin.ToString()) ?? []).Union(failures.Keys);
-        return [.. origins.Select(o => new Measurement<long>(failures.GetValueOrDefault(o), new KeyValuePair<string, object?>("zone", o)))];
-    }
 
     private static KeyValuePair<string, object?> StateTag(ServingState state) => new("state", state.ToString().ToLowerInvariant());
 

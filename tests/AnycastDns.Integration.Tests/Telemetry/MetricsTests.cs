@@ -100,6 +100,56 @@ public sealed class MetricsTests
         await PromtoolAcceptsAsync(text);
     }
 
+    /// <summary>
+    /// A series per zone at any number of zones: the SDK's exporter folded every zone past its cardinality limit (2,000)
+    /// into one overflow series, so /metrics writes them itself (ZoneMetrics). Both formats, each read by the Prometheus
+    /// project's own parser for it (OpenMetrics' is the strict one: families, EOF, counters' _total).
+    /// </summary>
+    [Fact]
+    public async Task Every_one_of_3000_zones_has_its_serial_on_metrics_in_text_and_OpenMetrics()
+    {
+        const int Zones = 3000;
+        var folder = Directory.CreateTempSubdirectory("anycastdns-metrics-zones-");
+        try
+        {
+            for (int i = 0; i < Zones; i++)
+            {
+                await File.WriteAllTextAsync(Path.Combine(folder.FullName, $"z{i}.example.zone"),
+                    $"$TTL 3600\n@ SOA ns1 hostmaster {1000 + i} 7200 3600 1209600 3600\n@ NS ns1\nns1 A 192.0.2.1\n");
+            }
+            int http = LoopbackPort.FindFreeForUdpAndTcp();
+            await using var server = await AnycastDnsServer.StartAsync(folder.FullName, ["--http", $"127.0.0.1:{http}", "--no-watch"]);
+            using var client = new HttpClient { Timeout = Timeout };
+            foreach (bool openMetrics in new[] { false, true })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{http}/metrics"));
+                if (openMetrics)
+                {
+                    request.Headers.Add("Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8");
+                }
+                using var response = await client.SendAsync(request);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                string text = await response.Content.ReadAsStringAsync();
+                Assert.Equal(openMetrics, text.EndsWith("# EOF\n", StringComparison.Ordinal));
+                var samples = await PrometheusText.ParseAsync(text, openMetrics);
+                Assert.DoesNotContain(samples, s => s.Labels.ContainsKey("otel_metric_overflow"));
+                var serials = samples.Where(s => s.Name == "anycastdns_zone_serial").ToDictionary(s => s.Labels["zone"], s => s.Value);
+                Assert.Equal(Zones, serials.Count);
+                for (int i = 0; i < Zones; i++)
+                {
+                    Assert.Equal(1000 + i, serials[$"z{i}.example."]);
+                }
+                Assert.Equal(Zones, samples.Count(s => s.Name == "anycastdns_zone_load_failures_total" && s.Value == 0 && s.Has(("pop", "test-pop"))));
+                Assert.Equal(3 * Zones, samples.Where(s => s.Name == "anycastdns_zone_records").Sum(s => s.Value));
+                Assert.Contains(samples, s => s.Name == "anycastdns_queries_total" || s.Name == "anycastdns_anycast_state");
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task With_metrics_off_the_server_answers_and_metrics_is_404()
     {

@@ -17,9 +17,13 @@ public static class PrometheusText
 {
     private const string Python = "/usr/bin/python3";
 
+    /// <summary>The text format 0.0.4 parser, or with "openmetrics" as second argument the stricter OpenMetrics 1.0 one.</summary>
     private const string Script = """
         import json, sys
-        from prometheus_client.parser import text_string_to_metric_families
+        if sys.argv[2:] == ["openmetrics"]:
+            from prometheus_client.openmetrics.parser import text_string_to_metric_families
+        else:
+            from prometheus_client.parser import text_string_to_metric_families
         samples = []
         for family in text_string_to_metric_families(open(sys.argv[1]).read()):
             for s in family.samples:
@@ -27,14 +31,14 @@ public static class PrometheusText
         print(json.dumps(samples))
         """;
 
-    public static async Task<IReadOnlyList<PrometheusSample>> ParseAsync(string text)
+    public static async Task<IReadOnlyList<PrometheusSample>> ParseAsync(string text, bool openMetrics = false)
     {
         ExternalTool.RequireInstalled("/usr/lib/python3/dist-packages/prometheus_client/parser.py", "python3-prometheus-client");
         string file = Path.GetTempFileName();
         try
         {
             await File.WriteAllTextAsync(file, text);
-            var result = await ExternalTool.RunAsync(Python, ["-c", Script, file], TimeSpan.FromSeconds(30));
+            var result = await ExternalTool.RunAsync(Python, ["-c", Script, file, .. (openMetrics ? ["openmetrics"] : Array.Empty<string>())], TimeSpan.FromSeconds(60));
             Assert.True(result.ExitCode == 0, $"prometheus_client could not parse the scrape:\n{result.Output}\n{text}");
             using var json = JsonDocument.Parse(result.StandardOutput);
             return [.. json.RootElement.EnumerateArray().Select(s => new PrometheusSample(
