@@ -520,11 +520,22 @@ internal sealed partial class ZoneReloader : IDisposable
             bool inBackground = background && BackgroundCollectionsOn;
             if (collect && !inBackground)
             {
+                // Small zones' digests first, so that the compaction takes their garbage with the load's: 10,000 small
+                // zones kept 3-4 MiB more when the background collection after all the digests was left to free it
+                // (it does not compact). A large zone's after, as below: its canonical sort (40 MiB on a million names)
+                // on top of the load's garbage would raise the load's peak.
+                foreach (var zone in loaded)
+                {
+                    if (zone.RecordCount < DigestBeforeCompactionBelow)
+                    {
+                        zone.ComputeDigest();
+                    }
+                }
                 CollectCompacting();
             }
             foreach (var zone in loaded)
             {
-                zone.ComputeDigest();
+                zone.ComputeDigest(); // those not made above
             }
             Authority.ZoneSetIdentity.Prepare(published);
             if (collect)
@@ -551,6 +562,9 @@ internal sealed partial class ZoneReloader : IDisposable
             }
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
+
+    /// <summary>Zones of fewer records have their digest made before the compacting collection after a load, others after it.</summary>
+    private const int DigestBeforeCompactionBelow = 10_000;
 
     /// <summary>Concurrent GC on (the project file's setting): a full collection not asked to block runs in the background.</summary>
     private static bool BackgroundCollectionsOn =>
