@@ -160,10 +160,13 @@ public static class ZoneBuilder
         int owners = grouping.OwnerCount;
         int parts = owners >= ParallelNodesFrom && Environment.ProcessorCount > 1 ? 2 : 1;
         var made = new (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec)[parts];
+        // The encoded records take TYPE, CLASS, TTL and RDLENGTH (10 octets) and the RDATA each: the records as read
+        // say how much (a little more where duplicates are dropped), so that a small zone's one block fits it.
+        long encoded = grouping.Arena.Count * 10L + grouping.Arena.RdataOctets;
         Parallel.For(0, parts, part =>
         {
             int from = (int)((long)owners * part / parts), to = (int)((long)owners * (part + 1) / parts);
-            made[part] = MakeNodes(grouping, from, to);
+            made[part] = MakeNodes(grouping, from, to, (int)Math.Min(encoded / parts, int.MaxValue));
         });
         int records = 0;
         bool dnssec = false;
@@ -176,10 +179,10 @@ public static class ZoneBuilder
         return (records, dnssec);
     }
 
-    private static (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec) MakeNodes(ZoneGrouping grouping, int from, int to)
+    private static (List<ZoneDiagnostic> Warnings, int Records, bool Dnssec) MakeNodes(ZoneGrouping grouping, int from, int to, int expectedOctets)
     {
         var warnings = new List<ZoneDiagnostic>();
-        var store = new RecordStore();
+        var store = new RecordStore(expectedOctets);
         var scratch = new RRset[8];
         int records = 0;
         bool dnssec = false;

@@ -83,6 +83,9 @@ internal sealed unsafe class RecordArena : IDisposable
     /// <summary>Runs of records with one owner name: the owners, when each owner's records stand together as they usually do.</summary>
     public int OwnerRuns => _owners.Count;
 
+    /// <summary>The octets of RDATA of every record added: with ten octets per record, their encoded size in a zone.</summary>
+    public long RdataOctets { get; private set; }
+
     public void Add(DnsName owner, RecordType type, RecordClass recordClass, uint ttl, ReadOnlySpan<byte> rdata, in SourceLocation location)
     {
         if (!ReferenceEquals(owner, _lastOwner))
@@ -155,6 +158,7 @@ internal sealed unsafe class RecordArena : IDisposable
         int offset = _rdataUsed;
         rdata.CopyTo(new Span<byte>(_rdata + offset, rdata.Length));
         _rdataUsed += rdata.Length;
+        RdataOctets += rdata.Length;
         return ((ushort)(_rdataBlockCount - 1), offset);
     }
 
