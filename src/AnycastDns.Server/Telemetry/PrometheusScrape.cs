@@ -12,8 +12,6 @@ internal sealed class PrometheusScrape(PrometheusDurationHistogram durations, Zo
 {
     private const string OpenMetricsEof = "# EOF\n";
 
-    private static readonly string? ScopeVersion = typeof(PrometheusScrape).Assembly.GetName().Version?.ToString(3);
-
     /// <summary>Middleware for the scrape branch: lets the exporter write into a buffer, then streams the rest after it.</summary>
     public async Task AppendAsync(HttpContext context, Func<Task> next)
     {
@@ -50,7 +48,7 @@ internal sealed class PrometheusScrape(PrometheusDurationHistogram durations, Zo
         await body.WriteAsync(buffer.GetBuffer().AsMemory(0, length), context.RequestAborted).ConfigureAwait(false);
         await using var writer = new StreamWriter(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 64 << 10, leaveOpen: true);
         await writer.WriteAsync(durations.Write()).ConfigureAwait(false);
-        await zones.WritePrometheusAsync(writer, openMetrics, popId, ScopeVersion).ConfigureAwait(false);
+        await zones.WritePrometheusAsync(writer, openMetrics, popId, ServerActivities.Version).ConfigureAwait(false);
         if (openMetrics)
         {
             await writer.WriteAsync(OpenMetricsEof).ConfigureAwait(false);

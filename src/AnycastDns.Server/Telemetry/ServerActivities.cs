@@ -19,7 +19,10 @@ internal static class ServerActivities
     /// <summary>The ActivitySource name, also the Meter name (OpenTelemetry: instrumentation scope = the library).</summary>
     public const string Name = "AnycastDns";
 
-    public static readonly ActivitySource Source = new(Name, typeof(ServerActivities).Assembly.GetName().Version?.ToString(3));
+    /// <summary>The server's version (major.minor.patch): the ActivitySource's and the meters' version, the scope version of every series.</summary>
+    public static readonly string? Version = typeof(ServerActivities).Assembly.GetName().Version?.ToString(3);
+
+    public static readonly ActivitySource Source = new(Name, Version);
 
     /// <summary>Starts the span of a load of the zones folder: <c>zones.load</c> at start, <c>zones.reload</c> after.</summary>
     public static Activity? StartZoneLoad(bool initial, string reason, string folder)

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using AnycastDns.Authority;
 using AnycastDns.Server.Anycast;
 using AnycastDns.Server.Listeners;
-using AnycastDns.Zones;
 using Microsoft.Extensions.Hosting;
 
 namespace AnycastDns.Server.Telemetry;
@@ -37,7 +36,7 @@ internal sealed class ServerMetrics : IHostedService, IDisposable
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(lifecycle);
         ArgumentNullException.ThrowIfNull(zones);
-        _meter = new Meter(ServerActivities.Name, typeof(ServerMetrics).Assembly.GetName().Version?.ToString(3));
+        _meter = new Meter(ServerActivities.Name, ServerActivities.Version);
         // OTLP only: /metrics writes the per-zone series itself, one per zone at any scale (ZoneMetrics says why).
         _zoneMeter = new Meter(ZoneMetrics.MeterName, _meter.Version);
         zones.Register(_zoneMeter);

@@ -108,7 +108,7 @@ public static class TelemetryHosting
 
     /// <summary>The resource every signal is sent with: the service, this host and the PoP (OpenTelemetry resource semantic conventions).</summary>
     internal static ResourceBuilder Describe(ResourceBuilder resource, ServerOptions options) => resource
-        .AddService(ServiceName, serviceVersion: typeof(TelemetryHosting).Assembly.GetName().Version?.ToString(3),
+        .AddService(ServiceName, serviceVersion: ServerActivities.Version,
             autoGenerateServiceInstanceId: false, serviceInstanceId: $"{options.PopId}/{Environment.MachineName}")
         .AddAttributes([new(PopAttribute, options.PopId), new("host.name", Environment.MachineName)]);
 

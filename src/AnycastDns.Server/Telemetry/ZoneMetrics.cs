@@ -32,15 +32,15 @@ internal sealed class ZoneMetrics
         _series =
         [
             new("anycastdns.zone.serial", "anycastdns_zone_serial", null, false,
-                "SOA serial of the zone version served", () => PerZone((z, _) => z.Serial)),
+                "SOA serial of the zone version served", () => PerFile(f => f.Served?.Serial)),
             new("anycastdns.zone.records", "anycastdns_zone_records", "{record}", false,
-                "Records in the zone version served", () => PerZone((z, _) => z.RecordCount)),
+                "Records in the zone version served", () => PerFile(f => f.Served?.RecordCount)),
             new("anycastdns.zone.loaded.timestamp", "anycastdns_zone_loaded_timestamp_seconds", "s", false,
-                "When the zone version served was loaded, Unix time", ZoneLoadTimes),
+                "When the zone version served was loaded, Unix time", () => PerFile(f => f.LoadedAt?.ToUnixTimeMilliseconds() / 1000.0)),
             new("anycastdns.zone.stale", "anycastdns_zone_stale", null, false,
-                "1 while the zone file's latest version failed to load and an older one is served", () => PerZone((_, f) => f.IsStale ? 1 : 0)),
+                "1 while the zone file's latest version failed to load and an older one is served", () => PerFile(f => f.Served is null ? null : f.IsStale ? 1 : 0)),
             new("anycastdns.zone.signatures.expiry.timestamp", "anycastdns_zone_signatures_expiry_timestamp_seconds", "s", false,
-                "When the first RRSIG of the zone version served expires, Unix time (signed zones only; RFC 4035 §5.3.1)", SignatureExpiries),
+                "When the first RRSIG of the zone version served expires, Unix time (signed zones only; RFC 4035 §5.3.1)", () => PerFile(f => f.Served?.EarliestSignatureExpiry?.ToUnixTimeSeconds())),
             new("anycastdns.zone.load.failures", "anycastdns_zone_load_failures", "{load}", true,
                 "Loads of the zone's file that failed since start (the previous version kept serving)", ZoneFailures),
             new("anycastdns.secondary.serial", "anycastdns_secondary_serial", null, false,
@@ -135,35 +135,14 @@ internal sealed class ZoneMetrics
         }
     }
 
-    private IEnumerable<ZoneValue> PerZone(Func<Zone, ZoneFileState, double> value)
+    /// <summary>One value per zone file that has one (most: the version served).</summary>
+    private IEnumerable<ZoneValue> PerFile(Func<ZoneFileState, double?> value)
     {
         foreach (var file in _server.Reloader.LoadedCatalog?.Files ?? [])
         {
-            if (file.Served is { } zone)
+            if (value(file) is { } v)
             {
-                yield return new(file.Origin.ToString(), value(zone, file));
-            }
-        }
-    }
-
-    private IEnumerable<ZoneValue> ZoneLoadTimes()
-    {
-        foreach (var file in _server.Reloader.LoadedCatalog?.Files ?? [])
-        {
-            if (file.LoadedAt is { } at)
-            {
-                yield return new(file.Origin.ToString(), at.ToUnixTimeMilliseconds() / 1000.0);
-            }
-        }
-    }
-
-    private IEnumerable<ZoneValue> SignatureExpiries()
-    {
-        foreach (var file in _server.Reloader.LoadedCatalog?.Files ?? [])
-        {
-            if (file.Served?.EarliestSignatureExpiry is { } expiry)
-            {
-                yield return new(file.Origin.ToString(), expiry.ToUnixTimeSeconds());
+                yield return new(file.Origin.ToString(), v);
             }
         }
     }
